@@ -1,0 +1,7 @@
+//! The domain library of the safety-reporting platform.
+//!
+//! Everything that decides anything lives here: the parsed domain types, the sanitiser, sealing, the use cases and the
+//! ports with their adapters. The Lambda crates under `functions/` and the `num` binary only wire configuration and
+//! clients together and call into this crate.
+
+pub mod domain;
