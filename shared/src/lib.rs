@@ -4,4 +4,10 @@
 //! ports with their adapters. The Lambda crates under `functions/` and the `num` binary only wire configuration and
 //! clients together and call into this crate.
 
+pub mod adapters;
 pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ports;
+pub mod seal;
+pub mod usecases;

@@ -29,7 +29,12 @@ impl Passphrase {
 
     /// An argon2id hash in PHC string form (salt and parameters included).
     pub fn hash(&self) -> String {
-        hash_secret(&normalise_base32(&self.0))
+        hash_secret(&self.hash_input())
+    }
+
+    /// The canonical form that is hashed (upper case, no dashes), zeroed on drop.
+    pub fn hash_input(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(normalise_base32(&self.0))
     }
 
     /// Checks a passphrase as the reporter typed it against a stored hash.

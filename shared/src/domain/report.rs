@@ -422,7 +422,8 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ReportError 
     let inner = e.inner().to_string();
     let join = |name: &str| if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") };
     if let Some(name) = between(&inner, "unknown field `", "`") {
-        return ReportError::new("unknown_field", join(name), format!("'{}' is not a field of the report. Remove it.", clip(name)));
+        let field = if parent == name || parent.ends_with(&format!(".{name}")) { parent.clone() } else { join(name) };
+        return ReportError::new("unknown_field", field, format!("'{}' is not a field of the report. Remove it.", clip(name)));
     }
     if let Some(name) = between(&inner, "missing field `", "`") {
         return ReportError::new("missing_field", join(name), format!("'{name}' is required."));

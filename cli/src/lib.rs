@@ -1,0 +1,4 @@
+//! The `num` command's pieces, as a library so tests can build the local server in-process.
+
+pub mod logging;
+pub mod serve;

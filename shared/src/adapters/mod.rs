@@ -1,0 +1,9 @@
+//! Adapters for the ports: embedded ones for one machine, cloud ones for AWS.
+
+pub mod local_keys;
+pub mod outbox;
+pub mod sqlite;
+
+pub use local_keys::LocalKeys;
+pub use outbox::Outbox;
+pub use sqlite::SqliteTables;

@@ -1,0 +1,78 @@
+//! HTTP handlers shared by the Lambda functions (through lambda_http) and `num serve` (through axum).
+//!
+//! Handlers take an `http::Request<Bytes>` and give an `http::Response<Bytes>`, so both hosts serve the very same
+//! code; each host only converts its own body type.
+
+pub mod form;
+pub mod pages;
+pub mod submit;
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+pub type Request = http::Request<Bytes>;
+pub type Response = http::Response<Bytes>;
+
+/// The largest body any endpoint takes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What a request body claims to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+}
+
+/// Reads the content type; anything but JSON or a form post is refused with 415.
+pub fn body_kind(req: &Request, accept_form: bool) -> Result<BodyKind, ApiError> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => Ok(BodyKind::Json),
+        "application/x-www-form-urlencoded" if accept_form => Ok(BodyKind::Form),
+        _ if accept_form => Err(ApiError::unsupported_type("JSON (application/json) or a form post (application/x-www-form-urlencoded)")),
+        _ => Err(ApiError::unsupported_type("JSON (application/json)")),
+    }
+}
+
+/// Refuses a body over the limit before anything reads it.
+pub fn check_size(req: &Request) -> Result<(), ApiError> {
+    if req.body().len() > MAX_BODY { Err(ApiError::too_large(MAX_BODY)) } else { Ok(()) }
+}
+
+fn base(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
+    let mut res = http::Response::new(Bytes::from(body));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    base(status, "application/json; charset=utf-8", serde_json::to_vec(body).expect("response bodies always serialise"))
+}
+
+pub fn html(status: StatusCode, body: String) -> Response {
+    let mut res = base(status, "text/html; charset=utf-8", body.into_bytes());
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+pub fn error_json(err: &ApiError) -> Response {
+    base(err.status, "application/json; charset=utf-8", err.to_json())
+}
+
+pub fn error_html(err: &ApiError) -> Response {
+    html(err.status, pages::error_page(err))
+}

@@ -1,0 +1,50 @@
+//! `POST /reports`: JSON from the API or a plain form post from the no-JavaScript page.
+
+use http::{Method, StatusCode};
+use serde::Serialize;
+
+use super::{BodyKind, Request, Response, body_kind, check_size, error_html, error_json, html, json, pages};
+use crate::domain::Report;
+use crate::error::ApiError;
+use crate::usecases::submit_report::{SubmitDeps, submit_report};
+
+#[derive(Serialize)]
+struct Created<'a> {
+    reference: &'a str,
+    passphrase: &'a str,
+    status: &'static str,
+}
+
+/// Handles one `POST /reports`. Bad input is answered before anything is stored.
+pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
+    // A form post is answered with a page, whatever the outcome; everything else with JSON.
+    let wants_html = matches!(body_kind(&req, true), Ok(BodyKind::Form));
+    let result = async {
+        if req.method() != Method::POST {
+            return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Send a report with POST."));
+        }
+        check_size(&req)?;
+        let kind = body_kind(&req, true)?;
+        let today = deps.clock.today_local();
+        let report = match kind {
+            BodyKind::Json => Report::from_json(req.body(), today)?,
+            BodyKind::Form => Report::from_value(super::form::report_json_from_form(req.body())?, today)?,
+        };
+        submit_report(deps, report).await
+    }
+    .await;
+    match (result, wants_html) {
+        (Ok(r), false) => {
+            json(StatusCode::CREATED, &Created { reference: r.reference.as_str(), passphrase: r.passphrase.expose(), status: "received" })
+        }
+        (Ok(r), true) => html(StatusCode::CREATED, pages::receipt(r.reference.as_str(), r.passphrase.expose())),
+        (Err(e), false) => {
+            tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
+            error_json(&e)
+        }
+        (Err(e), true) => {
+            tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
+            error_html(&e)
+        }
+    }
+}

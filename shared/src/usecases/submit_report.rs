@@ -1,0 +1,139 @@
+//! A member submits a report.
+//!
+//! The whole report is sealed under a data key of its own before it reaches the table; the plain attributes are only
+//! what queries and the pipeline need (id, status, times, town, categories, consent flags). The reporter gets a
+//! reference and a passphrase; the passphrase is stored only as an argon2id hash.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Passphrase, Report, ReportId};
+use crate::error::ApiError;
+use crate::ports::tables::{AttributeValue, Item, to_item};
+use crate::ports::{Clock, Condition, EncryptionContext, KeyService, Table, Tables};
+use crate::seal::{self, Sealer};
+
+/// What `POST /reports` needs: a table to write to and a key service to seal with. Nothing that reads.
+#[derive(Clone)]
+pub struct SubmitDeps {
+    pub tables: Arc<dyn Tables>,
+    pub keys: Arc<dyn KeyService>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What the reporter is told, once.
+pub struct Receipt {
+    pub reference: ReportId,
+    pub passphrase: Passphrase,
+}
+
+pub const REPORT_KIND: &str = "report";
+
+/// The stored form of a report. Everything a person wrote is inside `sealed`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub pk: String,
+    pub sk: String,
+    pub kind: String,
+    pub report_id: ReportId,
+    pub status: String,
+    pub received_at: String,
+    pub incident_date: String,
+    pub town: String,
+    pub categories: Vec<String>,
+    pub consent_publish_alert: bool,
+    pub consent_share_with_police: bool,
+    pub consent_caseworker_contact: bool,
+    pub anonymous: bool,
+    pub passphrase_hash: String,
+    #[serde(with = "serde_bytes_b")]
+    pub sealed: Vec<u8>,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+}
+
+impl ReportRecord {
+    pub fn key(id: &ReportId) -> crate::ports::Key {
+        crate::ports::Key::new(format!("REPORT#{id}"), "REPORT")
+    }
+
+    pub fn context(id: &ReportId) -> EncryptionContext {
+        EncryptionContext::new(Table::Reports.as_str(), REPORT_KIND, id.as_str())
+    }
+
+    /// Opens the sealed report.
+    pub async fn open(&self, keys: &dyn KeyService) -> Result<Report, seal::SealError> {
+        seal::open_json(keys, &self.sealed, &Self::context(&self.report_id)).await
+    }
+}
+
+/// Stores sealed bytes as a DynamoDB binary attribute (`B`), not as a list of numbers.
+pub mod serde_bytes_b {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(b) = seq.next_element::<u8>()? {
+                    out.push(b);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// Seals and stores a parsed report. Nothing is written unless the whole report was sealed.
+pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, ApiError> {
+    let id = ReportId::new();
+    let passphrase = Passphrase::generate();
+    let passphrase_hash = {
+        let p = passphrase.hash_input();
+        tokio::task::spawn_blocking(move || crate::domain::passphrase::hash_secret(&p)).await.map_err(|e| ApiError::internal(&e))?
+    };
+    let sealer = Sealer::for_record(deps.keys.as_ref(), ReportRecord::context(&id)).await?;
+    let now = deps.clock.now();
+    let record = ReportRecord {
+        pk: ReportRecord::key(&id).pk,
+        sk: ReportRecord::key(&id).sk,
+        kind: REPORT_KIND.into(),
+        report_id: id.clone(),
+        status: "received".into(),
+        received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        incident_date: report.incident.date.to_string(),
+        town: report.incident.town.as_str().to_owned(),
+        categories: report.incident.categories.iter().map(|c| c.as_str().to_owned()).collect(),
+        consent_publish_alert: report.consent.publish_alert,
+        consent_share_with_police: report.consent.share_with_police,
+        consent_caseworker_contact: report.consent.caseworker_contact,
+        anonymous: report.is_anonymous(),
+        passphrase_hash,
+        sealed: sealer.seal_json(&report),
+        gsi1pk: "REPORTS".into(),
+        gsi1sk: format!("{}#{id}", now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    };
+    drop(report);
+    let item: Item = to_item(&record)?;
+    debug_assert!(matches!(item.get("sealed"), Some(AttributeValue::B(_))));
+    deps.tables.put(Table::Reports, item, Condition::NotExists).await?;
+    tracing::info!(report_id = %id, categories = record.categories.len(), anonymous = record.anonymous, "report received");
+    Ok(Receipt { reference: id, passphrase })
+}

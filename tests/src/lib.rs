@@ -1,0 +1,102 @@
+//! Helpers for the cross-crate tests: an app built in-process on a fresh data folder, and a client that speaks to it.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use num_cli::serve::Local;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub local: Local,
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("the body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A whole local system on a fresh data folder.
+pub fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let local = Local::open(dir.path()).expect("the local system opens");
+    let router = local.router();
+    TestApp { local, router, dir }
+}
+
+impl TestApp {
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub async fn request(&self, req: Request<axum::body::Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.expect("the router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("the body reads");
+        TestResponse { status, headers, body }
+    }
+
+    pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Bytes>) -> TestResponse {
+        let req = Request::post(path).header("content-type", content_type).body(axum::body::Body::from(body.into())).expect("a valid request");
+        self.request(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.post(path, "application/json", serde_json::to_vec(body).expect("JSON")).await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::get(path).body(axum::body::Body::empty()).expect("a valid request")).await
+    }
+
+    /// Every stored item and change record, as the database holds them.
+    pub async fn raw_rows(&self) -> Vec<String> {
+        self.local.tables.raw_dump().await.expect("the database reads")
+    }
+
+    /// All bytes of every file in the data folder (database, its write-ahead log, the key file).
+    pub fn raw_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        std::fs::read_dir(self.data_dir())
+            .expect("the data folder lists")
+            .filter_map(Result::ok)
+            .map(|e| (e.path(), std::fs::read(e.path()).unwrap_or_default()))
+            .collect()
+    }
+}
+
+/// A valid report: Leeds, one category, consent to publish, with a reporter block and a workplace.
+pub fn sample_report() -> Value {
+    serde_json::json!({
+        "incident": {"date": "2025-03-14", "time_of_day": "evening", "town": "Leeds", "location_detail": "Room 3 upstairs",
+                     "categories": ["physical_assault", "theft"], "first_contact": "phone"},
+        "offender": {"names_used": ["Gaz"], "phones": ["07700 900201"], "emails": ["gaz@example.net"], "online_handles": ["@gaz_lds"],
+                     "vehicles": [{"make": "Vauxhall", "model": "Astra", "colour": "black", "registration": "YD19 KQT"}],
+                     "description": "White male, mid 40s, shaved head."},
+        "account": "Booked by phone, called himself Gaz. He grabbed my wrist and took £80.",
+        "reporter": {"name": "Jade Whitfield", "working_name": "Scarlett", "email": "scarlett@example.com", "phone": "07700 900101",
+                     "online_handles": ["@scarlett_lds"], "preferred_contact": "sms", "contact_notes": "Text only, after 6pm."},
+        "workplace": {"setting": "parlour", "venue_name": "The Velvet Rooms", "venue_address": "14 Kirkgate, Leeds LS1 6BR"},
+        "consent": {"publish_alert": true, "share_with_police": true, "caseworker_contact": true}
+    })
+}
+
+/// Finds `needle` in `haystack` as bytes.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
