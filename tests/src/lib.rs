@@ -53,7 +53,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Bytes>) -> TestResponse {
-        let req = Request::post(path).header("content-type", content_type).body(axum::body::Body::from(body.into())).expect("a valid request");
+        let req =
+            Request::post(path).header("content-type", content_type).body(axum::body::Body::from(body.into())).expect("a valid request");
         self.request(req).await
     }
 
