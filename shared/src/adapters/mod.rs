@@ -1,5 +1,6 @@
 //! Adapters for the ports: embedded ones for one machine, cloud ones for AWS.
 
+pub mod key_cache;
 pub mod local_keys;
 pub mod outbox;
 pub mod sqlite;

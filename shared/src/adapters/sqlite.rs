@@ -100,26 +100,6 @@ impl SqliteTables {
         .map_err(other)?
     }
 
-    /// Writes many items in one transaction, each only if no item has its key yet; items whose key exists are left
-    /// as they are. Returns how many were written. (DynamoDB has no such call; the cloud adapter does one
-    /// conditional put per item, which gives the same result.)
-    pub async fn put_new_many(&self, table: Table, items: Vec<Item>) -> Result<usize, StoreError> {
-        self.with_conn(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
-            let mut written = 0;
-            for item in items {
-                let key = item_key(&item)?;
-                if read_item(&tx, table, &key)?.is_none() {
-                    write_item(&tx, table, &key, &item, None)?;
-                    written += 1;
-                }
-            }
-            tx.commit().map_err(from_sqlite)?;
-            Ok(written)
-        })
-        .await
-    }
-
     /// Every item of a table, raw, as stored: for tests that look for leaks.
     pub async fn raw_dump(&self) -> Result<Vec<String>, StoreError> {
         self.with_conn(|c| {
@@ -293,6 +273,24 @@ impl Tables for SqliteTables {
                 append_change(&tx, table, "REMOVE", &key, None, Some(&encode(&old)?))?;
             }
             tx.commit().map_err(from_sqlite)
+        })
+        .await
+    }
+
+    /// One transaction for the lot, where DynamoDB takes one conditional put per item: the same result, faster.
+    async fn put_new_many(&self, table: Table, items: Vec<Item>) -> Result<usize, StoreError> {
+        self.with_conn(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
+            let mut written = 0;
+            for item in items {
+                let key = item_key(&item)?;
+                if read_item(&tx, table, &key)?.is_none() {
+                    write_item(&tx, table, &key, &item, None)?;
+                    written += 1;
+                }
+            }
+            tx.commit().map_err(from_sqlite)?;
+            Ok(written)
         })
         .await
     }

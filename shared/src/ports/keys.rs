@@ -60,13 +60,20 @@ pub enum KeyError {
 /// Which keyed hash a blind index uses. One key per purpose, so a hash from one index can't be matched in another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MacPurpose {
+    /// Blind index of a subscriber's email or phone.
     SubscriberContact,
+    /// Local staff tokens (never used in the cloud, where Cognito signs them).
+    StaffToken,
+    /// Alert ids derived from report ids, so drafting is idempotent yet an alert id does not reveal its report.
+    AlertId,
 }
 
 impl MacPurpose {
     pub fn as_str(self) -> &'static str {
         match self {
             MacPurpose::SubscriberContact => "subscriber-contact",
+            MacPurpose::StaffToken => "staff-token",
+            MacPurpose::AlertId => "alert-id",
         }
     }
 }

@@ -167,6 +167,33 @@ pub trait Tables: Send + Sync {
     async fn delete(&self, table: Table, key: &Key, condition: Condition) -> Result<(), StoreError>;
     /// One page of a partition, in sort-key order.
     async fn query(&self, table: Table, query: Query) -> Result<Page, StoreError>;
+
+    /// Writes each item whose key is not taken yet and leaves the others as they are; returns how many were written.
+    /// Safe to repeat after a crash: a second run writes only what the first did not.
+    async fn put_new_many(&self, table: Table, items: Vec<Item>) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for item in items {
+            match self.put(table, item, Condition::NotExists).await {
+                Ok(()) => written += 1,
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// Reads every page of a query.
+pub async fn query_all(tables: &dyn Tables, table: Table, mut query: Query) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::new();
+    loop {
+        let page = tables.query(table, query.clone()).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(c) => query.start = Some(c),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// Turns a serialisable record into an item.
