@@ -5,3 +5,4 @@
 //! clients together and call into this crate.
 
 pub mod domain;
+pub mod sanitiser;
