@@ -1,5 +1,6 @@
 //! Domain values that parse rather than validate: a value that exists is valid.
 
+pub mod alert;
 pub mod category;
 pub mod email;
 pub mod ids;
@@ -9,6 +10,7 @@ pub mod region;
 pub mod report;
 pub mod town;
 
+pub use alert::Alert;
 pub use category::{Category, FirstContact, TimeOfDay};
 pub use email::Email;
 pub use ids::{AlertId, ReportId, SubscriptionId};

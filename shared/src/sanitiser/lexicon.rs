@@ -1,0 +1,228 @@
+//! The word tables the sanitiser reads: shipped lists, built once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Common given names, lower case (`shared/data/given_names.txt`).
+pub static GIVEN_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines(include_str!("../../data/given_names.txt")).collect());
+
+/// Common English words, lower case (`shared/data/common_words.txt`).
+pub static COMMON_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines(include_str!("../../data/common_words.txt")).collect());
+
+fn set(words: &'static str) -> HashSet<&'static str> {
+    words.split_whitespace().collect()
+}
+
+/// Function words and the like: never part of a name.
+pub static STOPWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    set("a an the and or but if of to in on at by for from with without into onto off out up down over under near nearby
+        i me my mine we us our ours you your yours he him his she her hers they them their it its this that these those
+        is was were be been being am are has have had do did does done not no yes so as then than too very just also
+        who whom whose which what when where why how there here all any some one two three four five six seven eight
+        nine ten few many much more most other another same such own each every both either neither about after before
+        again once while till until since because though although can could will would shall should may might must
+        said says say told tells got get gets went go goes came come comes took take takes gave give gives
+        minutes minute hours hour mins hrs days day weeks week months month years year times time am pm ish
+        back front side top bottom end way round around through thru across along behind beside between past
+        really still even only always never ever later soon now today tonight yesterday tomorrow
+        im ive id ill dont didnt wasnt isnt cant wont couldnt wouldnt hes shes theyre thats whats u ur yeah ok okay
+        upstairs downstairs inside outside left right first second last next")
+});
+
+/// Months and days: capitalised, often given names too ("May", "June"), never taken for a person.
+pub static CALENDAR: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    set("january february march april may june july august september october november december
+        monday tuesday wednesday thursday friday saturday sunday jan feb mar apr jun jul aug sep sept oct nov dec
+        mon tue tues wed thu thur thurs fri sat sun christmas easter xmas")
+});
+
+/// Street-type words. `true`: strong enough to mark a street even in lower case after a preposition.
+pub static STREET_SUFFIXES: LazyLock<HashMap<&'static str, bool>> = LazyLock::new(|| {
+    let mut m = HashMap::new();
+    for w in "street st road rd lane ln avenue ave terrace terr crescent cres esplanade boulevard gardens gdns mews wynd parade
+        drive dr grove gr close cl way"
+        .split_whitespace()
+    {
+        m.insert(w, true);
+    }
+    for w in "place pl court ct hill row walk square sq gate park green view rise vale brae quay wharf yard circus broadway
+        embankment loan path end bank side croft fold lea meadow meadows mount approach chase dale estate heights
+        causeway vennel close-by"
+        .split_whitespace()
+    {
+        m.entry(w).or_insert(false);
+    }
+    m
+});
+
+/// Street abbreviations to their full form, so "Magdalen St" matches "Magdalen Street".
+pub fn canon_street(w: &str) -> &str {
+    match w {
+        "st" | "str" => "street",
+        "rd" => "road",
+        "ln" => "lane",
+        "ave" | "av" => "avenue",
+        "terr" | "ter" => "terrace",
+        "cres" => "crescent",
+        "gdns" => "gardens",
+        "dr" => "drive",
+        "gr" => "grove",
+        "cl" => "close",
+        "pl" => "place",
+        "ct" => "court",
+        "sq" => "square",
+        other => other,
+    }
+}
+
+/// Words that name a kind of building where an incident can happen, with the neutral words that replace a named one.
+pub fn venue_noun(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "hotel" | "hotels" | "inn" | "lodge" | "motel" | "travelodge" | "guesthouse" | "hostel" | "suites" => "a hotel",
+        "sauna" | "spa" => "a sauna",
+        "parlour" | "parlor" | "massage" => "a parlour",
+        "club" | "lounge" | "nightclub" => "a club",
+        "bar" | "pub" | "tavern" | "arms" => "a bar",
+        "escorts" | "companions" | "agency" | "models" => "an agency",
+        "apartments" | "flats" | "towers" | "mansions" | "residences" => "a block of flats",
+        "rooms" | "studio" | "studios" | "house" | "salon" | "retreat" | "lounges" => "a venue",
+        _ => return None,
+    })
+}
+
+/// Nouns of a venue noun list that are too common alone to end a lower-case venue name ("the same house").
+pub fn weak_venue_noun(w: &str) -> bool {
+    matches!(w, "house" | "rooms" | "bar" | "club" | "lounge" | "studio" | "arms" | "models" | "agency" | "flats")
+}
+
+/// Hotel chains: a chain's name alone tells little, but with its street it pins down the place.
+pub static HOTEL_CHAINS: &[&[&str]] = &[
+    &["premier", "inn"],
+    &["travelodge"],
+    &["holiday", "inn"],
+    &["holiday", "inn", "express"],
+    &["ibis"],
+    &["ibis", "styles"],
+    &["hilton"],
+    &["marriott"],
+    &["radisson"],
+    &["radisson", "blu"],
+    &["novotel"],
+    &["jurys", "inn"],
+    &["best", "western"],
+    &["mercure"],
+    &["crowne", "plaza"],
+    &["doubletree"],
+    &["malmaison"],
+    &["ramada"],
+    &["days", "inn"],
+    &["britannia", "hotel"],
+    &["motel", "one"],
+    &["park", "inn"],
+    &["village", "hotel"],
+    &["hotel", "du", "vin"],
+    &["easyhotel"],
+    &["yotel"],
+    &["moxy"],
+    &["hampton", "by", "hilton"],
+    &["leonardo", "hotel"],
+    &["sheraton"],
+    &["hyatt"],
+    &["maldron"],
+    &["clayton", "hotel"],
+    &["hub", "by", "premier", "inn"],
+];
+
+/// Who a third party is to the reporter, and the neutral words that stand for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Friend,
+    Colleague,
+    Relative,
+    Neighbour,
+    Unknown,
+}
+
+impl Role {
+    pub fn words(self) -> &'static str {
+        match self {
+            Role::Friend => "a friend",
+            Role::Colleague => "a colleague",
+            Role::Relative => "a relative",
+            Role::Neighbour => "a neighbour",
+            Role::Unknown => "someone",
+        }
+    }
+}
+
+/// Words that introduce a third party by role ("my friend X", "the driver X", "X (our maid)").
+pub fn role_word(w: &str) -> Option<Role> {
+    Some(match w {
+        "friend" | "freind" | "frend" | "mate" | "pal" | "bestie" | "bff" | "flatmate" | "housemate" | "roommate" | "m8"
+        | "friends" | "mates" | "buddy" => Role::Friend,
+        "maid" | "receptionist" | "manager" | "manageress" | "boss" | "madam" | "booker" | "driver" | "minder" | "bouncer"
+        | "security" | "colleague" | "coworker" | "workmate" | "owner" | "cleaner" | "lass" | "girl" | "receptionists"
+        | "maids" | "drivers" | "colleagues" | "landlord" | "landlady" | "escort" | "worker" | "babysitter" => {
+            Role::Colleague
+        }
+        "sister" | "brother" | "sis" | "bro" | "mum" | "mam" | "mom" | "mother" | "dad" | "father" | "cousin" | "aunt"
+        | "auntie" | "aunty" | "uncle" | "niece" | "nephew" | "daughter" | "son" | "gran" | "nan" | "nana" | "granny"
+        | "grandma" | "grandad" | "grandmother" | "grandfather" | "partner" | "boyfriend" | "girlfriend" | "husband"
+        | "wife" | "fiance" | "fiancee" | "fiancé" | "ex" | "kid" | "kids" | "child" | "stepdad" | "stepmum" => Role::Relative,
+        "neighbour" | "neighbor" | "neighbours" => Role::Neighbour,
+        _ => return None,
+    })
+}
+
+/// Word sequences after which the offender's name follows ("called himself Gaz", "said his name was Bill").
+pub static OFFENDER_NAME_CUES: &[&[&str]] = &[
+    &["called", "himself"],
+    &["calling", "himself"],
+    &["callin", "himself"],
+    &["callin", "himsel"],
+    &["calling", "himsel"],
+    &["calls", "himself"],
+    &["calls", "himsel"],
+    &["his", "name", "is"],
+    &["his", "name", "was"],
+    &["his", "name", "s"],
+    &["his", "names"],
+    &["said", "he", "was"],
+    &["says", "he", "is"],
+    &["said", "he", "is"],
+    &["call", "me"],
+    &["call", "him"],
+    &["he", "goes", "by"],
+    &["he", "went", "by"],
+    &["introduced", "himself", "as"],
+    &["booked", "under"],
+    &["booked", "as"],
+    &["under", "the", "name"],
+    &["name", "on", "the", "booking", "was"],
+];
+
+/// Prepositions that put a street after them ("on chapel street").
+pub fn place_preposition(w: &str) -> bool {
+    matches!(
+        w,
+        "on" | "in" | "at" | "off" | "near" | "down" | "along" | "onto" | "from" | "to" | "by" | "round" | "up" | "opposite" | "past"
+            | "behind" | "outside" | "of" | "via" | "towards"
+    )
+}
+
+/// Words that are never the distinctive part of a place's name.
+pub fn generic_place_word(w: &str) -> bool {
+    venue_noun(w).is_some()
+        || STREET_SUFFIXES.contains_key(w)
+        || matches!(
+            w,
+            "the" | "and" | "of" | "flat" | "room" | "floor" | "unit" | "apartment" | "apt" | "no" | "number" | "upstairs" | "downstairs"
+                | "basement" | "ground" | "first" | "second" | "third" | "top" | "my" | "our" | "building" | "block" | "outside" | "inside"
+                | "near" | "behind" | "opposite" | "at" | "in" | "on" | "by" | "car" | "carpark" | "home" | "house" | "place"
+                | "uk" | "england" | "scotland" | "wales" | "ireland" | "city" | "centre" | "center" | "town" | "ltd" | "limited"
+        )
+}

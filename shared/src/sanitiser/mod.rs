@@ -1,0 +1,279 @@
+//! Turns a member's report into an alert that warns about the offender and identifies nobody else.
+//!
+//! The alert is built from an allow-list: town, date, time of day, categories, first contact and the offender block.
+//! Nothing of the reporter, workplace or location detail is copied. The free text (the account, which becomes the
+//! summary, and the offender's description) is cleaned of the reporter's identifiers in every form, the venue and its
+//! address, streets and postcodes, third parties' names, and contact details that are not the offender's; what was
+//! taken out is replaced by neutral words ("the worker", "a friend", "a hotel", "an address nearby") and counted by
+//! kind in `redactions`. The offender's names, numbers, emails, handles and registrations are kept wherever they
+//! appear.
+//!
+//! Nothing here logs: the text of a report must not reach a log.
+
+mod lexicon;
+mod profile;
+mod scan;
+mod tokens;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::alert::{Alert, AlertOffender, Redaction, RedactionKind};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::report::{Report, Vehicle};
+
+use profile::{Profile, national_digits, normal_reg};
+use scan::{Rep, Scan, find_literal};
+use tokens::tokenize;
+
+/// Something in a reviewer's edited alert that the report says identifies someone other than the offender. It names
+/// the field and the kind, never the text, so it can be shown and logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: RedactionKind,
+    /// Where: "summary", "offender.description", "offender.names_used[0]"...
+    pub field: String,
+}
+
+#[derive(Default)]
+struct Counts(BTreeMap<RedactionKind, u32>);
+
+impl Counts {
+    fn add(&mut self, kind: RedactionKind) {
+        *self.0.entry(kind).or_default() += 1;
+    }
+    fn spans(&mut self, scan: &Scan) {
+        for sp in &scan.spans {
+            if let Some(k) = sp.kind {
+                self.add(k);
+            }
+        }
+    }
+    fn into_redactions(self) -> Vec<Redaction> {
+        self.0.into_iter().map(|(kind, count)| Redaction { kind, count }).collect()
+    }
+}
+
+/// Builds the alert for a report. Deterministic, and total over every valid report.
+pub fn sanitise(report: &Report) -> Alert {
+    let p = Profile::build(report);
+    let mut counts = Counts::default();
+
+    let account = Scan::run(&report.account, &p);
+    counts.spans(&account);
+    let summary = tidy(&account.render());
+
+    let o = &report.offender;
+    let description = o.description.as_deref().map(|d| {
+        let scan = Scan::run(d, &p);
+        counts.spans(&scan);
+        tidy(&scan.render())
+    });
+
+    let mut names_used: Vec<String> = Vec::new();
+    for n in o.names_used.iter().chain(&p.found_offender_names) {
+        let n = n.split_whitespace().collect::<Vec<_>>().join(" ");
+        if n.is_empty() || names_used.iter().any(|x| x.eq_ignore_ascii_case(&n)) {
+            continue;
+        }
+        match clean_name(&n, &p) {
+            Some(clean) => names_used.push(clean),
+            None => counts.add(RedactionKind::ReporterIdentity),
+        }
+    }
+
+    let mut phones: Vec<String> = Vec::new();
+    for raw in &o.phones {
+        if p.reporter_phone_digits.as_deref() == Some(national_digits(raw).as_str()) {
+            counts.add(RedactionKind::ReporterContact);
+            continue;
+        }
+        let shown = PhoneNumber::parse(raw).map(|x| x.as_str().to_owned()).unwrap_or_else(|_| raw.trim().to_owned());
+        if !phones.contains(&shown) {
+            phones.push(shown);
+        }
+    }
+
+    let mut emails: Vec<String> = Vec::new();
+    for e in &o.emails {
+        let e = e.trim();
+        if p.reporter_email.as_deref() == Some(e.to_lowercase().as_str()) {
+            counts.add(RedactionKind::ReporterContact);
+        } else if !e.is_empty() && !emails.iter().any(|x| x.eq_ignore_ascii_case(e)) {
+            emails.push(e.to_owned());
+        }
+    }
+
+    let mut online_handles: Vec<String> = Vec::new();
+    for h in &o.online_handles {
+        let h = h.trim();
+        let key = h.trim_start_matches('@').to_lowercase();
+        if p.reporter_handles.contains(&key) {
+            counts.add(RedactionKind::ReporterContact);
+        } else if !h.is_empty() && !online_handles.iter().any(|x| x.trim_start_matches('@').eq_ignore_ascii_case(&key)) {
+            online_handles.push(h.to_owned());
+        }
+    }
+
+    let vehicles = o
+        .vehicles
+        .iter()
+        .map(|v| Vehicle {
+            make: v.make.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            model: v.model.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            colour: v.colour.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            registration: v.registration.as_deref().map(normal_reg).filter(|s| !s.is_empty()),
+        })
+        .filter(|v| *v != Vehicle::default())
+        .collect();
+
+    Alert {
+        town: report.incident.town.as_str().to_owned(),
+        date: report.incident.date,
+        time_of_day: report.incident.time_of_day,
+        categories: report.incident.categories.clone(),
+        first_contact: report.incident.first_contact,
+        offender: AlertOffender {
+            names_used,
+            phones,
+            emails,
+            online_handles,
+            vehicles,
+            description: description.filter(|d| !d.trim().is_empty()),
+        },
+        summary,
+        redactions: counts.into_redactions(),
+    }
+}
+
+/// A name the offender used, less any word that is the reporter's (her surname, her working name). `None` when
+/// nothing of the offender's is left.
+fn clean_name(name: &str, p: &Profile) -> Option<String> {
+    let toks = tokenize(name);
+    let reporter = |w: &str| p.words.get(w).is_some_and(|x| x.kind == RedactionKind::ReporterIdentity) && !p.keep_words.contains(w);
+    if toks.iter().any(|t| reporter(&t.low)) || p.reporter_needles.iter().any(|n| name.to_lowercase().contains(n.as_str())) {
+        let kept: Vec<&str> = toks.iter().filter(|t| !reporter(&t.low)).map(|t| &name[t.s..t.e]).collect();
+        if kept.is_empty() || p.reporter_needles.iter().any(|n| name.to_lowercase().contains(n.as_str())) {
+            return None;
+        }
+        return Some(kept.join(" "));
+    }
+    Some(name.to_owned())
+}
+
+/// Spaces left doubled by a removal, and a space before punctuation.
+fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == ' ' && out.ends_with(' ') {
+            continue;
+        }
+        if matches!(c, ',' | '.' | ')' | '!' | '?' | ';' | ':') && out.ends_with(' ') && !out.ends_with("  ") {
+            let l = out.trim_end_matches(' ').len();
+            if out[..l].ends_with(|x: char| x.is_alphanumeric() || x == ')' || x == '\'') {
+                out.truncate(l);
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Checks a reviewer's edited alert against the report's identifiers: the reporter's names, contact details and
+/// handles, the venue and its address, postcodes, the location detail, and the third parties named in the account.
+/// One finding per field and kind; the text found is never in the result.
+pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
+    let mut p = Profile::build(report);
+    // What the sanitiser took out of the account and description is, by definition, not for the alert.
+    let mut removed: Vec<(Vec<String>, RedactionKind)> = Vec::new();
+    for text in std::iter::once(report.account.as_str()).chain(report.offender.description.as_deref()) {
+        let scan = Scan::run(text, &p);
+        for sp in &scan.spans {
+            let (Some(kind), false) = (sp.kind, sp.rep == Rep::Keep) else { continue };
+            let piece = &text[sp.s..sp.e];
+            match kind {
+                RedactionKind::Phone | RedactionKind::ReporterContact if piece.chars().filter(char::is_ascii_digit).count() >= 9 => {
+                    p.removed_phone_digits.push(national_digits(piece))
+                }
+                RedactionKind::Email => p.removed_emails.push(piece.to_lowercase()),
+                RedactionKind::Handle => p.removed_handles.push(piece.trim_start_matches('@').to_lowercase()),
+                _ => {
+                    let words: Vec<String> = tokenize(piece)
+                        .into_iter()
+                        .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&t.low) && !p.found_keep.contains(&t.low))
+                        .filter(|t| !(t.common() && !t.cap))
+                        .map(|t| t.low)
+                        .collect();
+                    if !words.is_empty() {
+                        removed.push((words, kind));
+                    }
+                }
+            }
+        }
+    }
+
+    let mut fields: Vec<(String, &str)> = vec![("town".into(), edited.town.as_str()), ("summary".into(), edited.summary.as_str())];
+    let o = &edited.offender;
+    if let Some(d) = &o.description {
+        fields.push(("offender.description".into(), d));
+    }
+    for (name, list) in [("names_used", &o.names_used), ("phones", &o.phones), ("emails", &o.emails), ("online_handles", &o.online_handles)] {
+        for (i, v) in list.iter().enumerate() {
+            fields.push((format!("offender.{name}[{i}]"), v));
+        }
+    }
+    for (i, v) in o.vehicles.iter().enumerate() {
+        for (name, f) in [("make", &v.make), ("model", &v.model), ("colour", &v.colour), ("registration", &v.registration)] {
+            if let Some(f) = f {
+                fields.push((format!("offender.vehicles[{i}].{name}"), f));
+            }
+        }
+    }
+
+    let mut findings = Vec::new();
+    for (field, text) in fields {
+        let mut kinds: Vec<RedactionKind> = Vec::new();
+        let scan = Scan::run(text, &p);
+        for sp in &scan.spans {
+            let Some(kind) = sp.kind else { continue };
+            let piece = &text[sp.s..sp.e];
+            let known = match kind {
+                RedactionKind::ReporterIdentity | RedactionKind::ReporterContact | RedactionKind::Postcode | RedactionKind::ThirdPartyName => true,
+                RedactionKind::Phone => p.removed_phone_digits.contains(&national_digits(piece)),
+                RedactionKind::Email => p.removed_emails.contains(&piece.to_lowercase()),
+                RedactionKind::Handle => p.removed_handles.contains(&piece.trim_start_matches('@').to_lowercase()),
+                // Venue and address words the report gave, or that the account's own cleaning found.
+                _ => {
+                    let low: Vec<String> = tokenize(piece).into_iter().map(|t| t.low).collect();
+                    p.phrases.values().flatten().any(|ph| contains_seq(&low, &ph.words))
+                        || low.iter().any(|w| p.words.contains_key(w))
+                        || removed.iter().any(|(ws, _)| contains_seq(&low, ws))
+                }
+            };
+            if known && !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        // Removed pieces the rules would not find again in new wording.
+        let low = text.to_ascii_lowercase();
+        let toks = tokenize(text);
+        let lows: Vec<String> = toks.iter().map(|t| t.low.clone()).collect();
+        for (ws, kind) in &removed {
+            if contains_seq(&lows, ws) && !kinds.contains(kind) {
+                kinds.push(*kind);
+            }
+        }
+        for needle in p.reporter_needles.iter() {
+            if !find_literal(&low, needle).is_empty() && !kinds.contains(&RedactionKind::ReporterContact) {
+                kinds.push(RedactionKind::ReporterContact);
+            }
+        }
+        findings.extend(kinds.into_iter().map(|kind| Finding { kind, field: field.clone() }));
+    }
+    findings
+}
+
+fn contains_seq(hay: &[String], needle: &[String]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w.iter().zip(needle).all(|(a, b)| lexicon::canon_street(a) == b.as_str()))
+}

@@ -1,0 +1,421 @@
+//! What a report tells the sanitiser to keep and to take out: the offender's identifiers on one side, the reporter's,
+//! the venue's, the address's and third parties' on the other. Built once per report.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::alert::RedactionKind;
+use crate::domain::phone::PhoneNumber;
+use crate::domain::report::Report;
+
+use super::lexicon::{
+    CALENDAR, GIVEN_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, role_word, venue_noun,
+};
+use super::tokens::{Tok, soft_gap, tokenize};
+
+/// A run of words to take out wherever it appears, in any case.
+#[derive(Debug, Clone)]
+pub(crate) struct Phrase {
+    pub words: Vec<String>,
+    pub kind: RedactionKind,
+    pub rep: &'static str,
+}
+
+/// One word to take out. `cap_only`: the word is also common English, so only its capitalised uses are the name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Word {
+    pub kind: RedactionKind,
+    pub rep: &'static str,
+    pub cap_only: bool,
+}
+
+/// A third party's name found in the text, with who they are to the reporter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Third {
+    pub role: Role,
+    pub cap_only: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Profile {
+    /// The offender's name words (from `names_used`) and the words of his vehicles: never taken out.
+    pub keep_words: HashSet<String>,
+    /// Names the account says the offender used ("called himself Gaz"): kept where no stronger rule takes them.
+    pub found_offender_names: Vec<String>,
+    pub found_keep: HashSet<String>,
+    pub offender_phone_digits: Vec<String>,
+    pub offender_emails: Vec<String>,
+    pub offender_handles: Vec<String>,
+    pub offender_regs: Vec<String>,
+    pub reporter_phone_digits: Option<String>,
+    pub reporter_email: Option<String>,
+    /// Handles and the email's local part, lower case, without '@'.
+    pub reporter_needles: Vec<String>,
+    pub reporter_handles: Vec<String>,
+    pub phrases: HashMap<String, Vec<Phrase>>,
+    pub words: HashMap<String, Word>,
+    pub third: HashMap<String, Third>,
+    pub town_words: HashSet<String>,
+    /// Phone digits taken out of the account (for checking an edit).
+    pub removed_phone_digits: Vec<String>,
+    pub removed_emails: Vec<String>,
+    pub removed_handles: Vec<String>,
+}
+
+/// Digits that stay the same however a number is written: no +44, +353 or trunk 0.
+pub(crate) fn national_digits(raw: &str) -> String {
+    if let Ok(p) = PhoneNumber::parse(raw) {
+        return p.national_digits().to_owned();
+    }
+    let d: String = raw.chars().filter(char::is_ascii_digit).collect();
+    strip_prefixes(&d, raw.trim_start().starts_with('+')).to_owned()
+}
+
+pub(crate) fn strip_prefixes(d: &str, international: bool) -> &str {
+    let d = if international { d } else { d.strip_prefix("00").map_or(d, |x| x) };
+    let intl = international || d.len() != d.trim_start_matches("00").len();
+    let d = if intl || d.starts_with("44") && d.len() >= 12 || d.starts_with("353") && d.len() >= 11 {
+        d.strip_prefix("44").or_else(|| d.strip_prefix("353")).unwrap_or(d)
+    } else {
+        d
+    };
+    d.strip_prefix('0').unwrap_or(d)
+}
+
+pub(crate) fn normal_reg(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+fn handle_key(s: &str) -> String {
+    s.trim().trim_start_matches('@').to_lowercase()
+}
+
+fn words_of(s: &str) -> Vec<String> {
+    tokenize(s).into_iter().map(|t| t.low).collect()
+}
+
+impl Profile {
+    pub fn build(report: &Report) -> Self {
+        let mut p = Profile::default();
+        let o = &report.offender;
+        for n in &o.names_used {
+            p.keep_words.extend(words_of(n).into_iter().filter(|w| w.chars().count() >= 2));
+        }
+        for v in &o.vehicles {
+            for f in [&v.make, &v.model, &v.colour].into_iter().flatten() {
+                p.keep_words.extend(words_of(f));
+            }
+            if let Some(r) = &v.registration {
+                let r = normal_reg(r);
+                if !r.is_empty() {
+                    p.offender_regs.push(r);
+                }
+            }
+        }
+        p.offender_phone_digits = o.phones.iter().map(|x| national_digits(x)).filter(|d| d.len() >= 6).collect();
+        p.offender_emails = o.emails.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
+        p.offender_handles = o.online_handles.iter().map(|h| handle_key(h)).filter(|h| !h.is_empty()).collect();
+        p.town_words = words_of(report.incident.town.as_str()).into_iter().collect();
+
+        if let Some(r) = &report.reporter {
+            for name in [&r.name, &r.working_name].into_iter().flatten() {
+                p.add_name(name, RedactionKind::ReporterIdentity, "the worker", false);
+            }
+            if let Some(e) = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                let e = e.to_lowercase();
+                if let Some((local, _)) = e.split_once('@') {
+                    if local.len() >= 3 && !p.offender_handles.iter().any(|h| h == local) {
+                        p.reporter_needles.push(local.to_owned());
+                    }
+                }
+                p.reporter_email = Some(e);
+            }
+            p.reporter_phone_digits = r.phone.as_deref().map(national_digits).filter(|d| d.len() >= 6);
+            for h in &r.online_handles {
+                let h = handle_key(h);
+                if h.len() >= 2 && !p.offender_handles.contains(&h) {
+                    p.reporter_handles.push(h.clone());
+                    if h.len() >= 3 {
+                        p.reporter_needles.push(h);
+                    }
+                }
+            }
+        }
+        if let Some(w) = &report.workplace {
+            if let Some(v) = &w.venue_name {
+                p.add_venue(v);
+            }
+            if let Some(a) = &w.venue_address {
+                p.add_place(a, true);
+            }
+        }
+        if let Some(l) = &report.incident.location_detail {
+            p.add_place(l, false);
+        }
+        let texts: Vec<&str> = std::iter::once(report.account.as_str()).chain(o.description.as_deref()).collect();
+        for t in &texts {
+            p.find_offender_names(t);
+        }
+        for t in &texts {
+            p.find_third_parties(t);
+        }
+        p
+    }
+
+    fn add_phrase(&mut self, words: Vec<String>, kind: RedactionKind, rep: &'static str) {
+        if words.is_empty() {
+            return;
+        }
+        let words: Vec<String> = words.iter().map(|w| canon_street(w).to_owned()).collect();
+        let list = self.phrases.entry(words[0].clone()).or_default();
+        if !list.iter().any(|p| p.words == words) {
+            list.push(Phrase { words, kind, rep });
+            list.sort_by(|a, b| b.words.len().cmp(&a.words.len()));
+        }
+    }
+
+    fn add_word(&mut self, w: &str, kind: RedactionKind, rep: &'static str, cap_only: bool) {
+        if w.chars().count() < 2 || self.keep_words.contains(w) {
+            return;
+        }
+        let entry = self.words.entry(w.to_owned()).or_insert(Word { kind, rep, cap_only });
+        // A reporter's word is taken out in every case, whatever else it is.
+        if kind == RedactionKind::ReporterIdentity {
+            *entry = Word { kind, rep, cap_only: false };
+        }
+        entry.cap_only &= cap_only;
+    }
+
+    /// A person's name: the whole name as a phrase, and each part alone.
+    fn add_name(&mut self, name: &str, kind: RedactionKind, rep: &'static str, cap_only: bool) {
+        let words = words_of(name);
+        if words.len() > 1 {
+            self.add_phrase(words.clone(), kind, rep);
+        }
+        for w in &words {
+            self.add_word(w, kind, rep, cap_only);
+        }
+    }
+
+    /// The venue's given name: whole, without "The", its distinctive core, and each distinctive word.
+    fn add_venue(&mut self, name: &str) {
+        let toks = tokenize(name);
+        let words: Vec<String> = toks.iter().map(|t| t.low.clone()).collect();
+        if words.is_empty() {
+            return;
+        }
+        let rep = words.iter().rev().find_map(|w| venue_noun(w)).filter(|r| *r != "an agency").unwrap_or("a venue");
+        self.add_phrase(words.clone(), RedactionKind::Venue, rep);
+        let core: Vec<String> = words.iter().skip_while(|w| *w == "the").cloned().collect();
+        self.add_phrase(core.clone(), RedactionKind::Venue, rep);
+        let trimmed: Vec<String> = {
+            let mut c = core.clone();
+            while c.last().is_some_and(|w| generic_place_word(w)) {
+                c.pop();
+            }
+            c
+        };
+        if trimmed.len() > 1 {
+            self.add_phrase(trimmed.clone(), RedactionKind::Venue, "a venue");
+        }
+        for t in toks.iter().filter(|t| !t.num) {
+            if generic_place_word(&t.low) || t.stop() || CALENDAR.contains(t.low.as_str()) || self.town_words.contains(&t.low) {
+                continue;
+            }
+            let rep = if venue_noun(&t.low).is_some() { rep } else { "a venue" };
+            self.add_word(&t.low, RedactionKind::Venue, rep, t.common());
+        }
+    }
+
+    /// An address or a place as the reporter wrote it: split at commas, each part taken as a street (with or without
+    /// its number), a building or a named place.
+    fn add_place(&mut self, text: &str, is_address: bool) {
+        for seg in text.split([',', '\n', ';', '(', ')']) {
+            let toks = tokenize(seg);
+            if toks.is_empty() {
+                continue;
+            }
+            // The postcode is found by pattern; the town is public.
+            let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&t.low)).collect();
+            // "Flat 2", "Room 3": the number of a room tells nothing without the building.
+            if toks.len() <= 2 && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
+            {
+                continue;
+            }
+            self.add_runs(seg, &toks, is_address);
+        }
+    }
+
+    fn add_runs(&mut self, seg: &str, toks: &[Tok], is_address: bool) {
+        // Runs of name-like words; a run that ends in a street word is a street, with the house number before it.
+        let name_like = |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
+        let mut i = 0;
+        while i < toks.len() {
+            if !name_like(&toks[i]) || matches!(toks[i].low.as_str(), "the" | "my" | "our") {
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < toks.len() && name_like(&toks[j]) && soft_gap(&seg[toks[j - 1].e..toks[j].s]) {
+                j += 1;
+            }
+            let run = &toks[i..j];
+            let words: Vec<String> = run.iter().map(|t| t.low.clone()).collect();
+            let last = canon_street(&words[words.len() - 1]).to_owned();
+            let is_street = STREET_SUFFIXES.contains_key(last.as_str()) && words.len() > 1;
+            let venue = words.iter().rev().find_map(|w| venue_noun(w));
+            let (kind, rep) = match venue {
+                Some(r) if !is_street => (RedactionKind::Venue, r),
+                _ if is_street => (RedactionKind::Address, "a nearby street"),
+                _ => (RedactionKind::Address, "a place nearby"),
+            };
+            let distinctive: Vec<&Tok> = run
+                .iter()
+                .filter(|t| !generic_place_word(&t.low) && !CALENDAR.contains(t.low.as_str()) && t.low.chars().count() >= 3)
+                .collect();
+            if !distinctive.is_empty() {
+                if words.len() > 1 {
+                    self.add_phrase(words.clone(), kind, rep);
+                    // "The Velvet Rooms" without the venue noun, "Leith Walk" with its number.
+                    let mut core = words.clone();
+                    while core.len() > 1 && core.last().is_some_and(|w| generic_place_word(w) && !is_street) {
+                        core.pop();
+                    }
+                    if core.len() != words.len() {
+                        self.add_phrase(core, kind, rep);
+                    }
+                }
+                if i > 0 && toks[i - 1].num {
+                    let mut with_number = vec![toks[i - 1].low.clone()];
+                    with_number.extend(words.iter().cloned());
+                    self.add_phrase(with_number, RedactionKind::Address, "an address nearby");
+                }
+                for t in distinctive {
+                    let rep = if is_street { "a nearby street" } else if kind == RedactionKind::Venue { "a venue" } else { "a place nearby" };
+                    self.add_word(&t.low, kind, rep, t.common());
+                }
+            }
+            i = j;
+        }
+    }
+
+    /// "called himself Gaz", "said his name was bill": the name after such words is the offender's.
+    fn find_offender_names(&mut self, text: &str) {
+        let toks = tokenize(text);
+        for i in 0..toks.len() {
+            for cue in OFFENDER_NAME_CUES {
+                if i + cue.len() >= toks.len() || !cue.iter().enumerate().all(|(k, w)| toks[i + k].low == *w) {
+                    continue;
+                }
+                let n = i + cue.len();
+                let cand = &toks[n];
+                if !self.offender_name_like(cand) {
+                    continue;
+                }
+                let mut name = text[cand.s..cand.e].to_owned();
+                self.found_keep.insert(cand.low.clone());
+                if let Some(next) = toks.get(n + 1) {
+                    if next.cap && soft_gap(&text[cand.e..next.s]) && self.offender_name_like(next) && !next.common() {
+                        self.found_keep.insert(next.low.clone());
+                        name.push(' ');
+                        name.push_str(&text[next.s..next.e]);
+                    }
+                }
+                if cand.cap || GIVEN_NAMES.contains(cand.low.as_str()) {
+                    self.found_offender_names.push(name);
+                }
+            }
+        }
+    }
+
+    fn offender_name_like(&self, t: &Tok) -> bool {
+        if t.num || t.stop() || t.embedded || CALENDAR.contains(t.low.as_str()) || self.words.contains_key(&t.low) {
+            return false;
+        }
+        if t.low.chars().count() < 2 {
+            return false;
+        }
+        GIVEN_NAMES.contains(t.low.as_str()) || self.keep_words.contains(&t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
+    }
+
+    /// Third parties: named after a role ("my friend Kayla", "the driver Marius"), before one ("Leanne (our maid)",
+    /// "Fiona, the manageress"), or by a given name from the shipped list.
+    fn find_third_parties(&mut self, text: &str) {
+        let toks = tokenize(text);
+        for i in 0..toks.len() {
+            // Role, then name.
+            if let Some(role) = role_word(&toks[i].low) {
+                if let Some(n) = toks.get(i + 1) {
+                    let gap = &text[toks[i].e..n.s];
+                    if matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate(n) {
+                        self.add_third(n, role);
+                        if let Some(m) = toks.get(i + 2) {
+                            if m.cap && soft_gap(&text[n.e..m.s]) && self.third_candidate(m) && !m.common() {
+                                self.add_third(m, role);
+                            }
+                        }
+                    }
+                }
+            }
+            // Name, then role: "Leanne (our maid)", "Fiona, the manageress", "Kirsty my pal".
+            if let Some(next) = toks.get(i + 1) {
+                let gap = text[toks[i].e..next.s].trim();
+                if matches!(gap, "" | "," | "(" | ", (" | "-") {
+                    let mut k = i + 1;
+                    if matches!(toks[k].low.as_str(), "our" | "my" | "the" | "her" | "his" | "a") {
+                        k += 1;
+                    }
+                    if let Some(role) = toks.get(k).and_then(|t| role_word(&t.low)) {
+                        let t = &toks[i];
+                        if k > i + 1 && (t.cap || !t.common()) && self.third_candidate(t) && !(t.start && t.common()) {
+                            self.add_third(t, role);
+                        }
+                    }
+                }
+            }
+        }
+        for t in &toks {
+            if !GIVEN_NAMES.contains(t.low.as_str()) || !self.third_candidate(t) {
+                continue;
+            }
+            if t.common() {
+                // "Precious", "Grace": a name only when capitalised in mid-sentence.
+                if t.cap && !t.start && !is_shouting(text, t) {
+                    self.add_third_if_new(t, Role::Unknown, true);
+                }
+            } else {
+                self.add_third_if_new(t, Role::Unknown, false);
+            }
+        }
+    }
+
+    fn third_candidate(&self, t: &Tok) -> bool {
+        let w = t.low.as_str();
+        !(t.num
+            || t.embedded
+            || t.stop()
+            || w.chars().count() < 2
+            || self.keep_words.contains(w)
+            || self.found_keep.contains(w)
+            || self.town_words.contains(w)
+            || CALENDAR.contains(w)
+            || role_word(w).is_some()
+            || (!t.cap && t.common() && !GIVEN_NAMES.contains(w))
+            || (!t.cap && t.common())
+            || self.words.get(w).is_some_and(|x| x.kind == RedactionKind::ReporterIdentity))
+    }
+
+    fn add_third(&mut self, t: &Tok, role: Role) {
+        let cap_only = t.common();
+        self.third.insert(t.low.clone(), Third { role, cap_only });
+    }
+
+    fn add_third_if_new(&mut self, t: &Tok, role: Role, cap_only: bool) {
+        self.third.entry(t.low.clone()).or_insert(Third { role, cap_only });
+    }
+}
+
+/// A word in a run of capitals ("SCRATCHED HONEY INTO"), where capitals say nothing about names.
+pub(crate) fn is_shouting(text: &str, t: &Tok) -> bool {
+    let w = &text[t.s..t.e];
+    w.chars().count() > 1 && w.chars().all(|c| !c.is_lowercase())
+}

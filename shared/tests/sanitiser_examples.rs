@@ -1,0 +1,55 @@
+//! The labelled example reports: nothing in `must_not_appear` reaches the alert, everything in `must_appear` does.
+
+mod common;
+
+use std::path::Path;
+
+use shared::sanitiser::sanitise;
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports");
+const OWN_CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
+
+fn run(dir: &str) -> (usize, Vec<String>) {
+    let cases = common::load_dir(Path::new(dir));
+    let mut failures = Vec::new();
+    for case in &cases {
+        let alert = sanitise(&case.report);
+        let json = serde_json::to_string_pretty(&alert).unwrap();
+        let f = common::check_case(case, &json);
+        if !f.is_empty() && std::env::var_os("SHOW_ALERTS").is_some() {
+            eprintln!("{json}");
+        }
+        failures.extend(f);
+    }
+    (cases.len(), failures)
+}
+
+#[test]
+fn every_example_report_keeps_the_offender_and_loses_everyone_else() {
+    if !Path::new(EXAMPLES).is_dir() {
+        eprintln!("no examples at {EXAMPLES}: skipped");
+        return;
+    }
+    let (n, failures) = run(EXAMPLES);
+    assert!(n >= 14, "expected the 14 example reports, found {n}");
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_own_labelled_case_keeps_the_offender_and_loses_everyone_else() {
+    let (n, failures) = run(OWN_CASES);
+    assert!(n >= 10, "expected at least 10 own cases, found {n}");
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+/// `cargo test --test sanitiser_examples -- --ignored --nocapture print_alerts` shows every alert, for reading.
+#[test]
+#[ignore]
+fn print_alerts() {
+    for dir in [EXAMPLES, OWN_CASES] {
+        for case in common::load_dir(Path::new(dir)) {
+            let json = serde_json::to_string_pretty(&sanitise(&case.report)).unwrap();
+            println!("=== {}\n{json}\n{:?}", case.id, common::check_case(&case, &json));
+        }
+    }
+}
