@@ -1,3 +1,4 @@
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +22,44 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Print the alert the sanitiser drafts from one report (a file, or standard input).
+    Sanitise {
+        /// The report (report.schema.json); standard input when left out or `-`.
+        file: Option<PathBuf>,
+    },
+    /// Staff tools for the local server.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// List the email and SMS messages the local server has sent, newest last.
+    Outbox {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Print a bearer token for the local server, good for one hour. It can never authorise anything in the cloud.
+    Token {
+        /// caseworker, reviewer, office_manager or admin.
+        #[arg(long)]
+        role: String,
+        /// Who the token names in the audit log.
+        #[arg(long, default_value = "local-staff")]
+        name: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("num: {msg}");
+    ExitCode::from(code)
 }
 
 fn main() -> ExitCode {
@@ -32,10 +71,48 @@ fn main() -> ExitCode {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the runtime starts");
             match rt.block_on(num_cli::serve::run(&addr, &dir)) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("num serve: {e:#}");
-                    ExitCode::FAILURE
+                Err(e) => fail(1, format!("serve: {e:#}")),
+            }
+        }
+        Command::Sanitise { file } => {
+            let mut input = Vec::new();
+            let read = match file.as_deref() {
+                None => std::io::stdin().read_to_end(&mut input).map(|_| ()),
+                Some(p) if p.as_os_str() == "-" => std::io::stdin().read_to_end(&mut input).map(|_| ()),
+                Some(p) => std::fs::read(p).map(|b| input = b),
+            };
+            if let Err(e) = read {
+                return fail(2, format!("sanitise: cannot read the report: {e}"));
+            }
+            match num_cli::sanitise::run(&input) {
+                Ok(out) => {
+                    use std::io::Write;
+                    // A closed pipe (`num sanitise | head`) is not an error of ours.
+                    let _ = writeln!(std::io::stdout(), "{out}");
+                    ExitCode::SUCCESS
                 }
+                Err(msg) => fail(2, format!("sanitise: {msg}")),
+            }
+        }
+        Command::Staff { command: StaffCommand::Token { role, name, data_dir } } => {
+            let dir = num_cli::serve::data_dir(data_dir);
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("the runtime starts");
+            match rt.block_on(num_cli::staff::token(&dir, &role, &name)) {
+                Ok(t) => {
+                    println!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(2, format!("staff token: {e:#}")),
+            }
+        }
+        Command::Outbox { json, data_dir } => {
+            let dir = num_cli::serve::data_dir(data_dir);
+            match num_cli::outbox::render(&dir, json) {
+                Ok(s) => {
+                    print!("{s}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(1, format!("outbox: {e:#}")),
             }
         }
     }

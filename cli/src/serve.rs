@@ -1,7 +1,11 @@
 //! `num serve`: every function of the system on one machine, on embedded backends.
+//!
+//! The HTTP paths call the very handlers the Lambdas run; the table streams are read by pollers that play Lambda's
+//! part and call the very stream handlers the Lambdas run; email and SMS go to the outbox file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -10,37 +14,121 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use bytes::Bytes;
 use http::StatusCode;
-use shared::adapters::{LocalKeys, SqliteTables};
+use shared::adapters::key_cache::CachedKeys;
+use shared::adapters::stream_poller::StreamPoller;
+use shared::adapters::{LocalKeys, Outbox, SqliteTables};
 use shared::error::ApiError;
+use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::http::{self as h, MAX_BODY};
-use shared::ports::SystemClock;
+use shared::ports::messaging::{EmailSender, SmsSender};
+use shared::ports::{Clock, KeyService, SystemClock, Table};
+use shared::usecases::alerts::AlertDeps;
+use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
+use shared::usecases::draft::SanitiseHandler;
 use shared::usecases::submit_report::SubmitDeps;
+use shared::usecases::subscriptions::SubscriptionDeps;
 
 /// Everything the local server holds.
 #[derive(Clone)]
 pub struct Local {
+    pub dir: PathBuf,
     pub tables: Arc<SqliteTables>,
     pub keys: Arc<LocalKeys>,
+    /// The key service as the stream handlers see it: opened data keys cached for five minutes.
+    pub cached_keys: Arc<CachedKeys<Arc<LocalKeys>>>,
     pub submit: SubmitDeps,
+    pub subscriptions: SubscriptionDeps,
+    pub admin: AdminDeps,
+    pub pollers: Vec<Arc<StreamPoller>>,
+}
+
+/// What can be swapped for tests: the clock, the senders and the site's address.
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub email: Option<Arc<dyn EmailSender>>,
+    pub sms: Option<Arc<dyn SmsSender>>,
+    pub site_url: String,
+    /// The first wait before a failed stream batch is retried.
+    pub stream_backoff: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            email: None,
+            sms: None,
+            site_url: "http://127.0.0.1:8080".into(),
+            stream_backoff: Duration::from_millis(200),
+        }
+    }
 }
 
 impl Local {
     /// Opens (creating on first run) the data folder: the SQLite file and the master key.
     pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        Self::open_with(data_dir, Options::default())
+    }
+
+    pub fn open_with(data_dir: &Path, opts: Options) -> anyhow::Result<Self> {
         let keys = Arc::new(LocalKeys::open_or_create(data_dir)?);
         let tables = Arc::new(SqliteTables::open(data_dir).with_context(|| format!("cannot open the database in {}", data_dir.display()))?);
-        let submit = SubmitDeps { tables: tables.clone(), keys: keys.clone(), clock: Arc::new(SystemClock) };
-        Ok(Self { tables, keys, submit })
+        let outbox = Arc::new(Outbox::new(data_dir));
+        let cached_keys = Arc::new(CachedKeys::new(keys.clone(), Duration::from_secs(300)));
+        let clock = opts.clock;
+        let submit = SubmitDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() };
+        let subscriptions = SubscriptionDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() };
+        let admin = AdminDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone(), auth: StaffAuth::Local(keys.clone()) };
+        let deliver = DeliverDeps {
+            tables: tables.clone(),
+            keys: cached_keys.clone() as Arc<dyn KeyService>,
+            email: opts.email.unwrap_or_else(|| outbox.clone()),
+            sms: opts.sms.unwrap_or_else(|| outbox.clone()),
+            clock: clock.clone(),
+            site_url: opts.site_url.trim_end_matches('/').to_owned(),
+        };
+        let drafting = AlertDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() };
+        let poller = |table, consumer: &str, handler: Arc<dyn shared::ports::stream::StreamHandler>| {
+            let mut p = StreamPoller::new(tables.clone(), table, consumer, handler);
+            p.backoff = opts.stream_backoff;
+            Arc::new(p)
+        };
+        let pollers = vec![
+            poller(Table::Reports, "sanitise-report/reports", Arc::new(SanitiseHandler { deps: drafting })),
+            poller(Table::Alerts, "deliver-alert/alerts", Arc::new(AlertStreamHandler::new(deliver.clone()))),
+            poller(Table::Subscribers, "deliver-alert/subscribers", Arc::new(SubscriberStreamHandler::new(deliver))),
+        ];
+        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, pollers })
     }
 
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", get(|| async { to_axum(h::html(StatusCode::OK, h::pages::report_form())) }))
             .route("/reports", any(reports))
+            .route("/subscriptions", any(public))
+            .route("/subscriptions/verify", any(public))
+            .route("/unsubscribe", any(public))
+            .route("/admin/{*rest}", any(admin))
+            .route("/admin", any(admin))
             .fallback(|| async {
                 to_axum(h::error_json(&ApiError::not_found("There is nothing at this address. See the API document for the paths.")))
             })
             .with_state(self.clone())
+    }
+
+    /// Runs every stream until nothing is left to do: what the background pollers do, all at once (for tests).
+    pub async fn drain(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let mut round = 0;
+            for p in &self.pollers {
+                round += p.drain().await?;
+            }
+            total += round;
+            if round == 0 {
+                return Ok(total);
+            }
+        }
     }
 }
 
@@ -69,15 +157,36 @@ async fn reports(State(local): State<Local>, req: Request) -> Response {
     }
 }
 
-/// Runs the server until Ctrl-C or SIGTERM; requests under way finish first, so no acknowledged write is lost.
+async fn public(State(local): State<Local>, req: Request) -> Response {
+    match to_shared(req).await {
+        Ok(req) => to_axum(shared::http::public::handle(&local.subscriptions, req).await),
+        Err(res) => res.into_response(),
+    }
+}
+
+async fn admin(State(local): State<Local>, req: Request) -> Response {
+    match to_shared(req).await {
+        Ok(req) => to_axum(shared::http::admin::handle(&local.admin, req).await),
+        Err(res) => res.into_response(),
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; requests under way finish first, so no acknowledged write is lost. The
+/// stream pollers stop between batches; what they had not reached waits in the change log for the next start.
 pub async fn run(addr: &str, data_dir: &Path) -> anyhow::Result<()> {
-    let local = Local::open(data_dir)?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}: is another server using it?"))?;
     let bound = listener.local_addr()?;
-    tracing::info!(addr = %bound, "num serve is listening");
+    let local = Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), ..Options::default() })?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
+    tracing::info!("num serve is listening");
     eprintln!("num serve: listening on http://{bound} (data in {})", data_dir.display());
     axum::serve(listener, local.router()).with_graceful_shutdown(shutdown()).await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     tracing::info!("num serve stopped");
     Ok(())
 }

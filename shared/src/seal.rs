@@ -124,3 +124,19 @@ pub async fn open_json<T: DeserializeOwned>(keys: &dyn KeyService, sealed: &[u8]
     let bytes = open_bytes(keys, sealed, ctx).await?;
     serde_json::from_slice(&bytes).map_err(|_| SealError::Shape)
 }
+
+/// Opens a value sealed under a shared data key: the key was wrapped under `key_ctx` (the keyring entry) and the
+/// value sealed with `record_ctx` as associated data, so it opens only on its own record.
+pub async fn open_shared(
+    keys: &dyn KeyService,
+    sealed: &[u8],
+    key_ctx: &EncryptionContext,
+    record_ctx: &EncryptionContext,
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    let env = parse(sealed)?;
+    let key = keys.decrypt_data_key(env.wrapped, key_ctx).await.map_err(|e| match e {
+        KeyError::ContextMismatch => SealError::WrongContext,
+        e => SealError::Key(e),
+    })?;
+    open_with(&key, &env, record_ctx)
+}

@@ -57,7 +57,8 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [Action::ListAlerts, Action::ReadAlert, Action::PublishAlert, Action::RejectAlert, Action::ReadDeliveries, Action::ReadReport];
+    pub const ALL: [Action; 6] =
+        [Action::ListAlerts, Action::ReadAlert, Action::PublishAlert, Action::RejectAlert, Action::ReadDeliveries, Action::ReadReport];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -97,7 +98,11 @@ impl Staff {
             Ok(())
         } else {
             tracing::info!(role = self.role.as_str(), action = action.as_str(), "staff action refused");
-            Err(ApiError::forbidden(format!("Your role ({}) may not {}. Ask an admin if you need it.", self.role.as_str(), action.as_str().replace('_', " "))))
+            Err(ApiError::forbidden(format!(
+                "Your role ({}) may not {}. Ask an admin if you need it.",
+                self.role.as_str(),
+                action.as_str().replace('_', " ")
+            )))
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Helpers for the cross-crate tests: an app built in-process on a fresh data folder, and a client that speaks to it.
 
+pub mod faults;
+
 use std::path::{Path, PathBuf};
 
 use axum::Router;
@@ -33,8 +35,16 @@ impl TestResponse {
 
 /// A whole local system on a fresh data folder.
 pub fn spawn_app() -> TestApp {
+    spawn_app_with(|_| num_cli::serve::Options::default())
+}
+
+/// A local system with some parts swapped (senders, clock); the closure sees the data folder.
+pub fn spawn_app_with(opts: impl FnOnce(&Path) -> num_cli::serve::Options) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let local = Local::open(dir.path()).expect("the local system opens");
+    let mut o = opts(dir.path());
+    // Tests do not wait for backoffs of a second.
+    o.stream_backoff = std::time::Duration::from_millis(5);
+    let local = Local::open_with(dir.path(), o).expect("the local system opens");
     let router = local.router();
     TestApp { local, router, dir }
 }
@@ -100,4 +110,69 @@ pub fn sample_report() -> Value {
 /// Finds `needle` in `haystack` as bytes.
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+impl TestApp {
+    /// A local staff token for a role, as `num staff token` makes it.
+    pub async fn token(&self, role: &str) -> String {
+        num_cli::staff::token(self.data_dir(), role, &format!("test-{role}")).await.expect("a token")
+    }
+
+    pub async fn staff(&self, method: &str, path: &str, role: &str, body: Option<&Value>) -> TestResponse {
+        let token = self.token(role).await;
+        let mut req = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                axum::body::Body::from(serde_json::to_vec(b).unwrap())
+            }
+            None => axum::body::Body::empty(),
+        };
+        self.request(req.body(body).unwrap()).await
+    }
+
+    /// Runs every stream until nothing is left.
+    pub async fn drain(&self) {
+        self.local.drain().await.expect("the streams drain");
+    }
+
+    pub fn outbox(&self) -> Vec<shared::adapters::outbox::OutboxEntry> {
+        shared::adapters::Outbox::read(self.data_dir()).expect("the outbox reads")
+    }
+
+    /// Subscribes, reads the code from the outbox, verifies. Returns the subscription id.
+    pub async fn subscribe_verified(&self, body: Value) -> String {
+        let res = self.post_json("/subscriptions", &body).await;
+        assert_eq!(res.status, 202, "{}", res.text());
+        let id = res.json()["subscription_id"].as_str().unwrap().to_owned();
+        self.drain().await;
+        let to = body["email"].as_str().or(body["phone"].as_str()).unwrap();
+        let code = self.latest_code_for(to).expect("a code was sent");
+        let res = self.post_json("/subscriptions/verify", &serde_json::json!({"subscription_id": id, "code": code})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        id
+    }
+
+    /// The last six-digit code sent to an address or number (national or E.164 form).
+    pub fn latest_code_for(&self, to: &str) -> Option<String> {
+        let want = normalise_contact(to);
+        self.outbox()
+            .into_iter()
+            .rev()
+            .filter(|e| normalise_contact(&e.to) == want)
+            .find_map(|e| e.body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_owned))
+    }
+
+    /// The alert messages (not codes) sent to one address or number.
+    pub fn alerts_sent_to(&self, to: &str) -> Vec<shared::adapters::outbox::OutboxEntry> {
+        let want = normalise_contact(to);
+        self.outbox().into_iter().filter(|e| normalise_contact(&e.to) == want && e.idempotency_key.starts_with("A-")).collect()
+    }
+}
+
+fn normalise_contact(s: &str) -> String {
+    match shared::domain::PhoneNumber::parse(s) {
+        Ok(p) => p.as_str().to_owned(),
+        Err(_) => s.to_lowercase(),
+    }
 }

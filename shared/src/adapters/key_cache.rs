@@ -15,11 +15,14 @@ use zeroize::Zeroizing;
 
 use crate::ports::{DataKey, EncryptionContext, KeyError, KeyService, MacPurpose};
 
+/// Opened keys by a digest of (wrapped key, context), with the time each was opened.
+type Opened = HashMap<[u8; 32], (Instant, Zeroizing<[u8; 32]>)>;
+
 pub struct CachedKeys<K> {
     inner: K,
     ttl: Duration,
     max_entries: usize,
-    opened: Mutex<HashMap<[u8; 32], (Instant, Zeroizing<[u8; 32]>)>>,
+    opened: Mutex<Opened>,
     calls: AtomicU64,
 }
 

@@ -4,6 +4,7 @@ pub mod key_cache;
 pub mod local_keys;
 pub mod outbox;
 pub mod sqlite;
+pub mod stream_poller;
 
 pub use local_keys::LocalKeys;
 pub use outbox::Outbox;

@@ -45,6 +45,12 @@ macro_rules! id_type {
                 Self(format!("{}-{}", $prefix, grouped(&random_base32($len))))
             }
 
+            /// An id derived from a digest (its first bits), for ids that must be the same on every retry.
+            pub fn from_digest(digest: &[u8]) -> Self {
+                let body: String = digest.iter().take($len).map(|b| CROCKFORD[usize::from(b & 31)] as char).collect();
+                Self(format!("{}-{}", $prefix, grouped(&body)))
+            }
+
             /// Reads an id as a person may have typed it (any case, with or without the dashes).
             pub fn parse(s: &str) -> Result<Self, String> {
                 let n = normalise_base32(s);

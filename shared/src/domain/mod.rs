@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod category;
 pub mod email;
+pub mod gazetteer;
 pub mod ids;
 pub mod passphrase;
 pub mod phone;

@@ -3,8 +3,10 @@
 //! Handlers take an `http::Request<Bytes>` and give an `http::Response<Bytes>`, so both hosts serve the very same
 //! code; each host only converts its own body type.
 
+pub mod admin;
 pub mod form;
 pub mod pages;
+pub mod public;
 pub mod submit;
 
 use bytes::Bytes;

@@ -124,6 +124,13 @@ We cannot show the passphrase again, and we cannot recover it.</p>\
     page("Report received", &body)
 }
 
+pub fn unsubscribed() -> String {
+    page(
+        "Unsubscribed",
+        "<h1>You will get no more alerts</h1><p>Your subscription has ended and your contact details will no longer be used. You can subscribe again at any time.</p>",
+    )
+}
+
 pub fn error_page(err: &ApiError) -> String {
     let field = err.field.as_deref().map(|f| format!("<p>The field at fault: <code>{}</code></p>", escape(f))).unwrap_or_default();
     let body = format!(

@@ -88,3 +88,16 @@ pub trait KeyService: Send + Sync {
     /// compute or test one.
     async fn mac(&self, purpose: MacPurpose, message: &[u8]) -> Result<[u8; 32], KeyError>;
 }
+
+#[async_trait]
+impl<T: KeyService + ?Sized> KeyService for std::sync::Arc<T> {
+    async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<DataKey, KeyError> {
+        (**self).generate_data_key(ctx).await
+    }
+    async fn decrypt_data_key(&self, wrapped: &[u8], ctx: &EncryptionContext) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+        (**self).decrypt_data_key(wrapped, ctx).await
+    }
+    async fn mac(&self, purpose: MacPurpose, message: &[u8]) -> Result<[u8; 32], KeyError> {
+        (**self).mac(purpose, message).await
+    }
+}

@@ -218,7 +218,8 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
     if let Some(d) = &o.description {
         fields.push(("offender.description".into(), d));
     }
-    for (name, list) in [("names_used", &o.names_used), ("phones", &o.phones), ("emails", &o.emails), ("online_handles", &o.online_handles)] {
+    for (name, list) in [("names_used", &o.names_used), ("phones", &o.phones), ("emails", &o.emails), ("online_handles", &o.online_handles)]
+    {
         for (i, v) in list.iter().enumerate() {
             fields.push((format!("offender.{name}[{i}]"), v));
         }
@@ -239,7 +240,10 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
             let Some(kind) = sp.kind else { continue };
             let piece = &text[sp.s..sp.e];
             let known = match kind {
-                RedactionKind::ReporterIdentity | RedactionKind::ReporterContact | RedactionKind::Postcode | RedactionKind::ThirdPartyName => true,
+                RedactionKind::ReporterIdentity
+                | RedactionKind::ReporterContact
+                | RedactionKind::Postcode
+                | RedactionKind::ThirdPartyName => true,
                 RedactionKind::Phone => p.removed_phone_digits.contains(&national_digits(piece)),
                 RedactionKind::Email => p.removed_emails.contains(&piece.to_lowercase()),
                 RedactionKind::Handle => p.removed_handles.contains(&piece.trim_start_matches('@').to_lowercase()),

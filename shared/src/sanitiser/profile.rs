@@ -237,7 +237,8 @@ impl Profile {
             // The postcode is found by pattern; the town is public.
             let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&t.low)).collect();
             // "Flat 2", "Room 3": the number of a room tells nothing without the building.
-            if toks.len() <= 2 && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
+            if toks.len() <= 2
+                && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
             {
                 continue;
             }
@@ -247,7 +248,8 @@ impl Profile {
 
     fn add_runs(&mut self, seg: &str, toks: &[Tok], is_address: bool) {
         // Runs of name-like words; a run that ends in a street word is a street, with the house number before it.
-        let name_like = |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
+        let name_like =
+            |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
         let mut i = 0;
         while i < toks.len() {
             if !name_like(&toks[i]) || matches!(toks[i].low.as_str(), "the" | "my" | "our") {
@@ -290,7 +292,13 @@ impl Profile {
                     self.add_phrase(with_number, RedactionKind::Address, "an address nearby");
                 }
                 for t in distinctive {
-                    let rep = if is_street { "a nearby street" } else if kind == RedactionKind::Venue { "a venue" } else { "a place nearby" };
+                    let rep = if is_street {
+                        "a nearby street"
+                    } else if kind == RedactionKind::Venue {
+                        "a venue"
+                    } else {
+                        "a place nearby"
+                    };
                     self.add_word(&t.low, kind, rep, t.common());
                 }
             }

@@ -14,16 +14,16 @@ use super::lexicon::{
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
 use super::tokens::{Tok, phrase_gap, soft_gap, tokenize};
 
-static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap());
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap()
+});
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?\b").unwrap()
 });
 static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?").unwrap());
 static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
-static EIRCODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
+static EIRCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rep {
@@ -53,7 +53,8 @@ pub(crate) struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     pub fn run(text: &'a str, p: &'a Profile) -> Self {
-        let mut s = Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new() };
+        let mut s =
+            Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new() };
         s.patterns();
         s.toks = tokenize(text);
         s.words();
@@ -507,7 +508,8 @@ impl<'a> Scan<'a> {
         }
         let start = j + 1;
         let mut k = start;
-        while k < n && k < start + 4 && (k == start && matches!(self.gap(k).trim(), "" | ",") || soft_gap(self.gap(k))) && self.tok_free(k) {
+        while k < n && k < start + 4 && (k == start && matches!(self.gap(k).trim(), "" | ",") || soft_gap(self.gap(k))) && self.tok_free(k)
+        {
             let w = &self.toks[k];
             if w.num || CALENDAR.contains(w.low.as_str()) || self.protected(w) {
                 break;
@@ -575,7 +577,10 @@ impl<'a> Scan<'a> {
             return false;
         }
         if t.common() {
-            return t.cap && !t.start && !is_shouting(self.text, t) && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
+            return t.cap
+                && !t.start
+                && !is_shouting(self.text, t)
+                && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
         }
         true
     }
@@ -663,7 +668,8 @@ pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
         let s = from + pos;
         let e = s + needle.len();
         let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
-        let after_ok = !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
+        let after_ok =
+            !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
         if before_ok && after_ok {
             out.push((s, e));
         }

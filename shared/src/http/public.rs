@@ -1,0 +1,84 @@
+//! The public subscription paths: subscribe, verify, unsubscribe.
+
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Request, Response, body_kind, check_size, error_json, html, json, pages};
+use crate::error::ApiError;
+use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, subscribe, unsubscribe, verify};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    subscription_id: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnsubscribeBody {
+    token: String,
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError> {
+    check_size(req)?;
+    body_kind(req, false)?;
+    let value: serde_json::Value = serde_json::from_slice(req.body())
+        .map_err(|_| ApiError::bad_request("invalid_json", "The body is not valid JSON. Send one JSON object."))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner().to_string();
+        let err = ApiError::bad_request(
+            "invalid_body",
+            format!("This field is missing or not what this path takes: {}.", inner.split(" at line").next().unwrap_or("")),
+        );
+        let field = inner.split('`').nth(1).filter(|_| inner.contains("field `")).map(str::to_owned).unwrap_or(path);
+        if field == "." { err } else { err.with_field(field) }
+    })
+}
+
+/// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`.
+pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let is_get = req.method() == Method::GET;
+    let result = async {
+        match (req.method().clone(), path.as_str()) {
+            (Method::POST, "/subscriptions") => {
+                let body: SubscribeRequest = parse_json(&req)?;
+                let id = subscribe(deps, body).await?;
+                Ok(json(StatusCode::ACCEPTED, &json!({"subscription_id": id, "status": "pending_verification"})))
+            }
+            (Method::POST, "/subscriptions/verify") => {
+                let body: VerifyBody = parse_json(&req)?;
+                verify(deps, &body.subscription_id, &body.code).await?;
+                Ok(json(StatusCode::OK, &json!({"status": "active"})))
+            }
+            (Method::GET, "/unsubscribe") => {
+                let token = req
+                    .uri()
+                    .query()
+                    .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()))
+                    .unwrap_or_default();
+                unsubscribe(deps, &token).await?;
+                Ok(html(StatusCode::OK, pages::unsubscribed()))
+            }
+            (Method::POST, "/unsubscribe") => {
+                let body: UnsubscribeBody = parse_json(&req)?;
+                unsubscribe(deps, &body.token).await?;
+                Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+            }
+            _ => Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This path does not take that method. See the API document.",
+            )),
+        }
+    }
+    .await;
+    match result {
+        Ok(r) => r,
+        Err(e) if is_get => html(e.status, pages::error_page(&e)),
+        Err(e) => error_json(&e),
+    }
+}

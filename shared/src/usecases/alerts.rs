@@ -1,0 +1,355 @@
+//! Alerts: drafted from a new report, reviewed by staff, published to regions or rejected.
+//!
+//! A draft's content is sealed like a report's: the sanitiser is good, but a draft is what a reviewer has not yet
+//! checked, so it is treated as private until published. Plain attributes are what the staff list and the pipeline
+//! need: ids, status, town, categories, regions, times.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::alert::Alert;
+use crate::domain::gazetteer::suggest_regions;
+use crate::domain::{AlertId, Region, Report, ReportId};
+use crate::error::ApiError;
+use crate::ports::tables::{from_item, to_item};
+use crate::ports::{Clock, Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Tables, Update};
+use crate::seal::{self, Sealer};
+use crate::usecases::submit_report::{ReportRecord, serde_bytes_b};
+
+pub const ALERT_KIND: &str = "alert";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Draft,
+    Published,
+    Rejected,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Draft => "draft",
+            AlertStatus::Published => "published",
+            AlertStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(AlertStatus::Draft),
+            "published" => Some(AlertStatus::Published),
+            "rejected" => Some(AlertStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// The stored form of an alert.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub pk: String,
+    pub sk: String,
+    pub kind: String,
+    pub alert_id: AlertId,
+    pub report_id: ReportId,
+    pub status: AlertStatus,
+    pub town: String,
+    pub incident_date: String,
+    pub categories: Vec<String>,
+    pub suggested_regions: Vec<Region>,
+    #[serde(default)]
+    pub regions: Vec<Region>,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// The alert content (`Alert`), sealed under the alert's own data key.
+    #[serde(with = "serde_bytes_b")]
+    pub sealed: Vec<u8>,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+}
+
+impl AlertRecord {
+    pub fn key(id: &AlertId) -> Key {
+        Key::new(format!("ALERT#{id}"), "ALERT")
+    }
+
+    pub fn context(id: &AlertId) -> EncryptionContext {
+        EncryptionContext::new(Table::Alerts.as_str(), ALERT_KIND, id.as_str())
+    }
+
+    pub fn list_partition(status: AlertStatus) -> String {
+        format!("ALERTS#{}", status.as_str())
+    }
+
+    pub async fn open(&self, keys: &dyn KeyService) -> Result<Alert, seal::SealError> {
+        seal::open_json(keys, &self.sealed, &Self::context(&self.alert_id)).await
+    }
+}
+
+#[derive(Clone)]
+pub struct AlertDeps {
+    pub tables: Arc<dyn Tables>,
+    pub keys: Arc<dyn KeyService>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Seal(#[from] seal::SealError),
+    #[error(transparent)]
+    Key(#[from] crate::ports::KeyError),
+}
+
+/// What drafting did with a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drafted {
+    Created(AlertId),
+    AlreadyDrafted(AlertId),
+    NoConsent,
+}
+
+/// Drafts the alert for a stored report. Idempotent: a second run for the same report changes nothing.
+pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Drafted, DraftError> {
+    if !record.consent_publish_alert {
+        return Ok(Drafted::NoConsent);
+    }
+    let report: Report = record.open(deps.keys.as_ref()).await?;
+    let alert = crate::sanitiser::sanitise(&report);
+    drop(report);
+    // A keyed hash of the report id: drafting twice (a stream retry) lands on the same alert, yet nobody without the
+    // key can tell an alert's report from its id.
+    let mac = deps.keys.mac(MacPurpose::AlertId, record.report_id.as_str().as_bytes()).await?;
+    let id = AlertId::from_digest(&mac);
+    let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(&id)).await?;
+    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let key = AlertRecord::key(&id);
+    let rec = AlertRecord {
+        pk: key.pk,
+        sk: key.sk,
+        kind: ALERT_KIND.into(),
+        alert_id: id.clone(),
+        report_id: record.report_id.clone(),
+        status: AlertStatus::Draft,
+        town: alert.town.clone(),
+        incident_date: alert.date.to_string(),
+        categories: alert.categories.iter().map(|c| c.as_str().to_owned()).collect(),
+        suggested_regions: suggest_regions(&alert.town),
+        regions: Vec::new(),
+        created_at: now.clone(),
+        decided_at: None,
+        decided_by: None,
+        sealed: sealer.seal_json(&alert),
+        gsi1pk: AlertRecord::list_partition(AlertStatus::Draft),
+        gsi1sk: format!("{now}#{id}"),
+    };
+    match deps.tables.put(Table::Alerts, to_item(&rec)?, Condition::NotExists).await {
+        Ok(()) => {
+            tracing::info!(alert_id = %id, report_id = %record.report_id, regions = rec.suggested_regions.len(), "alert drafted");
+            Ok(Drafted::Created(id))
+        }
+        Err(StoreError::ConditionFailed) => Ok(Drafted::AlreadyDrafted(id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One alert in the staff list.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertSummary {
+    pub alert_id: AlertId,
+    pub report_id: ReportId,
+    pub status: AlertStatus,
+    pub town: String,
+    pub incident_date: String,
+    pub categories: Vec<String>,
+    pub suggested_regions: Vec<Region>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
+    pub created_at: String,
+}
+
+impl From<&AlertRecord> for AlertSummary {
+    fn from(r: &AlertRecord) -> Self {
+        Self {
+            alert_id: r.alert_id.clone(),
+            report_id: r.report_id.clone(),
+            status: r.status,
+            town: r.town.clone(),
+            incident_date: r.incident_date.clone(),
+            categories: r.categories.clone(),
+            suggested_regions: r.suggested_regions.clone(),
+            regions: r.regions.clone(),
+            created_at: r.created_at.clone(),
+        }
+    }
+}
+
+/// One page of alerts with a status, oldest first (the review queue is worked in order).
+pub async fn list_alerts(
+    deps: &AlertDeps,
+    status: AlertStatus,
+    limit: u32,
+    start: Option<crate::ports::Cursor>,
+) -> Result<(Vec<AlertSummary>, Option<crate::ports::Cursor>), ApiError> {
+    let mut q = Query::partition(Index::Gsi1, AlertRecord::list_partition(status));
+    q.limit = limit.clamp(1, 200);
+    q.start = start;
+    let page = deps.tables.query(Table::Alerts, q).await?;
+    let items = page.items.into_iter().map(from_item::<AlertRecord>).collect::<Result<Vec<_>, _>>()?;
+    Ok((items.iter().map(AlertSummary::from).collect(), page.next))
+}
+
+pub async fn get_alert(deps: &AlertDeps, id: &AlertId) -> Result<AlertRecord, ApiError> {
+    let item = deps
+        .tables
+        .get(Table::Alerts, &AlertRecord::key(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no alert with this id."))?;
+    Ok(from_item(item)?)
+}
+
+/// What a reviewer sends to publish.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub offender: Option<crate::domain::alert::AlertOffender>,
+}
+
+fn not_draft(status: AlertStatus) -> ApiError {
+    ApiError::conflict("alert_not_draft", format!("This alert is already {}; only a draft can be published or rejected.", status.as_str()))
+}
+
+/// Publishes a draft to regions, with the reviewer's edits. An edit that names the reporter, a third party or the
+/// venue is refused (409) and nothing changes. Publishing twice, or publishing a rejected alert, is 409.
+pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &str) -> Result<AlertRecord, ApiError> {
+    if req.regions.is_empty() {
+        return Err(ApiError::bad_request("missing_regions", "Choose at least one region to publish to.").with_field("regions"));
+    }
+    let mut regions = Vec::new();
+    for (i, r) in req.regions.iter().enumerate() {
+        let region = Region::parse(r).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_region",
+                format!("'{}' is not a region. Use one of the region names of the API.", r.chars().take(40).collect::<String>()),
+            )
+            .with_field(format!("regions[{i}]"))
+        })?;
+        if !regions.contains(&region) {
+            regions.push(region);
+        }
+    }
+    if req.summary.as_ref().is_some_and(|s| s.trim().is_empty() || s.chars().count() > 10_000) {
+        return Err(ApiError::bad_request("invalid_summary", "The summary must be between 1 and 10,000 characters.").with_field("summary"));
+    }
+    let rec = get_alert(deps, id).await?;
+    if rec.status != AlertStatus::Draft {
+        return Err(not_draft(rec.status));
+    }
+    let mut alert = rec.open(deps.keys.as_ref()).await?;
+    let edited = req.summary.is_some() || req.offender.is_some();
+    if let Some(s) = req.summary {
+        alert.summary = s;
+    }
+    if let Some(o) = req.offender {
+        alert.offender = o;
+    }
+    if edited {
+        let report_item = deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await?.ok_or_else(|| {
+            ApiError::conflict(
+                "report_missing",
+                "The report behind this alert is gone, so an edit cannot be checked. Publish without edits or reject.",
+            )
+        })?;
+        let report = from_item::<ReportRecord>(report_item)?.open(deps.keys.as_ref()).await?;
+        let findings = crate::sanitiser::check_edit(&report, &alert);
+        if !findings.is_empty() {
+            let mut fields: Vec<String> = findings.iter().map(|f| f.field.clone()).collect();
+            fields.dedup();
+            let kinds: Vec<String> = findings
+                .iter()
+                .map(|f| serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+                .collect();
+            tracing::info!(alert_id = %id, findings = findings.len(), "edited alert refused");
+            return Err(ApiError::conflict(
+                "edit_identifies_someone",
+                format!(
+                    "The edit would identify someone other than the offender ({}). Remove it from: {}.",
+                    dedup(kinds).join(", "),
+                    fields.join(", ")
+                ),
+            )
+            .with_field(fields[0].clone()));
+        }
+    }
+    let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(id)).await?;
+    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let regions_attr = serde_dynamo::to_attribute_value::<_, serde_dynamo::AttributeValue>(&regions).map_err(|e| ApiError::internal(&e))?;
+    let update = Update::default()
+        .set("status", crate::ports::tables::s("published"))
+        .set("regions", regions_attr)
+        .set("decided_at", crate::ports::tables::s(now.clone()))
+        .set("decided_by", crate::ports::tables::s(by))
+        .set("sealed", serde_dynamo::AttributeValue::B(sealer.seal_json(&alert)))
+        .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Published)))
+        .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
+    let cond = Condition::Equals("status".into(), crate::ports::tables::s("draft"));
+    match deps.tables.update(Table::Alerts, &AlertRecord::key(id), update, cond).await {
+        Ok(item) => {
+            tracing::info!(alert_id = %id, regions = regions.len(), edited, "alert published");
+            Ok(from_item(item)?)
+        }
+        Err(StoreError::ConditionFailed) => Err(not_draft(get_alert(deps, id).await?.status)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Rejects a draft. The reason is kept sealed (it may quote the report).
+pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> Result<(), ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::bad_request("invalid_reason", "Give a reason for rejecting, up to 2,000 characters.").with_field("reason"));
+    }
+    let rec = get_alert(deps, id).await?;
+    if rec.status != AlertStatus::Draft {
+        return Err(not_draft(rec.status));
+    }
+    let ctx = EncryptionContext::new(Table::Alerts.as_str(), "alert_rejection", id.as_str());
+    let sealed_reason = Sealer::for_record(deps.keys.as_ref(), ctx).await?.seal_bytes(reason.as_bytes());
+    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let update = Update::default()
+        .set("status", crate::ports::tables::s("rejected"))
+        .set("decided_at", crate::ports::tables::s(now.clone()))
+        .set("decided_by", crate::ports::tables::s(by))
+        .set("rejection_sealed", serde_dynamo::AttributeValue::B(sealed_reason))
+        .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Rejected)))
+        .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
+    match deps
+        .tables
+        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), crate::ports::tables::s("draft")))
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(alert_id = %id, "alert rejected");
+            Ok(())
+        }
+        Err(StoreError::ConditionFailed) => Err(not_draft(get_alert(deps, id).await?.status)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,120 @@
+//! The audit log: an entry for every staff action and every opening of private data.
+//!
+//! Entries are numbered and chained: each carries the SHA-256 of the previous entry's hash and its own content, so an
+//! altered or removed entry breaks the chain where it stands. Appending writes the entry (conditional on its number
+//! being free) and then moves the head; an append that finds its number taken repairs the head and tries the next.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::ports::tables::{AttributeValue, from_item, s, to_item};
+use crate::ports::{Clock, Condition, Key, StoreError, Table, Tables, Update};
+use crate::staff::Staff;
+
+#[derive(Clone)]
+pub struct AuditDeps {
+    pub tables: Arc<dyn Tables>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub pk: String,
+    pub sk: String,
+    pub seq: u64,
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+const PARTITION: &str = "AUDIT";
+
+fn entry_key(seq: u64) -> Key {
+    Key::new(PARTITION, format!("E#{seq:012}"))
+}
+
+fn head_key() -> Key {
+    Key::new(PARTITION, "HEAD")
+}
+
+/// The hash of an entry: its predecessor's hash and every field but its own hash.
+pub fn entry_hash(e: &AuditEntry) -> String {
+    let mut h = Sha256::new();
+    for part in
+        [e.prev_hash.as_str(), &e.seq.to_string(), &e.at, &e.actor, &e.role, &e.action, &e.target, e.reason.as_deref().unwrap_or("")]
+    {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Appends one entry. `reason` is what staff gave, where a reason is asked for.
+pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str, reason: Option<&str>) -> Result<AuditEntry, ApiError> {
+    for _ in 0..20 {
+        let head = deps.tables.get(Table::Audit, &head_key()).await?;
+        let (seq, prev) = match &head {
+            Some(h) => {
+                let seq = match h.get("seq") {
+                    Some(AttributeValue::N(n)) => n.parse::<u64>().unwrap_or(0),
+                    _ => 0,
+                };
+                (seq, crate::ports::tables::attr_str(h, "hash").unwrap_or(GENESIS).to_owned())
+            }
+            None => (0, GENESIS.to_owned()),
+        };
+        let k = entry_key(seq + 1);
+        let mut e = AuditEntry {
+            pk: k.pk,
+            sk: k.sk,
+            seq: seq + 1,
+            at: deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            actor: staff.subject.clone(),
+            role: staff.role.as_str().to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            reason: reason.map(|r| r.chars().take(500).collect()),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        match deps.tables.put(Table::Audit, to_item(&e)?, Condition::NotExists).await {
+            Ok(()) => {
+                advance_head(deps.tables.as_ref(), e.seq, &e.hash).await?;
+                tracing::info!(audit_seq = e.seq, action, role = staff.role.as_str(), "audit entry");
+                return Ok(e);
+            }
+            Err(StoreError::ConditionFailed) => {
+                // Someone wrote this number first (or an earlier append stopped before moving the head): move the
+                // head to the entry that is there, and try the next number.
+                if let Some(item) = deps.tables.get(Table::Audit, &entry_key(seq + 1)).await? {
+                    let there: AuditEntry = from_item(item)?;
+                    advance_head(deps.tables.as_ref(), there.seq, &there.hash).await?;
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::unavailable())
+}
+
+async fn advance_head(tables: &dyn Tables, seq: u64, hash: &str) -> Result<(), StoreError> {
+    let update = Update::default().set("seq", AttributeValue::N(seq.to_string())).set("hash", s(hash));
+    // The head moves one step at a time, from the entry before: it never goes back.
+    let cond = if seq == 1 { Condition::NotExists } else { Condition::Equals("seq".into(), AttributeValue::N((seq - 1).to_string())) };
+    match tables.update(Table::Audit, &head_key(), update, cond).await {
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

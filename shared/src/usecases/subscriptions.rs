@@ -1,0 +1,528 @@
+//! Members subscribe to alerts for regions, by email, SMS or both.
+//!
+//! Contacts are sealed. A keyed hash of each contact (a blind index) finds an existing subscription for the same email
+//! or phone without storing either in the clear, so the same contact never holds two active subscriptions.
+//! Subscribing does not tell a caller whether a contact is already subscribed: the answer is always "a code is on its
+//! way", and the code goes to the contact itself.
+//!
+//! Contacts are sealed under a data key shared by all subscriptions of a month (a keyring entry), with each record's
+//! own context as the AEAD's associated data: delivering one alert to ten thousand members then opens one data key,
+//! not ten thousand, while a sealed contact still opens only on its own record. A per-record key would cost a KMS call
+//! per message; caching cannot help there, since every key would be different.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::ids::random_base32;
+use crate::domain::passphrase::{hash_secret, verify_secret};
+use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
+use crate::error::ApiError;
+use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, s, to_item};
+use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyService, MacPurpose, StoreError, Table, Tables, Update};
+use crate::seal::{self, SealError};
+use crate::usecases::submit_report::serde_bytes_b;
+
+pub const CODE_TTL_MINUTES: i64 = 30;
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// An unverified subscription is removed after a week (DynamoDB TTL on `expires_at`).
+pub const PENDING_TTL_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Pending,
+    Active,
+    Unsubscribed,
+}
+
+/// What is sealed for a subscription: the contacts, the unsubscribe token, and the code while it is pending.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscriberPrivate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneNumber>,
+    pub unsubscribe_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Drop for SubscriberPrivate {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.unsubscribe_token.zeroize();
+        if let Some(c) = self.code.as_mut() {
+            c.zeroize();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscriptionRecord {
+    pub pk: String,
+    pub sk: String,
+    pub kind: String,
+    pub subscription_id: SubscriptionId,
+    pub status: SubscriptionStatus,
+    pub regions: Vec<Region>,
+    pub channels: Vec<Channel>,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_hash: Option<String>,
+    #[serde(default)]
+    pub code_expires_at: i64,
+    #[serde(default)]
+    pub code_attempts: i64,
+    #[serde(default)]
+    pub code_generation: i64,
+    pub contact_key_id: String,
+    #[serde(with = "serde_bytes_b")]
+    pub sealed: Vec<u8>,
+    #[serde(default)]
+    pub contact_indexes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+pub const SUBSCRIPTION_KIND: &str = "subscription";
+pub const MEMBERSHIP_KIND: &str = "membership";
+
+impl SubscriptionRecord {
+    pub fn key(id: &SubscriptionId) -> Key {
+        Key::new(format!("SUB#{id}"), "SUB")
+    }
+
+    pub fn context(id: &SubscriptionId) -> EncryptionContext {
+        EncryptionContext::new(Table::Subscribers.as_str(), "contact", id.as_str())
+    }
+
+    pub async fn open(&self, keys: &dyn KeyService) -> Result<SubscriberPrivate, SealError> {
+        open_contact(keys, &self.sealed, &self.contact_key_id, &self.subscription_id).await
+    }
+}
+
+/// A subscriber's place in a region's list: what delivery reads to fan an alert out, with a copy of the sealed contact
+/// so no second read is needed per subscriber.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Membership {
+    pub pk: String,
+    pub sk: String,
+    pub kind: String,
+    pub subscription_id: SubscriptionId,
+    pub channels: Vec<Channel>,
+    pub contact_key_id: String,
+    #[serde(with = "serde_bytes_b")]
+    pub sealed: Vec<u8>,
+}
+
+impl Membership {
+    pub fn partition(region: Region) -> String {
+        format!("REGION#{}", region.as_str())
+    }
+
+    pub fn key(region: Region, id: &SubscriptionId) -> Key {
+        Key::new(Self::partition(region), format!("SUB#{id}"))
+    }
+}
+
+// ---- the shared contact key ----
+
+fn keyring_key(id: &str) -> Key {
+    Key::new("KEYRING#contacts", id)
+}
+
+fn keyring_context(id: &str) -> EncryptionContext {
+    EncryptionContext::new(Table::Subscribers.as_str(), "contact_key", id)
+}
+
+/// The current month's contact key: its id and the key itself. Created on first use; two writers racing agree on
+/// whichever wrote first.
+async fn current_contact_key(
+    tables: &dyn Tables,
+    keys: &dyn KeyService,
+    clock: &dyn Clock,
+) -> Result<(String, zeroize::Zeroizing<[u8; 32]>, Vec<u8>), ApiError> {
+    let id = clock.now().format("%Y-%m").to_string();
+    let ctx = keyring_context(&id);
+    for _ in 0..2 {
+        if let Some(item) = tables.get(Table::Subscribers, &keyring_key(&id)).await? {
+            let Some(AttributeValue::B(wrapped)) = item.get("wrapped") else {
+                return Err(ApiError::internal(&StoreError::Other(anyhow::anyhow!("keyring entry without a wrapped key"))));
+            };
+            let key = keys.decrypt_data_key(wrapped, &ctx).await?;
+            return Ok((id, key, wrapped.clone()));
+        }
+        let dk = keys.generate_data_key(&ctx).await?;
+        let k = keyring_key(&id);
+        let mut item = Item::default();
+        item.insert("pk".into(), s(k.pk));
+        item.insert("sk".into(), s(k.sk));
+        item.insert("kind".into(), s("contact_key"));
+        item.insert("wrapped".into(), AttributeValue::B(dk.wrapped.clone()));
+        match tables.put(Table::Subscribers, item, Condition::NotExists).await {
+            Ok(()) => return Ok((id, dk.plaintext, dk.wrapped)),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::unavailable())
+}
+
+/// Opens a contact sealed under a month's shared key.
+pub async fn open_contact(keys: &dyn KeyService, sealed: &[u8], key_id: &str, id: &SubscriptionId) -> Result<SubscriberPrivate, SealError> {
+    let bytes = seal::open_shared(keys, sealed, &keyring_context(key_id), &SubscriptionRecord::context(id)).await?;
+    serde_json::from_slice(&bytes).map_err(|_| SealError::Shape)
+}
+
+// ---- use cases ----
+
+#[derive(Clone)]
+pub struct SubscriptionDeps {
+    pub tables: Arc<dyn Tables>,
+    pub keys: Arc<dyn KeyService>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub regions: Vec<String>,
+    pub channels: Vec<String>,
+}
+
+fn field_err(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(code, message).with_field(field)
+}
+
+/// A contact's blind index: HMAC of its canonical form, hex.
+async fn contact_index(keys: &dyn KeyService, canonical: &str) -> Result<String, ApiError> {
+    let mac = keys.mac(MacPurpose::SubscriberContact, canonical.as_bytes()).await?;
+    Ok(mac.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn index_key(hex: &str) -> Key {
+    Key::new(format!("CONTACT#{hex}"), "CONTACT")
+}
+
+fn unsubscribe_key(token: &str) -> Key {
+    let digest = Sha256::digest(crate::domain::ids::normalise_base32(token).as_bytes());
+    Key::new(format!("UNSUB#{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()), "UNSUB")
+}
+
+fn six_digit_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+/// Parses and checks a subscription request, then stores it pending verification. A code for each contact goes out
+/// from the table's stream.
+pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, ApiError> {
+    let email = req
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| Email::parse(e).map_err(|m| field_err("invalid_email", "email", m)))
+        .transpose()?;
+    let phone = req
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| PhoneNumber::parse(p).map_err(|m| field_err("invalid_phone", "phone", m)))
+        .transpose()?;
+    if email.is_none() && phone.is_none() {
+        return Err(ApiError::bad_request("missing_contact", "Give an email address, a mobile number, or both.").with_field("email"));
+    }
+    if req.regions.is_empty() {
+        return Err(field_err("missing_regions", "regions", "Choose at least one region."));
+    }
+    let mut regions = Vec::new();
+    for (i, r) in req.regions.iter().enumerate() {
+        let region = Region::parse(r).ok_or_else(|| {
+            field_err(
+                "invalid_region",
+                &format!("regions[{i}]"),
+                format!("'{}' is not a region. Use one of the region names of the API.", r.chars().take(40).collect::<String>()),
+            )
+        })?;
+        if !regions.contains(&region) {
+            regions.push(region);
+        }
+    }
+    if req.channels.is_empty() {
+        return Err(field_err("missing_channels", "channels", "Choose email, sms or both."));
+    }
+    let mut channels = Vec::new();
+    for (i, c) in req.channels.iter().enumerate() {
+        let ch = match c.as_str() {
+            "email" => Channel::Email,
+            "sms" => Channel::Sms,
+            _ => return Err(field_err("invalid_channel", &format!("channels[{i}]"), "A channel is \"email\" or \"sms\".")),
+        };
+        if !channels.contains(&ch) {
+            channels.push(ch);
+        }
+    }
+    if channels.contains(&Channel::Email) && email.is_none() {
+        return Err(field_err("missing_email", "email", "You chose email alerts: give an email address."));
+    }
+    if channels.contains(&Channel::Sms) {
+        match &phone {
+            None => return Err(field_err("missing_phone", "phone", "You chose text alerts: give a mobile number.")),
+            Some(p) if !p.is_mobile() => return Err(field_err("not_a_mobile", "phone", "Text alerts need a UK or Irish mobile number.")),
+            _ => {}
+        }
+    }
+    if email.is_some() && !channels.contains(&Channel::Email) {
+        return Err(field_err(
+            "unused_email",
+            "email",
+            "You gave an email address but did not choose email alerts. Add \"email\" to channels or leave the address out.",
+        ));
+    }
+    if phone.is_some() && !channels.contains(&Channel::Sms) {
+        return Err(field_err(
+            "unused_phone",
+            "phone",
+            "You gave a phone number but did not choose text alerts. Add \"sms\" to channels or leave the number out.",
+        ));
+    }
+
+    let mut indexes = Vec::new();
+    if let Some(e) = &email {
+        indexes.push(contact_index(deps.keys.as_ref(), &format!("email:{}", e.canonical())).await?);
+    }
+    if let Some(p) = &phone {
+        indexes.push(contact_index(deps.keys.as_ref(), &format!("phone:{}", p.as_str())).await?);
+    }
+    let id = SubscriptionId::new();
+    let code = six_digit_code();
+    let token = random_base32(24);
+    let now = deps.clock.now();
+    let (key_id, key, wrapped) = current_contact_key(deps.tables.as_ref(), deps.keys.as_ref(), deps.clock.as_ref()).await?;
+    let private = SubscriberPrivate { email, phone, unsubscribe_token: token.clone(), code: Some(code.clone()) };
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
+    let sealed = seal::seal_with(&key, &wrapped, &SubscriptionRecord::context(&id), &json);
+    let code_hash = {
+        let code = code.clone();
+        tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(|e| ApiError::internal(&e))?
+    };
+    let key_ = SubscriptionRecord::key(&id);
+    let rec = SubscriptionRecord {
+        pk: key_.pk,
+        sk: key_.sk,
+        kind: SUBSCRIPTION_KIND.into(),
+        subscription_id: id.clone(),
+        status: SubscriptionStatus::Pending,
+        regions,
+        channels,
+        created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        verified_at: None,
+        code_hash: Some(code_hash),
+        code_expires_at: (now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp(),
+        code_attempts: 0,
+        code_generation: 1,
+        contact_key_id: key_id,
+        sealed,
+        contact_indexes: indexes,
+        expires_at: Some((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp()),
+    };
+    // The unsubscribe lookup first: if the second write fails, an orphan lookup points at nothing and harms nobody.
+    let uk = unsubscribe_key(&token);
+    let mut lookup = Item::default();
+    lookup.insert("pk".into(), s(uk.pk));
+    lookup.insert("sk".into(), s(uk.sk));
+    lookup.insert("kind".into(), s("unsubscribe_token"));
+    lookup.insert("subscription_id".into(), s(id.as_str()));
+    deps.tables.put(Table::Subscribers, lookup, Condition::NotExists).await?;
+    deps.tables.put(Table::Subscribers, to_item(&rec)?, Condition::NotExists).await?;
+    tracing::info!(subscription_id = %id, channels = rec.channels.len(), regions = rec.regions.len(), "subscription pending");
+    Ok(id)
+}
+
+pub async fn get_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<Option<SubscriptionRecord>, ApiError> {
+    match tables.get(Table::Subscribers, &SubscriptionRecord::key(id)).await? {
+        Some(item) => Ok(Some(from_item(item)?)),
+        None => Ok(None),
+    }
+}
+
+/// Checks a code. Five wrong tries, or a code older than 30 minutes, and the member subscribes again for a new one.
+pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(), ApiError> {
+    let not_found = || ApiError::not_found("There is no pending subscription with this id. Subscribe again.");
+    let id = SubscriptionId::parse(id).map_err(|_| not_found())?;
+    let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or_else(not_found)?;
+    match rec.status {
+        SubscriptionStatus::Active => return Ok(()),
+        SubscriptionStatus::Unsubscribed => {
+            return Err(ApiError::conflict("unsubscribed", "This subscription was ended. Subscribe again."));
+        }
+        SubscriptionStatus::Pending => {}
+    }
+    if rec.code_attempts >= MAX_CODE_ATTEMPTS {
+        return Err(ApiError::too_many_requests().with_field("code"));
+    }
+    if deps.clock.now().timestamp() > rec.code_expires_at {
+        return Err(ApiError::conflict("code_expired", "The code has expired. Subscribe again to get a new one.").with_field("code"));
+    }
+    // Count the try before checking it, so parallel guesses cannot get past the limit.
+    let attempts_cond = Condition::And(vec![
+        Condition::Equals("status".into(), s("pending")),
+        Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
+    ]);
+    let counted = deps
+        .tables
+        .update(Table::Subscribers, &SubscriptionRecord::key(&id), Update::default().add("code_attempts", 1), attempts_cond)
+        .await;
+    match counted {
+        Ok(item) => {
+            let attempts = match item.get("code_attempts") {
+                Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(i64::MAX),
+                _ => i64::MAX,
+            };
+            if attempts > MAX_CODE_ATTEMPTS {
+                return Err(ApiError::too_many_requests().with_field("code"));
+            }
+        }
+        Err(StoreError::ConditionFailed) => return Err(ApiError::conflict("conflict", "The subscription changed meanwhile. Try again.")),
+        Err(e) => return Err(e.into()),
+    }
+    let code = code.trim().to_owned();
+    let hash = rec.code_hash.clone().unwrap_or_default();
+    let ok =
+        tokio::task::spawn_blocking(move || code.len() == 6 && verify_secret(&code, &hash)).await.map_err(|e| ApiError::internal(&e))?;
+    if !ok {
+        return Err(ApiError::bad_request("wrong_code", "That code is not right. Check the latest message we sent and try again.")
+            .with_field("code"));
+    }
+    activate(deps, rec).await
+}
+
+async fn activate(deps: &SubscriptionDeps, rec: SubscriptionRecord) -> Result<(), ApiError> {
+    let id = rec.subscription_id.clone();
+    // The same contact may hold an older subscription: the newest verified one replaces it.
+    for hex in &rec.contact_indexes {
+        if let Some(old) = deps.tables.get(Table::Subscribers, &index_key(hex)).await?
+            && let Some(old_id) = attr_str(&old, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok())
+            && old_id != id
+        {
+            end_subscription(deps.tables.as_ref(), &old_id).await?;
+        }
+        let k = index_key(hex);
+        let mut item = Item::default();
+        item.insert("pk".into(), s(k.pk));
+        item.insert("sk".into(), s(k.sk));
+        item.insert("kind".into(), s("contact_index"));
+        item.insert("subscription_id".into(), s(id.as_str()));
+        deps.tables.put(Table::Subscribers, item, Condition::Always).await?;
+    }
+    write_memberships(deps.tables.as_ref(), &rec, &rec.channels).await?;
+    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let update = Update::default().set("status", s("active")).set("verified_at", s(now)).remove("code_hash").remove("expires_at");
+    deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), update, Condition::Exists).await?;
+    tracing::info!(subscription_id = %id, "subscription active");
+    Ok(())
+}
+
+async fn write_memberships(tables: &dyn Tables, rec: &SubscriptionRecord, channels: &[Channel]) -> Result<(), ApiError> {
+    for region in &rec.regions {
+        let k = Membership::key(*region, &rec.subscription_id);
+        let m = Membership {
+            pk: k.pk,
+            sk: k.sk,
+            kind: MEMBERSHIP_KIND.into(),
+            subscription_id: rec.subscription_id.clone(),
+            channels: channels.to_vec(),
+            contact_key_id: rec.contact_key_id.clone(),
+            sealed: rec.sealed.clone(),
+        };
+        tables.put(Table::Subscribers, to_item(&m)?, Condition::Always).await?;
+    }
+    Ok(())
+}
+
+/// Ends a subscription: out of every region's list, its contact indexes released. Repeating it changes nothing.
+pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<(), ApiError> {
+    let Some(rec) = get_subscription(tables, id).await? else { return Ok(()) };
+    for region in &rec.regions {
+        tables.delete(Table::Subscribers, &Membership::key(*region, id), Condition::Always).await?;
+    }
+    for hex in &rec.contact_indexes {
+        match tables.delete(Table::Subscribers, &index_key(hex), Condition::Equals("subscription_id".into(), s(id.as_str()))).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tables
+        .update(
+            Table::Subscribers,
+            &SubscriptionRecord::key(id),
+            Update::default().set("status", s("unsubscribed")).remove("code_hash"),
+            Condition::Exists,
+        )
+        .await?;
+    tracing::info!(subscription_id = %id, "subscription ended");
+    Ok(())
+}
+
+/// The unsubscribe link of every email. An unknown token is refused without saying more.
+pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), ApiError> {
+    let bad = || ApiError::not_found("This unsubscribe link is not valid. If you still get alerts, reply STOP to a text or contact us.");
+    if token.trim().is_empty() || token.len() > 100 {
+        return Err(bad());
+    }
+    let lookup = deps.tables.get(Table::Subscribers, &unsubscribe_key(token)).await?.ok_or_else(bad)?;
+    let id = attr_str(&lookup, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok()).ok_or_else(bad)?;
+    end_subscription(deps.tables.as_ref(), &id).await
+}
+
+/// An SMS reply of STOP from a number: text alerts to it end at once; a subscription left with no channel ends.
+pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<bool, ApiError> {
+    let hex = contact_index(deps.keys.as_ref(), &format!("phone:{}", from.as_str())).await?;
+    let Some(idx) = deps.tables.get(Table::Subscribers, &index_key(&hex)).await? else { return Ok(false) };
+    let Some(id) = attr_str(&idx, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok()) else { return Ok(false) };
+    let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await? else { return Ok(false) };
+    let channels: Vec<Channel> = rec.channels.iter().copied().filter(|c| *c != Channel::Sms).collect();
+    if channels.is_empty() {
+        end_subscription(deps.tables.as_ref(), &id).await?;
+    } else {
+        let ch = serde_dynamo::to_attribute_value::<_, serde_dynamo::AttributeValue>(&channels).map_err(|e| ApiError::internal(&e))?;
+        deps.tables
+            .update(Table::Subscribers, &SubscriptionRecord::key(&id), Update::default().set("channels", ch), Condition::Exists)
+            .await?;
+        if rec.status == SubscriptionStatus::Active {
+            write_memberships(deps.tables.as_ref(), &rec, &channels).await?;
+        }
+        match deps.tables.delete(Table::Subscribers, &index_key(&hex), Condition::Equals("subscription_id".into(), s(id.as_str()))).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::info!(subscription_id = %id, "text alerts stopped by reply");
+    Ok(true)
+}

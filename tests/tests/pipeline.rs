@@ -1,0 +1,362 @@
+//! The path that warns people, end to end on the embedded backends: report → draft → review → publish → delivery.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use num_tests::faults::{CountingSms, CrashBeforeMarkingSent, FlakyEmail};
+use num_tests::{TestApp, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+use shared::adapters::Outbox;
+use shared::adapters::stream_poller::StreamPoller;
+use shared::ports::Table;
+use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps};
+
+const A_EMAIL: &str = "member.a@example.org";
+const A_PHONE: &str = "07700 900555";
+const B_EMAIL: &str = "member.b@example.org";
+
+fn leeds_case() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports/01-leeds-parlour-maid.json");
+    serde_json::from_slice(&std::fs::read(path).expect("the Leeds sample")).unwrap()
+}
+
+async fn subscribe_a_and_b(app: &TestApp) {
+    app.subscribe_verified(json!({"email": A_EMAIL, "phone": A_PHONE, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}))
+        .await;
+    app.subscribe_verified(json!({"email": B_EMAIL, "regions": ["london"], "channels": ["email"]})).await;
+}
+
+/// Submits a report and returns the id of the draft it became.
+async fn draft_from(app: &TestApp, report: &Value) -> Value {
+    let res = app.post_json("/reports", report).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let report_id = res.json()["reference"].as_str().unwrap().to_owned();
+    app.drain().await;
+    let list = app.staff("GET", "/admin/alerts?status=draft", "reviewer", None).await;
+    assert_eq!(list.status, 200, "{}", list.text());
+    let drafts = list.json()["alerts"].as_array().unwrap().clone();
+    drafts.into_iter().find(|a| a["report_id"] == report_id.as_str()).expect("the report became a draft")
+}
+
+async fn publish(app: &TestApp, alert_id: &str, body: Value) -> num_tests::TestResponse {
+    app.staff("POST", &format!("/admin/alerts/{alert_id}/publish"), "reviewer", Some(&body)).await
+}
+
+async fn counts(app: &TestApp, alert_id: &str) -> Value {
+    let res = app.staff("GET", &format!("/admin/alerts/{alert_id}/deliveries"), "reviewer", None).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()
+}
+
+#[tokio::test]
+async fn a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sms_and_the_london_member_not_at_all() {
+    let app = spawn_app();
+    subscribe_a_and_b(&app).await;
+    let case = leeds_case();
+    let draft = draft_from(&app, &case["report"]).await;
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["suggested_regions"], json!(["yorkshire-humber"]));
+    let alert_id = draft["alert_id"].as_str().unwrap();
+
+    // Nothing goes out before a staff decision.
+    app.drain().await;
+    assert!(app.alerts_sent_to(A_EMAIL).is_empty());
+
+    let res = publish(&app, alert_id, json!({"regions": draft["suggested_regions"]})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["status"], "published");
+    app.drain().await;
+
+    let a_mail = app.alerts_sent_to(A_EMAIL);
+    let a_text = app.alerts_sent_to(A_PHONE);
+    assert_eq!(a_mail.len(), 1, "A gets exactly one email");
+    assert_eq!(a_text.len(), 1, "A gets exactly one text");
+    assert_eq!(a_mail[0].channel, "email");
+    assert_eq!(a_text[0].channel, "sms");
+    assert!(app.alerts_sent_to(B_EMAIL).is_empty(), "B subscribed to London only");
+
+    // The messages warn: they carry the offender's details…
+    for needle in ["Gaz", "YD19KQT", "Leeds"] {
+        assert!(a_mail[0].body.contains(needle), "the email names {needle}");
+    }
+    assert!(a_text[0].body.contains("/alerts/"), "the text links to the members' page");
+    assert!(a_mail[0].body.contains("/unsubscribe?token="), "the email carries its own unsubscribe link");
+    // …and nothing that identifies anyone else.
+    let private: Vec<String> = case["must_not_appear"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_lowercase()).collect();
+    for m in a_mail.iter().chain(&a_text) {
+        let body = format!("{} {}", m.subject.clone().unwrap_or_default(), m.body).to_lowercase();
+        for p in &private {
+            assert!(!body.contains(p.as_str()), "a {} message holds the private string {p:?}", m.channel);
+        }
+        assert!(!body.contains("900101"), "the reporter's number is not in the message");
+    }
+    // A text stays within two segments.
+    assert!(a_text[0].body.chars().count() <= 306, "{} characters", a_text[0].body.chars().count());
+
+    assert_eq!(counts(&app, alert_id).await, json!({"pending": 0, "sent": 2, "failed": 0, "unconfirmed": 0}));
+}
+
+#[tokio::test]
+async fn publishing_twice_or_publishing_a_rejected_alert_is_409_and_sends_nothing_more() {
+    let app = spawn_app();
+    subscribe_a_and_b(&app).await;
+    let case = leeds_case();
+    let first = draft_from(&app, &case["report"]).await;
+    let id = first["alert_id"].as_str().unwrap();
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    let sent = app.outbox().len();
+    let again = publish(&app, id, json!({"regions": ["yorkshire-humber", "london"]})).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.json()["error"]["code"], "alert_not_draft");
+    app.drain().await;
+    assert_eq!(app.outbox().len(), sent, "a second publish sent nothing");
+
+    let second = draft_from(&app, &case["report"]).await;
+    let id2 = second["alert_id"].as_str().unwrap();
+    let res = app
+        .staff("POST", &format!("/admin/alerts/{id2}/reject"), "reviewer", Some(&json!({"reason": "duplicate of an earlier report"})))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["status"], "rejected");
+    let res = publish(&app, id2, json!({"regions": ["yorkshire-humber"]})).await;
+    assert_eq!(res.status, 409);
+    app.drain().await;
+    assert_eq!(app.outbox().len(), sent, "a rejected alert sent nothing");
+    let rejected = app.staff("GET", "/admin/alerts?status=rejected", "reviewer", None).await.json();
+    assert_eq!(rejected["alerts"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn unverified_and_unsubscribed_members_get_nothing() {
+    let app = spawn_app();
+    // Unverified: subscribes, never enters the code.
+    let res = app
+        .post_json(
+            "/subscriptions",
+            &json!({"email": "never.verified@example.org", "regions": ["yorkshire-humber"], "channels": ["email"]}),
+        )
+        .await;
+    assert_eq!(res.status, 202);
+    assert_eq!(res.json()["status"], "pending_verification");
+    // Unsubscribed: verifies, then follows the link in an alert-style token path.
+    app.subscribe_verified(json!({"email": "gone@example.org", "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+
+    // The first alert reaches both verified members; "gone" unsubscribes through its link.
+    let d1 = draft_from(&app, &leeds_case()["report"]).await;
+    assert_eq!(publish(&app, d1["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    let mail = app.alerts_sent_to("gone@example.org");
+    assert_eq!(mail.len(), 1);
+    let link = mail[0].body.lines().find(|l| l.contains("/unsubscribe?token=")).unwrap();
+    let path = &link[link.find("/unsubscribe").unwrap()..];
+    let res = app.get(path.trim()).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(app.get(path.trim()).await.status, 200, "unsubscribing twice is fine");
+
+    let d2 = draft_from(&app, &leeds_case()["report"]).await;
+    assert_eq!(publish(&app, d2["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to("gone@example.org").len(), 1, "nothing after unsubscribing");
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 2, "the verified member got both");
+    assert!(app.alerts_sent_to("never.verified@example.org").is_empty(), "the unverified member got nothing");
+}
+
+#[tokio::test]
+async fn a_report_without_consent_to_publish_makes_no_alert() {
+    let app = spawn_app();
+    let mut report = leeds_case()["report"].clone();
+    report["consent"]["publish_alert"] = json!(false);
+    assert_eq!(app.post_json("/reports", &report).await.status, 201);
+    app.drain().await;
+    let list = app.staff("GET", "/admin/alerts?status=draft", "reviewer", None).await.json();
+    assert!(list["alerts"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_edit_that_names_the_reporter_is_refused_with_409_and_nothing_changes() {
+    let app = spawn_app();
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    let res = publish(&app, id, json!({"regions": ["yorkshire-humber"], "summary": "Scarlett was hurt by Gaz at the Velvet Rooms."})).await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    let err = res.json()["error"].clone();
+    assert_eq!(err["code"], "edit_identifies_someone");
+    assert!(!err["message"].as_str().unwrap().contains("Scarlett"), "the refusal does not repeat the name");
+    let still = app.staff("GET", &format!("/admin/alerts/{id}"), "reviewer", None).await.json();
+    assert_eq!(still["status"], "draft");
+    assert!(!still["summary"].as_str().unwrap().contains("Scarlett"));
+    // A clean edit goes through.
+    let res = publish(
+        &app,
+        id,
+        json!({"regions": ["yorkshire-humber"], "summary": "A man calling himself Gaz assaulted a worker and stole money."}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+
+fn outbox_of(dir: &std::path::Path) -> Arc<Outbox> {
+    Arc::new(Outbox::new(dir))
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_and_ends_sent_and_a_permanent_one_ends_failed() {
+    let flaky: Arc<std::sync::OnceLock<Arc<FlakyEmail>>> = Arc::new(std::sync::OnceLock::new());
+    let f2 = flaky.clone();
+    let app = spawn_app_with(move |dir| {
+        let email = Arc::new(FlakyEmail::new(outbox_of(dir), 0, Some("refused@example.org")));
+        f2.set(email.clone()).ok();
+        num_cli::serve::Options { email: Some(email), ..Default::default() }
+    });
+    let flaky = flaky.get().unwrap().clone();
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+    app.subscribe_verified(json!({"phone": "07700 900666", "regions": ["yorkshire-humber"], "channels": ["sms"]})).await;
+    // The refused address subscribes by text code, so its verification needs no email.
+    let res = app
+        .post_json("/subscriptions", &json!({"email": "refused@example.org", "regions": ["yorkshire-humber"], "channels": ["email"]}))
+        .await;
+    assert_eq!(res.status, 202);
+
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    // The next three sends are throttled: A's email is retried until it goes.
+    flaky.transient.store(3, Ordering::SeqCst);
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "sent once, after the retries");
+    assert_eq!(flaky.transient.load(Ordering::SeqCst), 0, "every injected failure was met");
+    assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 2, "failed": 0, "unconfirmed": 0}));
+}
+
+#[tokio::test]
+async fn a_permanent_failure_ends_failed_and_the_counts_show_it() {
+    let refused = "refused@example.org";
+    let app = spawn_app_with(move |dir| num_cli::serve::Options {
+        email: Some(Arc::new(FlakyEmail::new(outbox_of(dir), 0, Some(refused)))),
+        ..Default::default()
+    });
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+    // The refused address can subscribe only by also giving a phone for its code.
+    let res = app
+        .post_json(
+            "/subscriptions",
+            &json!({"email": refused, "phone": "07700 900777", "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}),
+        )
+        .await;
+    let sub = res.json()["subscription_id"].as_str().unwrap().to_owned();
+    app.drain().await;
+    let code = app.latest_code_for("07700 900777").unwrap();
+    assert_eq!(app.post_json("/subscriptions/verify", &json!({"subscription_id": sub, "code": code})).await.status, 200);
+
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert!(app.alerts_sent_to(refused).is_empty());
+    assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 2, "failed": 1, "unconfirmed": 0}));
+}
+
+#[tokio::test]
+async fn a_handler_stopped_after_sending_but_before_marking_sent_sends_nothing_twice_when_run_again() {
+    let sms_calls = Arc::new(AtomicU32::new(0));
+    let app = spawn_app();
+    app.subscribe_verified(json!({"email": A_EMAIL, "phone": A_PHONE, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}))
+        .await;
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+
+    // The alerts stream is read by a deliverer whose table writes "crash" twice, right after a message went out.
+    let outbox = outbox_of(app.data_dir());
+    let sms = Arc::new(CountingSms { inner: outbox.clone(), calls: AtomicU32::new(0) });
+    let tables = Arc::new(CrashBeforeMarkingSent { inner: app.local.tables.clone(), crashes: AtomicU32::new(2) });
+    let deps = DeliverDeps {
+        tables: tables.clone(),
+        keys: app.local.cached_keys.clone(),
+        email: outbox.clone(),
+        sms: sms.clone(),
+        clock: Arc::new(shared::ports::SystemClock),
+        site_url: "http://127.0.0.1:8080".into(),
+    };
+    let mut poller =
+        StreamPoller::new(app.local.tables.clone(), Table::Alerts, "deliver-alert/alerts", Arc::new(AlertStreamHandler::new(deps)));
+    poller.backoff = std::time::Duration::from_millis(5);
+    poller.drain().await.unwrap();
+    app.drain().await;
+
+    assert_eq!(tables.crashes.load(Ordering::SeqCst), 0, "both crashes happened");
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "the email went once");
+    assert_eq!(app.alerts_sent_to(A_PHONE).len(), 1, "the text went once");
+    sms_calls.store(sms.calls.load(Ordering::SeqCst), Ordering::SeqCst);
+    assert_eq!(sms_calls.load(Ordering::SeqCst), 1, "the SMS provider was called once");
+    // Both interrupted sends are reported as unconfirmed, never resent.
+    assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 0, "failed": 0, "unconfirmed": 2}));
+}
+
+#[tokio::test]
+async fn subscribing_checks_every_field_and_stores_nothing_when_wrong() {
+    let app = spawn_app();
+    let cases = [
+        (json!({"regions": ["london"], "channels": ["email"]}), "email"),
+        (json!({"email": "not-an-email", "regions": ["london"], "channels": ["email"]}), "email"),
+        (json!({"phone": "01134960000", "regions": ["london"], "channels": ["sms"]}), "phone"),
+        (json!({"email": "a@example.org", "regions": [], "channels": ["email"]}), "regions"),
+        (json!({"email": "a@example.org", "regions": ["atlantis"], "channels": ["email"]}), "regions[0]"),
+        (json!({"email": "a@example.org", "regions": ["london"], "channels": ["pigeon"]}), "channels[0]"),
+        (json!({"email": "a@example.org", "regions": ["london"], "channels": ["sms"]}), "phone"),
+        (json!({"email": "a@example.org", "regions": ["london"], "channels": ["email"], "extra": 1}), "extra"),
+    ];
+    for (body, field) in cases {
+        let res = app.post_json("/subscriptions", &body).await;
+        assert_eq!(res.status, 400, "{body}: {}", res.text());
+        assert_eq!(res.json()["error"]["field"], field, "{body}");
+    }
+    assert!(app.raw_rows().await.is_empty(), "nothing stored");
+    assert!(app.outbox().is_empty(), "nothing sent");
+}
+
+#[tokio::test]
+async fn a_wrong_code_is_refused_and_five_wrong_tries_lock_the_subscription() {
+    let app = spawn_app();
+    let res = app.post_json("/subscriptions", &json!({"email": A_EMAIL, "regions": ["london"], "channels": ["email"]})).await;
+    let id = res.json()["subscription_id"].as_str().unwrap().to_owned();
+    app.drain().await;
+    let code = app.latest_code_for(A_EMAIL).unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let res = app.post_json("/subscriptions/verify", &json!({"subscription_id": id, "code": wrong})).await;
+        assert_eq!(res.status, 400);
+        assert_eq!(res.json()["error"]["code"], "wrong_code");
+    }
+    let res = app.post_json("/subscriptions/verify", &json!({"subscription_id": id, "code": code})).await;
+    assert_eq!(res.status, 429, "even the right code is refused after five wrong ones");
+}
+
+#[tokio::test]
+async fn the_same_email_subscribing_twice_leaves_one_active_subscription() {
+    let app = spawn_app();
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["london"], "channels": ["email"]})).await;
+    app.subscribe_verified(json!({"email": "Member.A@EXAMPLE.org", "regions": ["london"], "channels": ["email"]})).await;
+    let mut report = leeds_case()["report"].clone();
+    report["incident"]["town"] = json!("Camden");
+    let draft = draft_from(&app, &report).await;
+    assert_eq!(publish(&app, draft["alert_id"].as_str().unwrap(), json!({"regions": ["london"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "one member, one message");
+}
+
+#[tokio::test]
+async fn a_stop_reply_ends_text_alerts_to_that_number() {
+    let app = spawn_app();
+    app.subscribe_verified(json!({"email": A_EMAIL, "phone": A_PHONE, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}))
+        .await;
+    let phone = shared::domain::PhoneNumber::parse(A_PHONE).unwrap();
+    assert!(shared::usecases::subscriptions::sms_stop(&app.local.subscriptions, &phone).await.unwrap());
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    assert_eq!(publish(&app, draft["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert!(app.alerts_sent_to(A_PHONE).is_empty(), "no text after STOP");
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "email alerts go on");
+}
