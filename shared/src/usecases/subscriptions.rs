@@ -241,6 +241,10 @@ fn six_digit_code() -> String {
 /// Parses and checks a subscription request, then stores it pending verification. A code for each contact goes out
 /// from the table's stream.
 pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, ApiError> {
+    store_pending(deps, req, true).await
+}
+
+async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code: bool) -> Result<SubscriptionId, ApiError> {
     let email = req
         .email
         .as_deref()
@@ -321,16 +325,16 @@ pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result
         indexes.push(contact_index(deps.keys.as_ref(), &format!("phone:{}", p.as_str())).await?);
     }
     let id = SubscriptionId::new();
-    let code = six_digit_code();
+    let code = with_code.then(six_digit_code);
     let token = random_base32(24);
     let now = deps.clock.now();
     let (key_id, key, wrapped) = current_contact_key(deps.tables.as_ref(), deps.keys.as_ref(), deps.clock.as_ref()).await?;
-    let private = SubscriberPrivate { email, phone, unsubscribe_token: token.clone(), code: Some(code.clone()) };
+    let private = SubscriberPrivate { email, phone, unsubscribe_token: token.clone(), code: code.clone() };
     let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
     let sealed = seal::seal_with(&key, &wrapped, &SubscriptionRecord::context(&id), &json);
-    let code_hash = {
-        let code = code.clone();
-        tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(|e| ApiError::internal(&e))?
+    let code_hash = match code {
+        Some(code) => Some(tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(|e| ApiError::internal(&e))?),
+        None => None,
     };
     let key_ = SubscriptionRecord::key(&id);
     let rec = SubscriptionRecord {
@@ -343,7 +347,7 @@ pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result
         channels,
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         verified_at: None,
-        code_hash: Some(code_hash),
+        code_hash,
         code_expires_at: (now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp(),
         code_attempts: 0,
         code_generation: 1,
@@ -421,6 +425,16 @@ pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(),
             .with_field("code"));
     }
     activate(deps, rec).await
+}
+
+/// Imports a member who already verified their contacts elsewhere (moving a scheme's existing list over, or seeding a
+/// benchmark): stored as `subscribe` stores it, then made active without a code. Never reachable from the public API.
+pub async fn import_verified(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, ApiError> {
+    let id = store_pending(deps, req, false).await?;
+    let rec =
+        get_subscription(deps.tables.as_ref(), &id).await?.ok_or_else(|| ApiError::not_found("The imported subscription is gone."))?;
+    activate(deps, rec).await?;
+    Ok(id)
 }
 
 async fn activate(deps: &SubscriptionDeps, rec: SubscriptionRecord) -> Result<(), ApiError> {
