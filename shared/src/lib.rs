@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ports;
+pub mod ratelimit;
 pub mod sanitiser;
 pub mod seal;
 pub mod staff;

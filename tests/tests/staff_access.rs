@@ -43,7 +43,22 @@ fn paths(f: &Fixture) -> Vec<(&'static str, String, Option<Value>, &'static [&'s
 const ROLES: [&str; 4] = ["caseworker", "reviewer", "office_manager", "admin"];
 
 async fn call(app: &TestApp, method: &str, path: &str, auth: Option<&str>, body: Option<&Value>) -> num_tests::TestResponse {
-    let mut req = http::Request::builder().method(method).uri(path);
+    call_from(app, method, path, auth, body, rand_addr()).await
+}
+
+fn rand_addr() -> std::net::IpAddr {
+    std::net::IpAddr::from(rand::random::<[u8; 16]>())
+}
+
+async fn call_from(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<&Value>,
+    from: std::net::IpAddr,
+) -> num_tests::TestResponse {
+    let mut req = http::Request::builder().method(method).uri(path).extension(shared::ratelimit::ClientAddr(from));
     if let Some(t) = auth {
         req = req.header("authorization", t);
     }
@@ -265,4 +280,40 @@ async fn the_help_desk_finds_one_member_by_exact_contact_resends_a_code_and_deac
     for a in ["find_subscription", "resend_code", "deactivate_subscription"] {
         assert!(actions.iter().any(|x| x == a), "{a} is in the audit log");
     }
+}
+
+#[tokio::test]
+async fn a_client_that_keeps_presenting_bad_tokens_is_locked_out_even_with_a_good_one() {
+    let app = spawn_app();
+    let from: std::net::IpAddr = "192.0.2.10".parse().unwrap();
+    for n in 0..20 {
+        let res = call_from(&app, "GET", "/admin/alerts", Some("Bearer guess"), None, from).await;
+        assert_eq!(res.status, 401, "try {n}");
+    }
+    let good = format!("Bearer {}", app.token("reviewer").await);
+    let res = call_from(&app, "GET", "/admin/alerts", Some(&good), None, from).await;
+    assert_eq!(res.status, 429, "locked out: {}", res.text());
+    assert_eq!(res.json()["error"]["code"], "too_many_requests");
+    let res = call_from(&app, "GET", "/admin/alerts", Some(&good), None, "192.0.2.11".parse().unwrap()).await;
+    assert_eq!(res.status, 200, "another client is not");
+}
+
+#[tokio::test]
+async fn a_client_guessing_codes_across_subscriptions_is_locked_out() {
+    let app = spawn_app();
+    let from: std::net::IpAddr = "192.0.2.20".parse().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let res = app
+            .post_json("/subscriptions", &json!({"email": format!("m{i}@example.org"), "regions": ["wales"], "channels": ["email"]}))
+            .await;
+        ids.push(res.json()["subscription_id"].as_str().unwrap().to_owned());
+    }
+    let mut statuses = Vec::new();
+    for n in 0..21 {
+        let body = json!({"subscription_id": ids[n % ids.len()], "code": format!("{:06}", 123_000 + n)});
+        statuses.push(call_from(&app, "POST", "/subscriptions/verify", None, Some(&body), from).await.status.as_u16());
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 400), "{statuses:?}");
+    assert_eq!(statuses[20], 429, "the 21st guess from one client is refused");
 }

@@ -12,6 +12,7 @@ use crate::domain::{AlertId, ReportId, SubscriptionId};
 use crate::error::ApiError;
 use crate::ports::tables::from_item;
 use crate::ports::{Clock, Cursor, KeyService, Table, Tables};
+use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::staff::{Action, Staff, bearer, verify_local_token};
 use crate::usecases::alerts::{AlertDeps, AlertStatus, PublishRequest, get_alert, list_alerts, publish, reject};
 use crate::usecases::audit::{self, AuditDeps, record};
@@ -34,6 +35,7 @@ pub struct AdminDeps {
     pub keys: Arc<dyn KeyService>,
     pub clock: Arc<dyn Clock>,
     pub auth: StaffAuth,
+    pub limiter: Arc<Limiter>,
 }
 
 impl AdminDeps {
@@ -157,7 +159,15 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
 }
 
 async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
-    let staff = authenticate(deps, &req).await?;
+    let client = client_of(&req);
+    deps.limiter.check(Secret::StaffToken, client)?;
+    let staff = match authenticate(deps, &req).await {
+        Ok(s) => s,
+        Err(e) => {
+            deps.limiter.fail(Secret::StaffToken, client);
+            return Err(e);
+        }
+    };
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (action, target) = resolve(req.method(), &segments)?;

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{Request, Response, body_kind, check_size, error_json, html, json, pages};
 use crate::error::ApiError;
+use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, subscribe, unsubscribe, verify};
 
 #[derive(Deserialize)]
@@ -39,8 +40,9 @@ fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError
 }
 
 /// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`.
-pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
+pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Response {
     let path = req.uri().path().trim_end_matches('/').to_owned();
+    let client = client_of(&req);
     let is_get = req.method() == Method::GET;
     let result = async {
         match (req.method().clone(), path.as_str()) {
@@ -51,7 +53,12 @@ pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
             }
             (Method::POST, "/subscriptions/verify") => {
                 let body: VerifyBody = parse_json(&req)?;
-                verify(deps, &body.subscription_id, &body.code).await?;
+                limiter.check(Secret::VerificationCode, client)?;
+                verify(deps, &body.subscription_id, &body.code).await.inspect_err(|e| {
+                    if e.status == StatusCode::BAD_REQUEST || e.status == StatusCode::NOT_FOUND {
+                        limiter.fail(Secret::VerificationCode, client);
+                    }
+                })?;
                 Ok(json(StatusCode::OK, &json!({"status": "active"})))
             }
             (Method::GET, "/unsubscribe") => {
@@ -60,12 +67,14 @@ pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
                     .query()
                     .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()))
                     .unwrap_or_default();
-                unsubscribe(deps, &token).await?;
+                limiter.check(Secret::UnsubscribeToken, client)?;
+                unsubscribe(deps, &token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
                 Ok(html(StatusCode::OK, pages::unsubscribed()))
             }
             (Method::POST, "/unsubscribe") => {
                 let body: UnsubscribeBody = parse_json(&req)?;
-                unsubscribe(deps, &body.token).await?;
+                limiter.check(Secret::UnsubscribeToken, client)?;
+                unsubscribe(deps, &body.token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
                 Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
             }
             _ => Err(ApiError::new(
