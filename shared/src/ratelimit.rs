@@ -34,10 +34,13 @@ pub struct Rule {
     pub window: Duration,
 }
 
+/// Failure times by kind of secret and client hash.
+type Failures = HashMap<(Secret, [u8; 32]), VecDeque<Instant>>;
+
 pub struct Limiter {
     salt: [u8; 32],
     rules: HashMap<Secret, Rule>,
-    failures: Mutex<HashMap<(Secret, [u8; 32]), VecDeque<Instant>>>,
+    failures: Mutex<Failures>,
 }
 
 impl Default for Limiter {
