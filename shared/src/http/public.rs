@@ -5,8 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Request, Response, body_kind, check_size, error_json, html, json, pages};
+use crate::domain::AlertId;
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
+use crate::usecases::alerts::{AlertDeps, AlertStatus, get_alert};
 use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, subscribe, unsubscribe, verify};
 
 #[derive(Deserialize)]
@@ -39,7 +41,8 @@ fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError
     })
 }
 
-/// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`.
+/// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`, and the members' page of a published
+/// alert, `GET /alerts/{id}`.
 pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Response {
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let client = client_of(&req);
@@ -77,6 +80,18 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
                 unsubscribe(deps, &body.token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
                 Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
             }
+            (Method::GET, p) if p.starts_with("/alerts/") => {
+                let not_found = || ApiError::not_found("There is no published alert at this address. It may have been withdrawn.");
+                let id = AlertId::parse(&p["/alerts/".len()..]).map_err(|_| not_found())?;
+                let alerts = AlertDeps { tables: deps.tables.clone(), keys: deps.keys.clone(), clock: deps.clock.clone() };
+                let rec = get_alert(&alerts, &id).await.map_err(|_| not_found())?;
+                // Only what staff published: a draft or a rejected alert is not shown, even to someone holding its id.
+                if rec.status != AlertStatus::Published {
+                    return Err(not_found());
+                }
+                let alert = rec.open(deps.keys.as_ref()).await?;
+                Ok(html(StatusCode::OK, pages::alert_page(&alert, &rec.regions)))
+            }
             _ => Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -87,7 +102,7 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
     .await;
     match result {
         Ok(r) => r,
-        Err(e) if is_get => html(e.status, pages::error_page(&e)),
+        Err(e) if is_get => html(e.status, pages::problem_page(&e)),
         Err(e) => error_json(&e),
     }
 }
