@@ -37,7 +37,9 @@ impl Local {
         Router::new()
             .route("/", get(|| async { to_axum(h::html(StatusCode::OK, h::pages::report_form())) }))
             .route("/reports", any(reports))
-            .fallback(|| async { to_axum(h::error_json(&ApiError::not_found("There is nothing at this address. See the API document for the paths."))) })
+            .fallback(|| async {
+                to_axum(h::error_json(&ApiError::not_found("There is nothing at this address. See the API document for the paths.")))
+            })
             .with_state(self.clone())
     }
 }
@@ -50,7 +52,8 @@ pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 /// Reads at most `MAX_BODY + 1` bytes: enough to tell an over-long body, never more.
 async fn to_shared(req: Request) -> Result<h::Request, Response> {
     let (parts, body) = req.into_parts();
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY + 1).await.map_err(|_| to_axum(h::error_json(&ApiError::too_large(MAX_BODY))))?;
+    let bytes: Bytes =
+        axum::body::to_bytes(body, MAX_BODY + 1).await.map_err(|_| to_axum(h::error_json(&ApiError::too_large(MAX_BODY))))?;
     Ok(h::Request::from_parts(parts, bytes))
 }
 
@@ -69,7 +72,8 @@ async fn reports(State(local): State<Local>, req: Request) -> Response {
 /// Runs the server until Ctrl-C or SIGTERM; requests under way finish first, so no acknowledged write is lost.
 pub async fn run(addr: &str, data_dir: &Path) -> anyhow::Result<()> {
     let local = Local::open(data_dir)?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}: is another server using it?"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}: is another server using it?"))?;
     let bound = listener.local_addr()?;
     tracing::info!(addr = %bound, "num serve is listening");
     eprintln!("num serve: listening on http://{bound} (data in {})", data_dir.display());

@@ -81,7 +81,11 @@ impl ApiError {
     /// For a cause we do not show: it is logged here, by kind only, and the client gets a sentence without detail.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error.kind = error_kind(cause), "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side and nothing was saved. Please try again in a minute.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side and nothing was saved. Please try again in a minute.",
+        )
     }
 
     pub fn unavailable() -> Self {

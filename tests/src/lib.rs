@@ -1,4 +1,8 @@
-//! Helpers for the cross-crate tests: an app built in-process on a fresh data folder, and a client that speaks to it.
+//! Helpers for the cross-crate tests: an app built in-process on a fresh data folder, and a client that speaks to it;
+//! the AWS backend on moto (`aws`) and Lambda's part for table streams (`stream_bridge`).
+
+pub mod aws;
+pub mod stream_bridge;
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +57,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Bytes>) -> TestResponse {
-        let req = Request::post(path).header("content-type", content_type).body(axum::body::Body::from(body.into())).expect("a valid request");
+        let req =
+            Request::post(path).header("content-type", content_type).body(axum::body::Body::from(body.into())).expect("a valid request");
         self.request(req).await
     }
 

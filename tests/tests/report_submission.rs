@@ -183,7 +183,13 @@ async fn each_broken_schema_rule_is_refused_with_400_naming_the_field_and_nothin
 async fn the_longest_values_the_schema_allows_are_accepted() {
     let app = spawn_app();
     let mut r = sample_report();
-    for (path, n) in [("incident.town", 80), ("incident.location_detail", 500), ("account", 10_000), ("reporter.name", 80), ("workplace.venue_address", 300)] {
+    for (path, n) in [
+        ("incident.town", 80),
+        ("incident.location_detail", 500),
+        ("account", 10_000),
+        ("reporter.name", 80),
+        ("workplace.venue_address", 300),
+    ] {
         r = with(r, path, Some(s(n)));
     }
     r = with(r, "offender.names_used", Some(many(10, json!("Gaz"))));
@@ -267,7 +273,9 @@ async fn a_plain_form_post_without_javascript_answers_a_page_with_the_reference_
 #[tokio::test]
 async fn a_broken_form_post_answers_a_page_that_names_the_field() {
     let app = spawn_app();
-    let res = app.post("/reports", "application/x-www-form-urlencoded", "incident.date=2025-03-14&incident.town=Leeds&account=x".to_owned()).await;
+    let res = app
+        .post("/reports", "application/x-www-form-urlencoded", "incident.date=2025-03-14&incident.town=Leeds&account=x".to_owned())
+        .await;
     assert_eq!(res.status, 400);
     assert!(res.text().contains("incident.categories"));
     assert_eq!(stored_rows(&app).await, 0);

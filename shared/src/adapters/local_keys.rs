@@ -31,7 +31,9 @@ pub enum LocalKeyError {
         "the master key {path} can be read by others (mode {mode:o}); it must be readable by its owner alone. Run `chmod 600 {path}` and start again"
     )]
     LoosePermissions { path: String, mode: u32 },
-    #[error("the master key {path} is damaged: it must hold exactly 32 bytes. Restore it from your backup; without it the sealed data cannot be opened")]
+    #[error(
+        "the master key {path} is damaged: it must hold exactly 32 bytes. Restore it from your backup; without it the sealed data cannot be opened"
+    )]
     Damaged { path: String },
     #[error("cannot use the master key {path}: {source}")]
     Io {
@@ -79,7 +81,8 @@ impl LocalKeys {
 #[cfg(unix)]
 fn check_permissions(path: &PathBuf) -> Result<(), LocalKeyError> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path).map_err(|source| LocalKeyError::Io { path: path.display().to_string(), source })?.permissions().mode() & 0o777;
+    let mode =
+        fs::metadata(path).map_err(|source| LocalKeyError::Io { path: path.display().to_string(), source })?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(LocalKeyError::LoosePermissions { path: path.display().to_string(), mode });
     }
@@ -137,7 +140,9 @@ impl KeyService for LocalKeys {
         let cipher = Aes256Gcm::new(self.master.as_ref().into());
         let aad = wrap_aad(ctx);
         let pt = Zeroizing::new(
-            cipher.decrypt(Nonce::from_slice(&wrapped[1..13]), Payload { msg: &wrapped[13..], aad: &aad }).map_err(|_| KeyError::ContextMismatch)?,
+            cipher
+                .decrypt(Nonce::from_slice(&wrapped[1..13]), Payload { msg: &wrapped[13..], aad: &aad })
+                .map_err(|_| KeyError::ContextMismatch)?,
         );
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&pt);

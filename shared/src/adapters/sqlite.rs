@@ -14,7 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::ports::stream::{ChangeStream, StreamRecord};
-use crate::ports::tables::{AttributeValue, Condition, Cursor, Index, Item, Key, Page, Query, SortCondition, StoreError, Table, Tables, Update};
+use crate::ports::tables::{
+    AttributeValue, Condition, Cursor, Index, Item, Key, Page, Query, SortCondition, StoreError, Table, Tables, Update,
+};
 
 #[derive(Clone)]
 pub struct SqliteTables {
@@ -48,7 +50,9 @@ fn other(e: impl std::fmt::Display) -> StoreError {
 
 fn from_sqlite(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Unavailable(anyhow::anyhow!("sqlite busy: {e}")),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(anyhow::anyhow!("sqlite busy: {e}"))
+        }
         _ => other(e),
     }
 }
@@ -83,7 +87,10 @@ impl SqliteTables {
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    async fn with_conn<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static) -> Result<R, StoreError> {
+    async fn with_conn<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -116,7 +123,9 @@ impl SqliteTables {
     /// Every item of a table, raw, as stored: for tests that look for leaks.
     pub async fn raw_dump(&self) -> Result<Vec<String>, StoreError> {
         self.with_conn(|c| {
-            let mut stmt = c.prepare("SELECT item FROM items UNION ALL SELECT coalesce(new_image, '') || coalesce(old_image, '') FROM changes").map_err(from_sqlite)?;
+            let mut stmt = c
+                .prepare("SELECT item FROM items UNION ALL SELECT coalesce(new_image, '') || coalesce(old_image, '') FROM changes")
+                .map_err(from_sqlite)?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(from_sqlite)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(from_sqlite)
         })
@@ -279,7 +288,8 @@ impl Tables for SqliteTables {
                 return Err(StoreError::ConditionFailed);
             }
             if let Some(old) = old {
-                tx.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![table.as_str(), key.pk, key.sk]).map_err(from_sqlite)?;
+                tx.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![table.as_str(), key.pk, key.sk])
+                    .map_err(from_sqlite)?;
                 append_change(&tx, table, "REMOVE", &key, None, Some(&encode(&old)?))?;
             }
             tx.commit().map_err(from_sqlite)
@@ -318,10 +328,13 @@ impl Tables for SqliteTables {
             let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
             if let Some(cursor) = &q.start {
                 let [sort, pk, sk] = decode_cursor(cursor)?;
-                let (a, b, c2) = (arg(sort, &mut args), arg(pk, &mut args), arg(sk, &mut args));
+                // Bind only the placeholders the condition uses: SQLite refuses unused parameters.
                 sql += &match q.index {
-                    Index::Primary => format!(" AND sk {cmp} {a}"),
-                    Index::Gsi1 => format!(" AND (gsi1sk, pk, sk) {cmp} ({a}, {b}, {c2})"),
+                    Index::Primary => format!(" AND sk {cmp} {}", arg(sort, &mut args)),
+                    Index::Gsi1 => {
+                        let (a, b, c2) = (arg(sort, &mut args), arg(pk, &mut args), arg(sk, &mut args));
+                        format!(" AND (gsi1sk, pk, sk) {cmp} ({a}, {b}, {c2})")
+                    }
                 };
             }
             sql += &match q.index {
@@ -356,11 +369,20 @@ impl ChangeStream for SqliteTables {
         };
         self.with_conn(move |c| {
             let mut stmt = c
-                .prepare("SELECT seq, event_name, keys, new_image, old_image, at FROM changes WHERE tbl = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
+                .prepare(
+                    "SELECT seq, event_name, keys, new_image, old_image, at FROM changes WHERE tbl = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                )
                 .map_err(from_sqlite)?;
             let rows = stmt
                 .query_map(params![table.as_str(), after, limit as i64], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, f64>(5)?))
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, f64>(5)?,
+                    ))
                 })
                 .map_err(from_sqlite)?;
             let mut out = Vec::new();
@@ -388,14 +410,20 @@ impl ChangeStream for SqliteTables {
 
     async fn checkpoint(&self, consumer: &str) -> Result<Option<String>, StoreError> {
         let consumer = consumer.to_owned();
-        self.with_conn(move |c| c.query_row("SELECT seq FROM checkpoints WHERE consumer = ?1", [consumer], |r| r.get(0)).optional().map_err(from_sqlite)).await
+        self.with_conn(move |c| {
+            c.query_row("SELECT seq FROM checkpoints WHERE consumer = ?1", [consumer], |r| r.get(0)).optional().map_err(from_sqlite)
+        })
+        .await
     }
 
     async fn set_checkpoint(&self, consumer: &str, sequence: &str) -> Result<(), StoreError> {
         let (consumer, sequence) = (consumer.to_owned(), sequence.to_owned());
         self.with_conn(move |c| {
-            c.execute("INSERT INTO checkpoints (consumer, seq) VALUES (?1, ?2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq", params![consumer, sequence])
-                .map_err(from_sqlite)?;
+            c.execute(
+                "INSERT INTO checkpoints (consumer, seq) VALUES (?1, ?2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq",
+                params![consumer, sequence],
+            )
+            .map_err(from_sqlite)?;
             Ok(())
         })
         .await

@@ -47,7 +47,8 @@ fn put(root: &mut Map<String, Value>, path: &str, value: Value) {
             node.insert(part.to_owned(), value);
             return;
         }
-        node = node.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new())).as_object_mut().expect("form paths only nest objects");
+        node =
+            node.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new())).as_object_mut().expect("form paths only nest objects");
     }
 }
 

@@ -6,8 +6,8 @@
 //! `serde_dynamo::Item`, the very type that DynamoDB stream records carry.
 
 use async_trait::async_trait;
-pub use serde_dynamo::{AttributeValue, Item};
 use serde::{Serialize, de::DeserializeOwned};
+pub use serde_dynamo::{AttributeValue, Item};
 
 /// The logical tables. Each adapter maps them to physical names (a DynamoDB table name from configuration, or a
 /// name in the SQLite file).

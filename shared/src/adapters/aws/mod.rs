@@ -1,0 +1,112 @@
+//! The cloud adapters: DynamoDB tables, KMS keys, SES v2 email and SNS SMS, behind the same ports as the embedded
+//! adapters and held to the same contract tests (`tests/tests/contract.rs`, run against moto).
+//!
+//! Errors from the SDK are classified here once: what may pass on a retry (throttling, 5xx, timeouts, a lost
+//! connection) and what will not. Error texts we build carry the service, operation, error code and HTTP status, never
+//! the request: SES and SNS messages echo addresses and phone numbers, so their service messages are dropped too.
+
+pub mod dynamo;
+pub mod kms;
+pub mod ses;
+pub mod sns;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+pub use dynamo::DynamoTables;
+pub use kms::KmsKeys;
+pub use ses::SesEmail;
+pub use sns::SnsSms;
+
+/// Loads the SDK configuration once, for every client of a function: region, credentials and (in tests)
+/// `AWS_ENDPOINT_URL` from the environment, as aws-config reads them. The SDK's own retries are off: the retry
+/// wrapper (`adapters::retry`) is the one place that retries, so attempts don't multiply. Each attempt is bounded, so
+/// a stalled connection becomes a transient error well within a Lambda's time.
+pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// What went wrong with one SDK call, in terms a port can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// May pass on a retry: throttling, a 5xx, a timeout, a lost connection.
+    pub transient: bool,
+    /// The service's error code (`ConditionalCheckFailedException`, ...), when the service answered.
+    pub code: Option<String>,
+    pub status: Option<u16>,
+    /// The service's own message, kept only where the adapter knows it carries no personal data.
+    pub message: Option<String>,
+}
+
+/// Error codes that mean "slow down" or "try again", across the services used here.
+const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "LimitExceededException",
+    "KMSThrottlingException",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "KeyUnavailableException",
+    "InternalServerError",
+    "InternalFailure",
+    "InternalErrorException",
+    "InternalServiceError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "PriorRequestNotComplete",
+    "TransactionInProgressException",
+];
+
+impl Failure {
+    pub(crate) fn of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Self {
+        match err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+                Failure { transient: true, code: None, status: err.raw_response().map(|r| r.status().as_u16()), message: None }
+            }
+            SdkError::ConstructionFailure(_) => {
+                Failure { transient: false, code: Some("ConstructionFailure".into()), status: None, message: None }
+            }
+            _ => {
+                let status = err.raw_response().map(|r| r.status().as_u16());
+                let code = err.code().map(str::to_owned);
+                let transient =
+                    status.is_some_and(|s| s >= 500 || s == 429) || code.as_deref().is_some_and(|c| TRANSIENT_CODES.contains(&c));
+                Failure { transient, code, status, message: err.message().map(str::to_owned) }
+            }
+        }
+    }
+
+    pub(crate) fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    /// An error for logs and callers: service, operation, code and status; the service's message only if `keep_message`.
+    pub(crate) fn describe(&self, operation: &str, keep_message: bool) -> anyhow::Error {
+        let code = self.code.as_deref().unwrap_or(if self.transient { "no answer (timeout or connection)" } else { "unknown" });
+        let status = self.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+        match (&self.message, keep_message) {
+            (Some(m), true) => anyhow::anyhow!("{operation}: {code}{status}: {m}"),
+            _ => anyhow::anyhow!("{operation}: {code}{status}"),
+        }
+    }
+}
