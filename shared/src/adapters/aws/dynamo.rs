@@ -55,11 +55,6 @@ fn store_error<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
     err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> StoreError {
     let f = Failure::of(&err);
-    if f.is("ConditionalCheckFailedException") {
-        return StoreError::ConditionFailed;
-    }
-    // DynamoDB's messages name attributes and types, not values.
-    let e = f.describe(&format!("dynamodb {operation} on {}", table.as_str()), true);
     tracing::debug!(
         table = table.as_str(),
         operation,
@@ -67,6 +62,16 @@ fn store_error<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
         transient = f.transient,
         "dynamodb call failed"
     );
+    store_error_of(&f, &format!("dynamodb {operation} on {}", table.as_str()))
+}
+
+/// A failed condition is the caller's business; what may pass is `Unavailable`; the rest is `Other`.
+pub(crate) fn store_error_of(f: &Failure, what: &str) -> StoreError {
+    if f.is("ConditionalCheckFailedException") {
+        return StoreError::ConditionFailed;
+    }
+    // DynamoDB's messages name attributes and types, not values.
+    let e = f.describe(what, true);
     if f.transient { StoreError::Unavailable(e) } else { StoreError::Other(e) }
 }
 

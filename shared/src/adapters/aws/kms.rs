@@ -37,6 +37,10 @@ fn key_error<E: aws_sdk_kms::error::ProvideErrorMetadata>(
 ) -> KeyError {
     let f = Failure::of(&err);
     tracing::debug!(operation, code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "kms call failed");
+    key_error_of(&f, operation)
+}
+
+pub(crate) fn key_error_of(f: &Failure, operation: &str) -> KeyError {
     if f.is("InvalidCiphertextException") || f.is("IncorrectKeyException") {
         return KeyError::ContextMismatch;
     }

@@ -54,6 +54,7 @@ pub(crate) struct Failure {
 const TRANSIENT_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
+    "Throttled",
     "ThrottledException",
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
@@ -86,14 +87,20 @@ impl Failure {
             SdkError::ConstructionFailure(_) => {
                 Failure { transient: false, code: Some("ConstructionFailure".into()), status: None, message: None }
             }
-            _ => {
-                let status = err.raw_response().map(|r| r.status().as_u16());
-                let code = err.code().map(str::to_owned);
-                let transient =
-                    status.is_some_and(|s| s >= 500 || s == 429) || code.as_deref().is_some_and(|c| TRANSIENT_CODES.contains(&c));
-                Failure { transient, code, status, message: err.message().map(str::to_owned) }
-            }
+            _ => Failure::service(err.code(), err.raw_response().map(|r| r.status().as_u16()), err.message()),
         }
+    }
+
+    /// The service answered with an error: throttling codes, 429 and 5xx may pass.
+    pub(crate) fn service(code: Option<&str>, status: Option<u16>, message: Option<&str>) -> Self {
+        let transient = status.is_some_and(|s| s >= 500 || s == 429) || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+        Failure { transient, code: code.map(str::to_owned), status, message: message.map(str::to_owned) }
+    }
+
+    /// No answer: a timeout or a lost connection.
+    #[cfg(test)]
+    pub(crate) fn no_answer() -> Self {
+        Failure { transient: true, code: None, status: None, message: None }
     }
 
     pub(crate) fn is(&self, code: &str) -> bool {
@@ -107,6 +114,75 @@ impl Failure {
         match (&self.message, keep_message) {
             (Some(m), true) => anyhow::anyhow!("{operation}: {code}{status}: {m}"),
             _ => anyhow::anyhow!("{operation}: {code}{status}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+    use crate::ports::messaging::SendError;
+    use crate::ports::{KeyError, StoreError};
+
+    fn svc(code: &str, status: u16) -> Failure {
+        Failure::service(Some(code), Some(status), Some("a message that may quote +447700900123"))
+    }
+
+    #[test]
+    fn dynamodb_errors_map_to_what_callers_act_on() {
+        let of = |f: Failure| super::dynamo::store_error_of(&f, "dynamodb PutItem on reports");
+        assert!(matches!(of(svc("ConditionalCheckFailedException", 400)), StoreError::ConditionFailed));
+        for f in [svc("ProvisionedThroughputExceededException", 400), svc("ThrottlingException", 400), svc("RequestLimitExceeded", 400)] {
+            assert!(matches!(of(f), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(of(svc("InternalServerError", 500)), StoreError::Unavailable(_)));
+        assert!(matches!(of(Failure::no_answer()), StoreError::Unavailable(_)));
+        assert!(matches!(of(svc("ValidationException", 400)), StoreError::Other(_)));
+        assert!(matches!(of(svc("ResourceNotFoundException", 400)), StoreError::Other(_)));
+    }
+
+    #[test]
+    fn kms_refusals_of_a_wrapped_key_are_context_mismatches() {
+        let of = |f: Failure| super::kms::key_error_of(&f, "Decrypt");
+        assert!(matches!(of(svc("InvalidCiphertextException", 400)), KeyError::ContextMismatch));
+        assert!(matches!(of(svc("IncorrectKeyException", 400)), KeyError::ContextMismatch));
+        assert!(matches!(of(svc("ThrottlingException", 400)), KeyError::Unavailable(_)));
+        assert!(matches!(of(svc("KMSInternalException", 500)), KeyError::Unavailable(_)));
+        assert!(matches!(of(svc("DisabledException", 400)), KeyError::Other(_)));
+        assert!(matches!(of(svc("AccessDeniedException", 400)), KeyError::Other(_)));
+    }
+
+    #[test]
+    fn ses_errors_split_into_final_and_passing() {
+        let of = |f: Failure| super::ses::send_error_of(&f);
+        for code in ["MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException", "BadRequestException"] {
+            assert!(matches!(of(svc(code, 400)), SendError::Permanent(_)), "{code}");
+        }
+        assert!(matches!(of(svc("TooManyRequestsException", 429)), SendError::Transient(_)));
+        assert!(matches!(of(svc("LimitExceededException", 400)), SendError::Transient(_)));
+        assert!(matches!(of(svc("SendingPausedException", 400)), SendError::Transient(_)));
+        assert!(matches!(of(svc("InternalFailure", 500)), SendError::Transient(_)));
+        assert!(matches!(of(Failure::no_answer()), SendError::Transient(_)));
+    }
+
+    #[test]
+    fn sns_errors_split_into_final_and_passing() {
+        let of = |f: Failure| super::sns::send_error_of(&f);
+        for code in ["InvalidParameter", "InvalidParameterValue", "OptedOut", "AuthorizationError"] {
+            assert!(matches!(of(svc(code, 400)), SendError::Permanent(_)), "{code}");
+        }
+        assert!(matches!(of(svc("Throttled", 429)), SendError::Transient(_)));
+        assert!(matches!(of(svc("ThrottledException", 400)), SendError::Transient(_)));
+        assert!(matches!(of(svc("InternalError", 500)), SendError::Transient(_)));
+    }
+
+    #[test]
+    fn messaging_errors_never_carry_the_services_message() {
+        // SES and SNS quote addresses and numbers in their messages.
+        for e in [super::ses::send_error_of(&svc("MessageRejected", 400)), super::sns::send_error_of(&svc("InvalidParameter", 400))] {
+            let text = format!("{e} {e:?}");
+            assert!(!text.contains("+447700900123"), "{text}");
+            assert!(text.contains("HTTP 400"), "{text}");
         }
     }
 }

@@ -28,12 +28,17 @@ fn send_error<E: aws_sdk_sesv2::error::ProvideErrorMetadata>(
     err: aws_sdk_sesv2::error::SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>,
 ) -> SendError {
     let f = Failure::of(&err);
-    let e = f.describe("ses SendEmail", false);
     tracing::debug!(code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "ses call failed");
-    // Anything not known to be final and not a client error (SendingPaused, a 5xx, no answer) may pass.
-    let permanent = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c))
-        || (!f.transient && f.status.is_some_and(|s| (400..500).contains(&s)) && !f.is("SendingPausedException"));
-    if permanent { SendError::Permanent(e) } else { SendError::Transient(e) }
+    send_error_of(&f)
+}
+
+/// Known final refusals, and client errors other than a paused sending, are permanent; anything else (throttling,
+/// a 5xx, no answer, sending paused by an operator) may pass.
+pub(crate) fn send_error_of(f: &Failure) -> SendError {
+    let e = f.describe("ses SendEmail", false);
+    let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
+    let client_error = !f.transient && f.status.is_some_and(|s| (400..500).contains(&s)) && !f.is("SendingPausedException");
+    if known_final || client_error { SendError::Permanent(e) } else { SendError::Transient(e) }
 }
 
 /// SES tag values take letters, digits, `_` and `-` only (up to 256); other keys are not sent as a tag.

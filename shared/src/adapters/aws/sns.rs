@@ -36,11 +36,15 @@ fn send_error<E: aws_sdk_sns::error::ProvideErrorMetadata>(
     err: aws_sdk_sns::error::SdkError<E, aws_sdk_sns::config::http::HttpResponse>,
 ) -> SendError {
     let f = Failure::of(&err);
-    let e = f.describe("sns Publish", false);
     tracing::debug!(code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "sns call failed");
-    let permanent = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c))
-        || (!f.transient && f.status.is_some_and(|s| (400..500).contains(&s)));
-    if permanent { SendError::Permanent(e) } else { SendError::Transient(e) }
+    send_error_of(&f)
+}
+
+pub(crate) fn send_error_of(f: &Failure) -> SendError {
+    let e = f.describe("sns Publish", false);
+    let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
+    let client_error = !f.transient && f.status.is_some_and(|s| (400..500).contains(&s));
+    if known_final || client_error { SendError::Permanent(e) } else { SendError::Transient(e) }
 }
 
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
