@@ -106,8 +106,9 @@ impl ChangeStream for DynamoStreams {
         };
         let mut iterator = req.send().await.map_err(|e| unavailable("GetShardIterator", e))?.shard_iterator;
         let mut out = Vec::new();
-        // A shard may answer an empty page before its records; follow a few iterators.
-        for _ in 0..5 {
+        // Follow the shard's iterators while pages come back empty (a real shard may answer empty pages before its
+        // records) or hold only records that real DynamoDB would not have written (see `is_noop`).
+        for _ in 0..50 {
             let Some(it) = iterator.take() else { break };
             let page = self
                 .streams
@@ -118,9 +119,11 @@ impl ChangeStream for DynamoStreams {
                 .await
                 .map_err(|e| unavailable("GetRecords", e))?;
             let records = page.records.unwrap_or_default();
-            let got = !records.is_empty();
-            out.extend(records.into_iter().map(|r| self.to_lambda(table, &arn, r)));
-            if got {
+            if records.is_empty() {
+                break;
+            }
+            out.extend(records.into_iter().map(|r| self.to_lambda(table, &arn, r)).filter(|r| !is_noop(r)));
+            if !out.is_empty() {
                 break;
             }
             iterator = page.next_shard_iterator;
@@ -137,6 +140,12 @@ impl ChangeStream for DynamoStreams {
         self.checkpoints.lock().unwrap().insert(consumer.to_owned(), sequence.to_owned());
         Ok(())
     }
+}
+
+/// Moto writes a MODIFY record for a write that changes nothing (the same item put again, an attribute set to the
+/// value it has); DynamoDB writes none. Dropping them here keeps the records what a Lambda would get.
+fn is_noop(r: &StreamRecord) -> bool {
+    r.event_name == "MODIFY" && r.change.old_image == r.change.new_image
 }
 
 /// What one `pump` did.

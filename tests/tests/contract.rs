@@ -174,6 +174,7 @@ contract_tests!(
     an_sms_is_sent_as_written,
     the_stream_yields_insert_modify_and_remove_with_images,
     the_stream_reads_on_after_a_sequence_number,
+    a_write_that_changes_nothing_makes_no_stream_record,
     a_partial_batch_failure_is_retried_from_the_failed_record,
     a_record_that_keeps_failing_is_given_up_after_the_retries,
     throttled_table_calls_are_retried_and_succeed,
@@ -694,6 +695,17 @@ async fn the_stream_reads_on_after_a_sequence_number(b: Backend) {
     let sks: Vec<&str> = rest.iter().map(|r| shared::ports::tables::attr_str(&r.change.keys, "sk").unwrap()).collect();
     assert_eq!(sks, ["2", "3"]);
     assert!(b.stream.read(Table::Alerts, rest[1].change.sequence_number.as_deref(), 100).await.unwrap().is_empty());
+}
+
+async fn a_write_that_changes_nothing_makes_no_stream_record(b: Backend) {
+    let it = item("N", "1", &[("status", s("draft"))]);
+    b.tables.put(Table::Alerts, it.clone(), Condition::Always).await.unwrap();
+    b.tables.put(Table::Alerts, it.clone(), Condition::Always).await.unwrap();
+    b.tables.update(Table::Alerts, &Key::new("N", "1"), Update::default().set("status", s("draft")), Condition::Exists).await.unwrap();
+    b.tables.delete(Table::Alerts, &Key::new("N", "absent"), Condition::Always).await.unwrap();
+    b.tables.update(Table::Alerts, &Key::new("N", "1"), Update::default().set("status", s("held")), Condition::Exists).await.unwrap();
+    let names: Vec<String> = b.stream.read(Table::Alerts, None, 100).await.unwrap().into_iter().map(|r| r.event_name).collect();
+    assert_eq!(names, ["INSERT", "MODIFY"]);
 }
 
 /// Fails chosen records (by sort key) a set number of times, and notes every record it was given.
