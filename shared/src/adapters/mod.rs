@@ -1,7 +1,7 @@
 //! Adapters for the ports: embedded ones for one machine, cloud ones for AWS (feature `aws`), and a retry wrapper
 //! for either.
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "aws-core")]
 pub mod aws;
 #[cfg(any(test, feature = "mocks"))]
 pub mod faults;

@@ -5,19 +5,28 @@
 //! connection) and what will not. Error texts we build carry the service, operation, error code and HTTP status, never
 //! the request: SES and SNS messages echo addresses and phone numbers, so their service messages are dropped too.
 
+#[cfg(feature = "aws-dynamodb")]
 pub mod dynamo;
+#[cfg(feature = "aws-kms")]
 pub mod kms;
+#[cfg(feature = "aws-ses")]
 pub mod ses;
+#[cfg(feature = "aws-sns")]
 pub mod sns;
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+#[cfg(feature = "aws-dynamodb")]
 pub use dynamo::DynamoTables;
+#[cfg(feature = "aws-kms")]
 pub use kms::KmsKeys;
+#[cfg(feature = "aws-ses")]
 pub use ses::SesEmail;
+#[cfg(feature = "aws-sns")]
 pub use sns::SnsSms;
 
 /// Loads the SDK configuration once, for every client of a function: region, credentials and (in tests)
@@ -118,7 +127,7 @@ impl Failure {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "aws"))]
 mod tests {
     use super::Failure;
     use crate::ports::messaging::SendError;
