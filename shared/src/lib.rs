@@ -5,6 +5,7 @@
 //! clients together and call into this crate.
 
 pub mod adapters;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
