@@ -4,6 +4,16 @@
 //! prefix, so tests run in parallel without seeing each other.
 //!
 //! Without `NUM_TEST_AWS_ENDPOINT` (or with moto not answering) these helpers panic: the AWS tests fail, never skip.
+//!
+//! An end-to-end test on moto, in outline:
+//!
+//! ```text
+//! let aws = num_tests::aws::aws_backend().await;          // tables, keys, SES sender, adapters
+//! let tables: Arc<dyn Tables> = Arc::new(Retrying::new(aws.tables.clone(), RetryPolicy::default()));
+//! let stream = Arc::new(num_tests::stream_bridge::DynamoStreams::new(&aws.sdk, aws.names.clone()));
+//! // `stream` is a `ChangeStream`: hand it to `stream_bridge::pump` (or any poller over `ChangeStream`) with a handler.
+//! let sent = num_tests::aws::moto_data().await["ses"]["Message"].clone();  // what SES "sent"
+//! ```
 
 use std::collections::HashMap;
 use std::time::Duration;
