@@ -226,3 +226,19 @@ pub fn generic_place_word(w: &str) -> bool {
                 | "uk" | "england" | "scotland" | "wales" | "ireland" | "city" | "centre" | "center" | "town" | "ltd" | "limited"
         )
 }
+
+/// Words the name list holds that, in these reports, are almost always something else: slang, demonyms, apps.
+pub static NOT_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    set("reg regs geordie geordies scouse scouser brummie cockney mancunian glaswegian weegie lad lads babe hun bae bruv fella
+        gaffer punter punters client clients regular regulars uber insta snap whatsapp facebook twitter tiktok onlyfans adultwork
+        viva vivastreet gumtree tinder grindr bumble hinge telegram signal google apple samsung iphone android paypal monzo
+        revolut cashapp venmo police polis feds bill garda gardai nhs gp ae cctv ghb mdma ket coke asian african european
+        caucasian latino arab indian pakistani bengali chinese nigerian jamaican somali romanian lithuanian latvian albanian
+        kurdish turkish greek italian spanish portuguese russian ukrainian american canadian australian celtic rangers
+        united city rovers wanderers villa county athletic albion")
+});
+
+/// Determiners after which a lower-case word is a thing, not a person ("his reg", "the bill").
+pub fn determiner(w: &str) -> bool {
+    matches!(w, "his" | "her" | "my" | "your" | "their" | "our" | "the" | "a" | "an" | "its" | "this" | "that" | "some" | "any")
+}

@@ -65,11 +65,12 @@ pub fn sanitise(report: &Report) -> Alert {
     let summary = tidy(&account.render());
 
     let o = &report.offender;
-    let description = o.description.as_deref().map(|d| {
-        let scan = Scan::run(d, &p);
-        counts.spans(&scan);
+    let description_scan = o.description.as_deref().map(|d| Scan::run(d, &p));
+    let description = description_scan.as_ref().map(|scan| {
+        counts.spans(scan);
         tidy(&scan.render())
     });
+    let scans: Vec<&Scan> = std::iter::once(&account).chain(description_scan.as_ref()).collect();
 
     let mut names_used: Vec<String> = Vec::new();
     for n in o.names_used.iter().chain(&p.found_offender_names) {
@@ -84,19 +85,20 @@ pub fn sanitise(report: &Report) -> Alert {
     }
 
     let mut phones: Vec<String> = Vec::new();
-    for raw in &o.phones {
+    for raw in o.phones.iter().chain(scans.iter().flat_map(|s| &s.found_phones)) {
         if p.reporter_phone_digits.as_deref() == Some(national_digits(raw).as_str()) {
             counts.add(RedactionKind::ReporterContact);
             continue;
         }
         let shown = PhoneNumber::parse(raw).map(|x| x.as_str().to_owned()).unwrap_or_else(|_| raw.trim().to_owned());
-        if !phones.contains(&shown) {
+        let digits = national_digits(raw);
+        if !phones.contains(&shown) && !phones.iter().any(|x| national_digits(x) == digits) {
             phones.push(shown);
         }
     }
 
     let mut emails: Vec<String> = Vec::new();
-    for e in &o.emails {
+    for e in o.emails.iter().chain(scans.iter().flat_map(|s| &s.found_emails)) {
         let e = e.trim();
         if p.reporter_email.as_deref() == Some(e.to_lowercase().as_str()) {
             counts.add(RedactionKind::ReporterContact);
@@ -106,7 +108,7 @@ pub fn sanitise(report: &Report) -> Alert {
     }
 
     let mut online_handles: Vec<String> = Vec::new();
-    for h in &o.online_handles {
+    for h in o.online_handles.iter().chain(scans.iter().flat_map(|s| &s.found_handles)) {
         let h = h.trim();
         let key = h.trim_start_matches('@').to_lowercase();
         if p.reporter_handles.contains(&key) {

@@ -8,7 +8,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::report::Report;
 
 use super::lexicon::{
-    CALENDAR, GIVEN_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, role_word, venue_noun,
+    CALENDAR, GIVEN_NAMES, NOT_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, determiner, role_word, venue_noun,
 };
 use super::tokens::{Tok, soft_gap, tokenize};
 
@@ -366,15 +366,19 @@ impl Profile {
                     }
                     if let Some(role) = toks.get(k).and_then(|t| role_word(&t.low)) {
                         let t = &toks[i];
-                        if k > i + 1 && (t.cap || !t.common()) && self.third_candidate(t) && !(t.start && t.common()) {
+                        let name_like = t.cap || GIVEN_NAMES.contains(t.low.as_str());
+                        if k > i + 1 && name_like && self.third_candidate(t) && !(t.start && t.common()) {
                             self.add_third(t, role);
                         }
                     }
                 }
             }
         }
-        for t in &toks {
+        for (i, t) in toks.iter().enumerate() {
             if !GIVEN_NAMES.contains(t.low.as_str()) || !self.third_candidate(t) {
+                continue;
+            }
+            if !t.cap && i > 0 && determiner(&toks[i - 1].low) {
                 continue;
             }
             if t.common() {
@@ -399,8 +403,9 @@ impl Profile {
             || self.town_words.contains(w)
             || CALENDAR.contains(w)
             || role_word(w).is_some()
-            || (!t.cap && t.common() && !GIVEN_NAMES.contains(w))
+            || NOT_NAMES.contains(w)
             || (!t.cap && t.common())
+            || (!t.cap && w.chars().count() < 3)
             || self.words.get(w).is_some_and(|x| x.kind == RedactionKind::ReporterIdentity))
     }
 

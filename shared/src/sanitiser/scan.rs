@@ -9,7 +9,7 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::lexicon::{
-    CALENDAR, GIVEN_NAMES, HOTEL_CHAINS, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
+    CALENDAR, GIVEN_NAMES, HOTEL_CHAINS, NOT_NAMES, determiner, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
 };
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
 use super::tokens::{Tok, phrase_gap, soft_gap, tokenize};
@@ -49,11 +49,16 @@ pub(crate) struct Scan<'a> {
     claimed: Vec<bool>,
     pub spans: Vec<Span>,
     toks: Vec<Tok>,
+    /// Contact details not in the offender block that the text gives as his ("he rang from …"): kept, and added to
+    /// the alert's lists. Phones, emails, handles.
+    pub found_phones: Vec<String>,
+    pub found_emails: Vec<String>,
+    pub found_handles: Vec<String>,
 }
 
 impl<'a> Scan<'a> {
     pub fn run(text: &'a str, p: &'a Profile) -> Self {
-        let mut s = Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new() };
+        let mut s = Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new(), found_phones: Vec::new(), found_emails: Vec::new(), found_handles: Vec::new() };
         s.patterns();
         s.toks = tokenize(text);
         s.words();
@@ -98,6 +103,10 @@ impl<'a> Scan<'a> {
                 self.keep(m.start(), m.end());
             } else if p.reporter_email.as_deref() == Some(low.as_str()) {
                 self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "an email address");
+            } else if self.his(m.start()) {
+                if self.keep(m.start(), m.end()) {
+                    self.found_emails.push(m.as_str().to_owned());
+                }
             } else {
                 self.remove(m.start(), m.end(), RedactionKind::Email, "an email address");
             }
@@ -122,6 +131,10 @@ impl<'a> Scan<'a> {
                 self.keep(m.start(), m.end());
             } else if p.reporter_handles.contains(&key) {
                 self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "an account");
+            } else if self.his(m.start()) {
+                if self.keep(m.start(), m.end()) {
+                    self.found_handles.push(m.as_str().to_owned());
+                }
             } else {
                 self.remove(m.start(), m.end(), RedactionKind::Handle, "an account");
             }
@@ -143,6 +156,23 @@ impl<'a> Scan<'a> {
                 self.remove(m.start(), m.end(), RedactionKind::Postcode, "an address nearby");
             }
         }
+    }
+
+    /// Whether the words before a contact detail give it as the offender's ("he rang from", "his number is") and not
+    /// as the reporter's or someone else's ("my work number", "her mate's number").
+    fn his(&self, at: usize) -> bool {
+        let before = &self.text[..at];
+        let from = before.rfind(['.', '!', '?', '\n']).map_or(0, |x| x + 1);
+        let mut from = from.max(at.saturating_sub(100));
+        while !before.is_char_boundary(from) {
+            from += 1;
+        }
+        let words: Vec<Tok> = tokenize(&before[from..]);
+        let recent = &words[words.len().saturating_sub(4)..];
+        if recent.iter().any(|w| matches!(w.low.as_str(), "my" | "our" | "her" | "she" | "mine" | "their" | "i") || role_word(&w.low).is_some()) {
+            return false;
+        }
+        words.iter().any(|w| matches!(w.low.as_str(), "he" | "his" | "him" | "hes") || self.p.keep_words.contains(&w.low))
     }
 
     /// Phone numbers in any layout: compared by their national digits with the offender's and the reporter's.
@@ -203,7 +233,12 @@ impl<'a> Scan<'a> {
                 } else if p.reporter_phone_digits.as_deref() == Some(nd) {
                     Some(RedactionKind::ReporterContact)
                 } else if n >= 10 && PhoneNumber::parse(raw).is_ok() && (raw.starts_with(['0', '+', '(']) || n >= 11) {
-                    Some(RedactionKind::Phone)
+                    if self.his(i) {
+                        self.found_phones.push(raw.to_owned());
+                        None
+                    } else {
+                        Some(RedactionKind::Phone)
+                    }
                 } else {
                     continue;
                 };
@@ -277,11 +312,24 @@ impl<'a> Scan<'a> {
                 return i + 1;
             }
         }
+        if let Some(end) = self.venue_at(i) {
+            return end;
+        }
+        if let Some(end) = self.address_at(i) {
+            return end;
+        }
+        if let Some(end) = self.street_at(i) {
+            return end;
+        }
         if let Some(th) = p.third.get(&t.low).copied() {
             if !t.embedded && !(th.cap_only && (!t.cap || is_shouting(self.text, &t))) {
                 let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
                 let after_name = i > 0 && p.third.contains_key(&self.toks[i - 1].low) && soft_gap(self.gap(i));
-                if after_role || after_name {
+                // "Rhys my driver came up" reads "My driver came up".
+                let before_role = self.toks.get(i + 2).is_some_and(|r| role_word(&r.low).is_some())
+                    && matches!(self.toks.get(i + 1).map(|x| x.low.as_str()), Some("my" | "our"))
+                    && soft_gap(self.gap(i + 1));
+                if after_role || after_name || before_role {
                     self.drop_word(i);
                 } else {
                     self.remove_word(i, i, RedactionKind::ThirdPartyName, th.role.words(), true);
@@ -292,15 +340,6 @@ impl<'a> Scan<'a> {
         if p.found_keep.contains(&t.low) {
             self.keep(t.s, t.e);
             return i + 1;
-        }
-        if let Some(end) = self.venue_at(i) {
-            return end;
-        }
-        if let Some(end) = self.address_at(i) {
-            return end;
-        }
-        if let Some(end) = self.street_at(i) {
-            return end;
         }
         if self.given_name_at(i) {
             self.remove_word(i, i, RedactionKind::ThirdPartyName, "someone", true);
@@ -409,6 +448,7 @@ impl<'a> Scan<'a> {
             k += 1;
         }
         if k > j && k < n && soft_gap(self.gap(k)) {
+            let k = self.last_venue_noun(k);
             if let Some(rep) = venue_noun(&self.toks[k].low) {
                 let run = &self.toks[j..k];
                 let distinctive = run.iter().any(|r| !r.common() || !r.start) && !run.iter().all(|r| is_shouting(self.text, r));
@@ -429,10 +469,28 @@ impl<'a> Scan<'a> {
                 k += 1;
             }
             if k > j && k < n && soft_gap(self.gap(k)) && self.toks[j..k].iter().any(|w| !w.common()) {
+                let k = self.last_venue_noun(k);
                 if let Some(rep) = venue_noun(&self.toks[k].low).filter(|_| !weak_venue_noun(&self.toks[k].low)) {
                     let start = if is_the { i } else { j };
                     let end = self.extend_venue(k);
                     return self.take_venue(start, j, end, rep);
+                }
+            }
+        }
+        // A bare name with its street: "at Silks on Holmeside".
+        if t.low == "at" && !is_the {
+            let j = i + 1;
+            let mut k = j;
+            while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
+                let w = &self.toks[k];
+                self.cap_name_word(w) && !w.start && !self.p.town_words.contains(&w.low) && !self.p.third.contains_key(&w.low)
+            } {
+                k += 1;
+            }
+            if k > j && k < n && matches!(self.toks[k].low.as_str(), "on" | "off") {
+                let end = self.extend_venue(k - 1);
+                if end >= k {
+                    return self.take_venue(j, j, end, "a venue");
                 }
             }
         }
@@ -451,6 +509,18 @@ impl<'a> Scan<'a> {
             }
         }
         None
+    }
+
+    /// "Amber Lounge sauna": the last of the venue nouns in a row names the kind of place.
+    fn last_venue_noun(&self, mut k: usize) -> usize {
+        while venue_noun(&self.toks[k].low).is_some()
+            && k + 1 < self.toks.len()
+            && soft_gap(self.gap(k + 1))
+            && venue_noun(&self.toks[k + 1].low).is_some()
+        {
+            k += 1;
+        }
+        k
     }
 
     /// "… on Deansgate", "… by the Quayside": the place after a venue goes with it.
@@ -574,6 +644,9 @@ impl<'a> Scan<'a> {
         if t.embedded || t.num || !GIVEN_NAMES.contains(w) || self.protected(t) || self.p.town_words.contains(w) || CALENDAR.contains(w) {
             return false;
         }
+        if NOT_NAMES.contains(w) || (!t.cap && i > 0 && determiner(&self.toks[i - 1].low)) {
+            return false;
+        }
         if t.common() {
             return t.cap && !t.start && !is_shouting(self.text, t) && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
         }
@@ -586,19 +659,22 @@ impl<'a> Scan<'a> {
         let mut out = String::with_capacity(self.text.len());
         let mut pos = 0;
         let mut last_addr = false;
+        let mut cap_next = false;
         for sp in &self.spans {
             let gap = &self.text[pos..sp.s];
+            let gap = &*capitalise_first(gap, &mut cap_next);
             let addr = matches!(sp.kind, Some(RedactionKind::Address | RedactionKind::Postcode));
             match &sp.rep {
                 Rep::Keep => {
                     out.push_str(gap);
-                    out.push_str(&self.text[sp.s..sp.e]);
+                    out.push_str(&capitalise_first(&self.text[sp.s..sp.e], &mut cap_next));
                     last_addr = false;
                 }
                 Rep::Drop => {
                     out.push_str(gap);
-                    let trimmed = out.trim_end_matches([' ', ',']).len();
+                    let trimmed = out.trim_end_matches([' ', ',', '-']).len();
                     out.truncate(trimmed);
+                    cap_next = sentence_start(&out);
                     last_addr = false;
                 }
                 Rep::Text(r) => {
@@ -625,17 +701,37 @@ impl<'a> Scan<'a> {
             }
             pos = sp.e;
         }
-        out.push_str(&self.text[pos..]);
+        out.push_str(&capitalise_first(&self.text[pos..], &mut cap_next));
         out
     }
 }
 
+/// Upper-cases the first letter of `s` when `pending`, and clears `pending` once a letter or digit is seen.
+fn capitalise_first<'s>(s: &'s str, pending: &mut bool) -> std::borrow::Cow<'s, str> {
+    if !*pending {
+        return s.into();
+    }
+    match s.char_indices().find(|(_, c)| c.is_alphanumeric()) {
+        Some((i, c)) => {
+            *pending = false;
+            let mut out = String::with_capacity(s.len() + 2);
+            out.push_str(&s[..i]);
+            out.extend(c.to_uppercase());
+            out.push_str(&s[i + c.len_utf8()..]);
+            out.into()
+        }
+        None => s.into(),
+    }
+}
+
 fn sentence_start(out: &str) -> bool {
+    let mut quoted = false;
     for c in out.chars().rev() {
         match c {
             '\n' | '.' | '!' | '?' => return true,
+            ':' => return quoted,
             c if c.is_whitespace() => {}
-            '"' | '“' | '‘' | '(' => {}
+            '"' | '“' | '‘' | '(' | '\'' => quoted = true,
             _ => return false,
         }
     }
