@@ -57,15 +57,17 @@ impl Counts {
 
 /// Builds the alert for a report. Deterministic, and total over every valid report.
 pub fn sanitise(report: &Report) -> Alert {
-    let p = Profile::build(report);
+    let o = &report.offender;
+    let account_words = tokenize(&report.account);
+    let description_words = o.description.as_deref().map(tokenize);
+    let p = Profile::build_with(report, &account_words, description_words.as_deref());
     let mut counts = Counts::default();
 
-    let account = Scan::run(&report.account, &p);
+    let account = Scan::with_tokens(&report.account, account_words, &p);
     counts.spans(&account);
     let summary = tidy(&account.render());
 
-    let o = &report.offender;
-    let description_scan = o.description.as_deref().map(|d| Scan::run(d, &p));
+    let description_scan = o.description.as_deref().zip(description_words).map(|(d, w)| Scan::with_tokens(d, w, &p));
     let description = description_scan.as_ref().map(|scan| {
         counts.spans(scan);
         tidy(&scan.render())
@@ -167,16 +169,23 @@ fn clean_name(name: &str, p: &Profile) -> Option<String> {
 /// Spaces left doubled by a removal, and a space before punctuation.
 fn tidy(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    // The last character written, and the one before the spaces that end `out`.
+    let mut last = '\n';
+    let mut before_space = '\n';
     for c in s.chars() {
-        if c == ' ' && out.ends_with(' ') {
+        if c == ' ' && last == ' ' {
             continue;
         }
-        if matches!(c, ',' | '.' | ')' | '!' | '?' | ';' | ':') && out.ends_with(' ') && !out.ends_with("  ") {
-            let l = out.trim_end_matches(' ').len();
-            if out[..l].ends_with(|x: char| x.is_alphanumeric() || x == ')' || x == '\'') {
-                out.truncate(l);
-            }
+        if matches!(c, ',' | '.' | ')' | '!' | '?' | ';' | ':')
+            && last == ' '
+            && (before_space.is_alphanumeric() || before_space == ')' || before_space == '\'')
+        {
+            out.pop();
         }
+        if c != ' ' {
+            before_space = c;
+        }
+        last = c;
         out.push(c);
     }
     out

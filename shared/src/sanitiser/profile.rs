@@ -1,14 +1,13 @@
 //! What a report tells the sanitiser to keep and to take out: the offender's identifiers on one side, the reporter's,
 //! the venue's, the address's and third parties' on the other. Built once per report.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::report::Report;
 
 use super::lexicon::{
-    CALENDAR, GIVEN_NAMES, NOT_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, determiner, role_word, venue_noun,
+    HashMap, HashSet,
+    NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, determiner, role_word, venue_noun,
 };
 use super::tokens::{Tok, soft_gap, tokenize};
 
@@ -95,6 +94,13 @@ fn words_of(s: &str) -> Vec<String> {
 
 impl Profile {
     pub fn build(report: &Report) -> Self {
+        let account = tokenize(&report.account);
+        let description = report.offender.description.as_deref().map(tokenize);
+        Self::build_with(report, &account, description.as_deref())
+    }
+
+    /// As `build`, with the words of the account and description already split.
+    pub fn build_with(report: &Report, account: &[Tok], description: Option<&[Tok]>) -> Self {
         let mut p = Profile::default();
         let o = &report.offender;
         for n in &o.names_used {
@@ -151,12 +157,15 @@ impl Profile {
         if let Some(l) = &report.incident.location_detail {
             p.add_place(l, false);
         }
-        let texts: Vec<&str> = std::iter::once(report.account.as_str()).chain(o.description.as_deref()).collect();
-        for t in &texts {
-            p.find_offender_names(t);
+        let mut texts: Vec<(&str, &[Tok])> = vec![(report.account.as_str(), account)];
+        if let (Some(d), Some(t)) = (o.description.as_deref(), description) {
+            texts.push((d, t));
         }
-        for t in &texts {
-            p.find_third_parties(t);
+        for (t, toks) in &texts {
+            p.find_offender_names(t, toks);
+        }
+        for (t, toks) in &texts {
+            p.find_third_parties(t, toks);
         }
         p
     }
@@ -218,7 +227,7 @@ impl Profile {
             self.add_phrase(trimmed.clone(), RedactionKind::Venue, "a venue");
         }
         for t in toks.iter().filter(|t| !t.num) {
-            if generic_place_word(&t.low) || t.stop() || CALENDAR.contains(t.low.as_str()) || self.town_words.contains(&t.low) {
+            if generic_place_word(&t.low) || t.stop() || t.calendar() || self.town_words.contains(&t.low) {
                 continue;
             }
             let rep = if venue_noun(&t.low).is_some() { rep } else { "a venue" };
@@ -270,7 +279,7 @@ impl Profile {
             };
             let distinctive: Vec<&Tok> = run
                 .iter()
-                .filter(|t| !generic_place_word(&t.low) && !CALENDAR.contains(t.low.as_str()) && t.low.chars().count() >= 3)
+                .filter(|t| !generic_place_word(&t.low) && !t.calendar() && t.low.chars().count() >= 3)
                 .collect();
             if !distinctive.is_empty() {
                 if words.len() > 1 {
@@ -299,9 +308,11 @@ impl Profile {
     }
 
     /// "called himself Gaz", "said his name was bill": the name after such words is the offender's.
-    fn find_offender_names(&mut self, text: &str) {
-        let toks = tokenize(text);
+    fn find_offender_names(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
+            if !OFFENDER_CUE_STARTS.contains(toks[i].low.as_str()) {
+                continue;
+            }
             for cue in OFFENDER_NAME_CUES {
                 if i + cue.len() >= toks.len() || !cue.iter().enumerate().all(|(k, w)| toks[i + k].low == *w) {
                     continue;
@@ -320,7 +331,7 @@ impl Profile {
                         name.push_str(&text[next.s..next.e]);
                     }
                 }
-                if cand.cap || GIVEN_NAMES.contains(cand.low.as_str()) {
+                if cand.cap || cand.given() {
                     self.found_offender_names.push(name);
                 }
             }
@@ -328,19 +339,18 @@ impl Profile {
     }
 
     fn offender_name_like(&self, t: &Tok) -> bool {
-        if t.num || t.stop() || t.embedded || CALENDAR.contains(t.low.as_str()) || self.words.contains_key(&t.low) {
+        if t.num || t.stop() || t.embedded || t.calendar() || self.words.contains_key(&t.low) {
             return false;
         }
         if t.low.chars().count() < 2 {
             return false;
         }
-        GIVEN_NAMES.contains(t.low.as_str()) || self.keep_words.contains(&t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
+        t.given() || self.keep_words.contains(&t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
     }
 
     /// Third parties: named after a role ("my friend Kayla", "the driver Marius"), before one ("Leanne (our maid)",
     /// "Fiona, the manageress"), or by a given name from the shipped list.
-    fn find_third_parties(&mut self, text: &str) {
-        let toks = tokenize(text);
+    fn find_third_parties(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
             // Role, then name.
             if let Some(role) = role_word(&toks[i].low) {
@@ -366,7 +376,7 @@ impl Profile {
                     }
                     if let Some(role) = toks.get(k).and_then(|t| role_word(&t.low)) {
                         let t = &toks[i];
-                        let name_like = t.cap || GIVEN_NAMES.contains(t.low.as_str());
+                        let name_like = t.cap || t.given();
                         if k > i + 1 && name_like && self.third_candidate(t) && !(t.start && t.common()) {
                             self.add_third(t, role);
                         }
@@ -375,7 +385,7 @@ impl Profile {
             }
         }
         for (i, t) in toks.iter().enumerate() {
-            if !GIVEN_NAMES.contains(t.low.as_str()) || !self.third_candidate(t) {
+            if !t.given() || !self.third_candidate(t) {
                 continue;
             }
             if !t.cap && i > 0 && determiner(&toks[i - 1].low) {
@@ -401,7 +411,7 @@ impl Profile {
             || self.keep_words.contains(w)
             || self.found_keep.contains(w)
             || self.town_words.contains(w)
-            || CALENDAR.contains(w)
+            || t.calendar()
             || role_word(w).is_some()
             || NOT_NAMES.contains(w)
             || (!t.cap && t.common())

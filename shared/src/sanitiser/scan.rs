@@ -9,21 +9,21 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::lexicon::{
-    CALENDAR, GIVEN_NAMES, HOTEL_CHAINS, NOT_NAMES, determiner, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
+    HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, determiner, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
 };
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
-use super::tokens::{Tok, phrase_gap, soft_gap, tokenize};
+use super::tokens::{PF_PROTECTED, PF_TOWN, Tok, phrase_gap, soft_gap, tokenize};
 
 static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap());
 static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?\b").unwrap()
+    Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s<>()\[\]]+|(?-u:\b)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?(?-u:\b)").unwrap()
 });
 static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?").unwrap());
-static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
+static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\b[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
+static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\b[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
 static EIRCODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i-u)\b(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rep {
@@ -58,9 +58,22 @@ pub(crate) struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     pub fn run(text: &'a str, p: &'a Profile) -> Self {
+        Self::with_tokens(text, tokenize(text), p)
+    }
+
+    /// As `run`, with the words of `text` already split.
+    pub fn with_tokens(text: &'a str, toks: Vec<Tok>, p: &'a Profile) -> Self {
         let mut s = Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new(), found_phones: Vec::new(), found_emails: Vec::new(), found_handles: Vec::new() };
         s.patterns();
-        s.toks = tokenize(text);
+        s.toks = toks;
+        for t in &mut s.toks {
+            if p.keep_words.contains(&t.low) || p.found_keep.contains(&t.low) {
+                t.pf |= PF_PROTECTED;
+            }
+            if p.town_words.contains(&t.low) {
+                t.pf |= PF_TOWN;
+            }
+        }
         s.words();
         s.spans.sort_by_key(|x| x.s);
         s
@@ -284,17 +297,20 @@ impl<'a> Scan<'a> {
     /// Applies the first rule that matches at word `i`; returns the index of the word after what it took.
     fn word_at(&mut self, i: usize) -> usize {
         let p = self.p;
-        let t = self.toks[i].clone();
+        let (ts, te, tcap, tembedded) = { let t = &self.toks[i]; (t.s, t.e, t.cap, t.embedded) };
+        let shouting = is_shouting(self.text, &self.toks[i]);
         // The offender's registration split over two words, in any case.
+        let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
+        let maybe_reg = !p.offender_regs.is_empty() && (has_digit(i) || has_digit(i + 1));
         for len in [1usize, 2] {
-            if i + len <= self.toks.len() && !p.offender_regs.is_empty() {
+            if i + len <= self.toks.len() && maybe_reg {
                 let last = &self.toks[i + len - 1];
                 if len == 2 && !soft_gap(self.gap(i + 1)) {
                     continue;
                 }
-                let joined = normal_reg(&self.text[t.s..last.e]);
+                let joined = normal_reg(&self.text[ts..last.e]);
                 if p.offender_regs.contains(&joined) {
-                    self.keep(t.s, last.e);
+                    self.keep(ts, last.e);
                     return i + len;
                 }
             }
@@ -302,12 +318,12 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.phrase_at(i) {
             return end;
         }
-        if p.keep_words.contains(&t.low) {
-            self.keep(t.s, t.e);
+        if p.keep_words.contains(&self.toks[i].low) {
+            self.keep(ts, te);
             return i + 1;
         }
-        if let Some(w) = p.words.get(&t.low).copied() {
-            if !(w.cap_only && !t.cap) && !(w.kind != RedactionKind::ReporterIdentity && t.embedded) {
+        if let Some(w) = p.words.get(&self.toks[i].low).copied() {
+            if !(w.cap_only && !tcap) && !(w.kind != RedactionKind::ReporterIdentity && tembedded) {
                 self.remove_word(i, i, w.kind, w.rep, true);
                 return i + 1;
             }
@@ -321,8 +337,8 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.street_at(i) {
             return end;
         }
-        if let Some(th) = p.third.get(&t.low).copied() {
-            if !t.embedded && !(th.cap_only && (!t.cap || is_shouting(self.text, &t))) {
+        if let Some(th) = p.third.get(&self.toks[i].low).copied() {
+            if !tembedded && !(th.cap_only && (!tcap || shouting)) {
                 let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
                 let after_name = i > 0 && p.third.contains_key(&self.toks[i - 1].low) && soft_gap(self.gap(i));
                 // "Rhys my driver came up" reads "My driver came up".
@@ -337,8 +353,8 @@ impl<'a> Scan<'a> {
                 return i + 1;
             }
         }
-        if p.found_keep.contains(&t.low) {
-            self.keep(t.s, t.e);
+        if p.found_keep.contains(&self.toks[i].low) {
+            self.keep(ts, te);
             return i + 1;
         }
         if self.given_name_at(i) {
@@ -416,12 +432,12 @@ impl<'a> Scan<'a> {
     }
 
     fn protected(&self, t: &Tok) -> bool {
-        self.p.keep_words.contains(&t.low) || self.p.found_keep.contains(&t.low)
+        t.pf & PF_PROTECTED != 0
     }
 
     /// A capitalised word that can be part of a proper name.
     fn cap_name_word(&self, t: &Tok) -> bool {
-        t.cap && !t.num && !t.stop() && !CALENDAR.contains(t.low.as_str()) && !self.protected(t) && venue_noun(&t.low).is_none()
+        t.cap && !t.num && !t.stop() && !t.calendar() && !self.protected(t) && venue_noun(&t.low).is_none()
     }
 
     /// Venues named in the text: "the Amber Lounge sauna", "Harbour View Hotel", "the irwell court hotel",
@@ -435,7 +451,8 @@ impl<'a> Scan<'a> {
             return None;
         }
         // Hotel chains.
-        for chain in HOTEL_CHAINS {
+        let chains: &[&[&str]] = if HOTEL_CHAIN_STARTS.contains(self.toks[j].low.as_str()) { HOTEL_CHAINS } else { &[] };
+        for chain in chains {
             let len = chain.len();
             if j + len <= n && (0..len).all(|k| self.toks[j + k].low == chain[k] && (k == 0 || soft_gap(self.gap(j + k)))) {
                 let end = self.extend_venue(j + len - 1);
@@ -483,7 +500,7 @@ impl<'a> Scan<'a> {
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && !self.p.town_words.contains(&w.low) && !self.p.third.contains_key(&w.low)
+                self.cap_name_word(w) && !w.start && !(w.pf & PF_TOWN != 0) && !self.p.third.contains_key(&w.low)
             } {
                 k += 1;
             }
@@ -499,7 +516,7 @@ impl<'a> Scan<'a> {
             let mut k = j + 1;
             while k < n && k < j + 4 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && !self.p.town_words.contains(&w.low) && !GIVEN_NAMES.contains(w.low.as_str())
+                self.cap_name_word(w) && !w.start && !(w.pf & PF_TOWN != 0) && !w.given()
             } {
                 k += 1;
             }
@@ -535,7 +552,7 @@ impl<'a> Scan<'a> {
             let start = m;
             while m < n && m < start + 3 && soft_gap(self.gap(m)) && self.tok_free(m) && {
                 let w = &self.toks[m];
-                self.cap_name_word(w) && !self.p.town_words.contains(&w.low)
+                self.cap_name_word(w) && !(w.pf & PF_TOWN != 0)
             } {
                 m += 1;
             }
@@ -579,7 +596,7 @@ impl<'a> Scan<'a> {
         let mut k = start;
         while k < n && k < start + 4 && (k == start && matches!(self.gap(k).trim(), "" | ",") || soft_gap(self.gap(k))) && self.tok_free(k) {
             let w = &self.toks[k];
-            if w.num || CALENDAR.contains(w.low.as_str()) || self.protected(w) {
+            if w.num || w.calendar() || self.protected(w) {
                 break;
             }
             if k > start && STREET_SUFFIXES.contains_key(canon_street(&w.low)) {
@@ -641,7 +658,7 @@ impl<'a> Scan<'a> {
     fn given_name_at(&self, i: usize) -> bool {
         let t = &self.toks[i];
         let w = t.low.as_str();
-        if t.embedded || t.num || !GIVEN_NAMES.contains(w) || self.protected(t) || self.p.town_words.contains(w) || CALENDAR.contains(w) {
+        if t.embedded || t.num || !t.given() || self.protected(t) || (t.pf & PF_TOWN != 0) || t.calendar() {
             return false;
         }
         if NOT_NAMES.contains(w) || (!t.cap && i > 0 && determiner(&self.toks[i - 1].low)) {

@@ -1,6 +1,19 @@
 //! Words of a text with their byte positions, and the small facts about each that the rules read.
 
-use super::lexicon::{COMMON_WORDS, STOPWORDS};
+use std::sync::LazyLock;
+
+use super::lexicon::{CALENDAR, COMMON_WORDS, GIVEN_NAMES, HashMap, STOPWORDS};
+
+/// The four word lists in one table, so each word is looked up once.
+static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, u8> = HashMap::default();
+    for (set, bit) in [(&*STOPWORDS, STOP), (&*COMMON_WORDS, COMMON), (&*GIVEN_NAMES, GIVEN), (&*CALENDAR, CAL)] {
+        for w in set.iter() {
+            *m.entry(w).or_default() |= bit;
+        }
+    }
+    m
+});
 
 #[derive(Debug, Clone)]
 pub(crate) struct Tok {
@@ -16,14 +29,35 @@ pub(crate) struct Tok {
     pub start: bool,
     /// Part of an email, link or handle ("scarlett" in "scarlett.leeds@…"): not a word of the prose.
     pub embedded: bool,
+    flags: u8,
+    /// Facts from the report's profile, filled in by the scanner (`PF_*`).
+    pub pf: u8,
 }
 
+pub(crate) const PF_PROTECTED: u8 = 1;
+pub(crate) const PF_TOWN: u8 = 2;
+
+const STOP: u8 = 1;
+const COMMON: u8 = 2;
+const GIVEN: u8 = 4;
+const CAL: u8 = 8;
+
 impl Tok {
+    /// A function word ("the", "my", "said").
     pub fn stop(&self) -> bool {
-        STOPWORDS.contains(self.low.as_str())
+        self.flags & STOP != 0
     }
+    /// A common English word (`data/common_words.txt`).
     pub fn common(&self) -> bool {
-        COMMON_WORDS.contains(self.low.as_str())
+        self.flags & COMMON != 0
+    }
+    /// In the shipped list of given names.
+    pub fn given(&self) -> bool {
+        self.flags & GIVEN != 0
+    }
+    /// A month or a day.
+    pub fn calendar(&self) -> bool {
+        self.flags & CAL != 0
     }
 }
 
@@ -52,7 +86,8 @@ fn make(text: &str, s: usize, e: usize) -> Tok {
     let cap = w.chars().next().is_some_and(char::is_uppercase);
     let digits = w.bytes().take_while(u8::is_ascii_digit).count();
     let num = digits > 0 && (digits == w.len() || (w.len() == digits + 1 && w.as_bytes()[digits].is_ascii_alphabetic()));
-    Tok { s, e, low, cap, num, start: sentence_start(text, s), embedded: embedded(text, s, e) }
+    let flags = if num { 0 } else { LEXICON.get(low.as_str()).copied().unwrap_or(0) };
+    Tok { s, e, low, cap, num, start: sentence_start(text, s), embedded: embedded(text, s, e), flags, pf: 0 }
 }
 
 fn sentence_start(text: &str, s: usize) -> bool {
