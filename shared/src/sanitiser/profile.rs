@@ -9,7 +9,7 @@ use super::lexicon::{
     HashMap, HashSet,
     NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, determiner, role_word, venue_noun,
 };
-use super::tokens::{Tok, soft_gap, tokenize};
+use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
 
 /// A run of words to take out wherever it appears, in any case.
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ pub(crate) struct Profile {
     pub words: HashMap<String, Word>,
     pub third: HashMap<String, Third>,
     pub town_words: HashSet<String>,
+    /// Every word above with its `PF_*` facts, so the scanner looks each word up once.
+    pub index: HashMap<String, u8>,
     /// Phone digits taken out of the account (for checking an edit).
     pub removed_phone_digits: Vec<String>,
     pub removed_emails: Vec<String>,
@@ -167,7 +169,27 @@ impl Profile {
         for (t, toks) in &texts {
             p.find_third_parties(t, toks);
         }
+        p.reindex();
         p
+    }
+
+    pub fn reindex(&mut self) {
+        let mut index: HashMap<String, u8> = HashMap::default();
+        let mut mark = |w: &String, bit: u8| *index.entry(w.clone()).or_default() |= bit;
+        self.keep_words.iter().for_each(|w| mark(w, PF_KEEP));
+        self.found_keep.iter().for_each(|w| mark(w, PF_FOUND));
+        self.town_words.iter().for_each(|w| mark(w, PF_TOWN));
+        self.words.keys().for_each(|w| mark(w, PF_WORD));
+        self.third.keys().for_each(|w| mark(w, PF_THIRD));
+        self.phrases.keys().for_each(|w| mark(w, PF_PHRASE));
+        self.index = index;
+    }
+
+    /// The `PF_*` facts of a word (lower case).
+    pub fn facts(&self, low: &str) -> u8 {
+        let f = self.index.get(low).copied().unwrap_or(0);
+        let canon = canon_street(low);
+        if canon != low { f | (self.index.get(canon).copied().unwrap_or(0) & PF_PHRASE) } else { f }
     }
 
     fn add_phrase(&mut self, words: Vec<String>, kind: RedactionKind, rep: &'static str) {

@@ -12,7 +12,7 @@ use super::lexicon::{
     HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, determiner, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
 };
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
-use super::tokens::{PF_PROTECTED, PF_TOWN, Tok, phrase_gap, soft_gap, tokenize};
+use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_PROTECTED, PF_THIRD, PF_TOWN, PF_WORD, Tok, phrase_gap, soft_gap, tokenize};
 
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap());
@@ -67,12 +67,7 @@ impl<'a> Scan<'a> {
         s.patterns();
         s.toks = toks;
         for t in &mut s.toks {
-            if p.keep_words.contains(&t.low) || p.found_keep.contains(&t.low) {
-                t.pf |= PF_PROTECTED;
-            }
-            if p.town_words.contains(&t.low) {
-                t.pf |= PF_TOWN;
-            }
+            t.pf = p.facts(&t.low);
         }
         s.words();
         s.spans.sort_by_key(|x| x.s);
@@ -110,7 +105,8 @@ impl<'a> Scan<'a> {
                 self.keep(s, e);
             }
         }
-        for m in EMAIL.find_iter(self.text).collect::<Vec<_>>() {
+        let has_at = self.text.contains('@');
+        for m in if has_at { EMAIL.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
             let low = m.as_str().to_lowercase();
             if p.offender_emails.contains(&low) {
                 self.keep(m.start(), m.end());
@@ -134,7 +130,7 @@ impl<'a> Scan<'a> {
                 self.remove(m.start(), m.end(), RedactionKind::Other, "a link");
             }
         }
-        for m in HANDLE.find_iter(self.text).collect::<Vec<_>>() {
+        for m in if has_at { HANDLE.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
             let before = self.text[..m.start()].chars().next_back();
             if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
                 continue;
@@ -318,11 +314,12 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.phrase_at(i) {
             return end;
         }
-        if p.keep_words.contains(&self.toks[i].low) {
+        let pf = self.toks[i].pf;
+        if pf & PF_KEEP != 0 {
             self.keep(ts, te);
             return i + 1;
         }
-        if let Some(w) = p.words.get(&self.toks[i].low).copied() {
+        if let Some(w) = if pf & PF_WORD != 0 { p.words.get(&self.toks[i].low).copied() } else { None } {
             if !(w.cap_only && !tcap) && !(w.kind != RedactionKind::ReporterIdentity && tembedded) {
                 self.remove_word(i, i, w.kind, w.rep, true);
                 return i + 1;
@@ -337,10 +334,10 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.street_at(i) {
             return end;
         }
-        if let Some(th) = p.third.get(&self.toks[i].low).copied() {
+        if let Some(th) = if pf & PF_THIRD != 0 { p.third.get(&self.toks[i].low).copied() } else { None } {
             if !tembedded && !(th.cap_only && (!tcap || shouting)) {
                 let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
-                let after_name = i > 0 && p.third.contains_key(&self.toks[i - 1].low) && soft_gap(self.gap(i));
+                let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
                 // "Rhys my driver came up" reads "My driver came up".
                 let before_role = self.toks.get(i + 2).is_some_and(|r| role_word(&r.low).is_some())
                     && matches!(self.toks.get(i + 1).map(|x| x.low.as_str()), Some("my" | "our"))
@@ -353,7 +350,7 @@ impl<'a> Scan<'a> {
                 return i + 1;
             }
         }
-        if p.found_keep.contains(&self.toks[i].low) {
+        if pf & PF_FOUND != 0 {
             self.keep(ts, te);
             return i + 1;
         }
@@ -408,6 +405,9 @@ impl<'a> Scan<'a> {
     /// Longest of the report's phrases that starts at word `i`.
     fn phrase_at(&mut self, i: usize) -> Option<usize> {
         let p = self.p;
+        if self.toks[i].pf & PF_PHRASE == 0 {
+            return None;
+        }
         let first = canon_street(&self.toks[i].low);
         let list = p.phrases.get(first)?;
         for ph in list {
@@ -500,7 +500,7 @@ impl<'a> Scan<'a> {
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && !(w.pf & PF_TOWN != 0) && !self.p.third.contains_key(&w.low)
+                self.cap_name_word(w) && !w.start && !(w.pf & PF_TOWN != 0) && w.pf & PF_THIRD == 0
             } {
                 k += 1;
             }

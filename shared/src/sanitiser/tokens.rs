@@ -34,8 +34,15 @@ pub(crate) struct Tok {
     pub pf: u8,
 }
 
-pub(crate) const PF_PROTECTED: u8 = 1;
+/// A word of the offender's names or vehicles.
+pub(crate) const PF_KEEP: u8 = 1;
 pub(crate) const PF_TOWN: u8 = 2;
+/// A name the account gives as the offender's.
+pub(crate) const PF_FOUND: u8 = 4;
+pub(crate) const PF_WORD: u8 = 8;
+pub(crate) const PF_THIRD: u8 = 16;
+pub(crate) const PF_PHRASE: u8 = 32;
+pub(crate) const PF_PROTECTED: u8 = PF_KEEP | PF_FOUND;
 
 const STOP: u8 = 1;
 const COMMON: u8 = 2;
