@@ -15,9 +15,11 @@ use shared::sanitiser::sanitise;
 fn corpus() -> Vec<Report> {
     let today = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
     let mut out = Vec::new();
-    for dir in [concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports"), concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases")] {
+    for dir in [concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports"), concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases")]
+    {
         let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        let mut files: Vec<_> =
+            entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
         files.sort();
         for f in files {
             let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
@@ -97,7 +99,11 @@ fn bench(c: &mut Criterion) {
     let cpu = cpu0.zip(cpu_time()).map(|(a, b)| (b - a).as_secs_f64());
     let mb = (bytes * rounds) as f64 / 1e6;
     println!("corpus: {} reports, {} bytes of free text, {rounds} rounds on one thread", corpus.len(), bytes);
-    println!("  throughput: {:.1} MB/s wall-clock{}", mb / secs, cpu.map(|c| format!(", {:.1} MB/s of CPU time", mb / c)).unwrap_or_default());
+    println!(
+        "  throughput: {:.1} MB/s wall-clock{}",
+        mb / secs,
+        cpu.map(|c| format!(", {:.1} MB/s of CPU time", mb / c)).unwrap_or_default()
+    );
     for _ in 0..50 {
         black_box(sanitise(&big));
     }

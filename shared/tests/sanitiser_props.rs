@@ -18,8 +18,26 @@ fn cases(default: u32) -> u32 {
 }
 
 const FIRST: &[&str] = &[
-    "Jade", "Leanne", "Kayla", "Chantelle", "Siobhan", "Aoife", "Priya", "Agnieszka", "Ioana", "Fatima", "Kerry", "Gemma",
-    "Danielle", "Catriona", "Eilidh", "Bronwen", "Shanice", "Zainab", "Natalia", "Roisin",
+    "Jade",
+    "Leanne",
+    "Kayla",
+    "Chantelle",
+    "Siobhan",
+    "Aoife",
+    "Priya",
+    "Agnieszka",
+    "Ioana",
+    "Fatima",
+    "Kerry",
+    "Gemma",
+    "Danielle",
+    "Catriona",
+    "Eilidh",
+    "Bronwen",
+    "Shanice",
+    "Zainab",
+    "Natalia",
+    "Roisin",
 ];
 const WORKING: &[&str] = &["Scarlett", "Honey", "Violet", "Ruby", "Roxanne", "Lexi", "Kiki", "Bambi", "Destiny", "Precious", "Amber"];
 const OFFENDER: &[&str] = &["Gaz", "Bill", "Terry", "Callum", "Lee", "Davey", "Mark", "Rich", "Steve", "Jonno"];
@@ -221,23 +239,37 @@ fn arbitrary_report() -> impl Strategy<Value = Report> {
         (opt_text(120), opt_text(300), opt_text(200)),
         prop::collection::vec((opt_text(40), opt_text(16)), 0..3),
     )
-        .prop_map(|(account, names, phones, handles, description, (name, working, email, phone, rhandles), (venue, address, detail), vehicles)| {
-            let mut r = base_report(
+        .prop_map(
+            |(
                 account,
-                Some(Reporter { name, working_name: working, email, phone, online_handles: rhandles, ..Default::default() }),
-                Offender {
-                    names_used: names,
-                    phones,
-                    emails: vec![],
-                    online_handles: handles,
-                    vehicles: vehicles.into_iter().map(|(model, registration)| Vehicle { model, registration, ..Default::default() }).collect(),
-                    description,
-                },
-            );
-            r.workplace = Some(Workplace { setting: None, venue_name: venue, venue_address: address });
-            r.incident.location_detail = detail;
-            r
-        })
+                names,
+                phones,
+                handles,
+                description,
+                (name, working, email, phone, rhandles),
+                (venue, address, detail),
+                vehicles,
+            )| {
+                let mut r = base_report(
+                    account,
+                    Some(Reporter { name, working_name: working, email, phone, online_handles: rhandles, ..Default::default() }),
+                    Offender {
+                        names_used: names,
+                        phones,
+                        emails: vec![],
+                        online_handles: handles,
+                        vehicles: vehicles
+                            .into_iter()
+                            .map(|(model, registration)| Vehicle { model, registration, ..Default::default() })
+                            .collect(),
+                        description,
+                    },
+                );
+                r.workplace = Some(Workplace { setting: None, venue_name: venue, venue_address: address });
+                r.incident.location_detail = detail;
+                r
+            },
+        )
 }
 
 proptest! {

@@ -1,6 +1,5 @@
 //! The closed word lists of the report schema.
 
-
 macro_rules! word_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
         $(#[$m])*

@@ -25,7 +25,11 @@ impl Email {
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|l| {
-                !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
             && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
         if !local_ok || !domain_ok {
@@ -74,7 +78,17 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for raw in ["", "no-at-sign", "a@b", "@example.org", "a@@example.org", "a b@example.org", "a@exa_mple.org", "a@example.c0m", "a..b@example.org"] {
+        for raw in [
+            "",
+            "no-at-sign",
+            "a@b",
+            "@example.org",
+            "a@@example.org",
+            "a b@example.org",
+            "a@exa_mple.org",
+            "a@example.c0m",
+            "a..b@example.org",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw}");
         }
     }

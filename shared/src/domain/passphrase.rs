@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn a_passphrase_has_at_least_80_bits_and_verifies_as_typed() {
-        assert!(Passphrase::ENTROPY_BITS >= 80);
+        const { assert!(Passphrase::ENTROPY_BITS >= 80) };
         let p = Passphrase::generate();
         assert_eq!(p.expose().len(), 24);
         let h = p.hash();

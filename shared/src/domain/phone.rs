@@ -10,7 +10,8 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let err = || format!("'{}' is not a phone number we can read. Write it with its country code, for example +44 7700 900123.", clip(raw));
+        let err =
+            || format!("'{}' is not a phone number we can read. Write it with its country code, for example +44 7700 900123.", clip(raw));
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.len() > 32 {
             return Err(err());
@@ -25,11 +26,7 @@ impl PhoneNumber {
             }
         }
         // "+44 (0)7700 900123": the trunk zero written after the country code.
-        let international = if plus {
-            Some(digits.clone())
-        } else {
-            digits.strip_prefix("00").map(str::to_owned)
-        };
+        let international = if plus { Some(digits.clone()) } else { digits.strip_prefix("00").map(str::to_owned) };
         let e164 = match international {
             Some(mut d) => {
                 for cc in ["44", "353"] {

@@ -241,7 +241,11 @@ impl Report {
     /// Parses a report from JSON bytes. `today` is the latest incident date allowed (the reporter's today).
     pub fn from_json(bytes: &[u8], today: NaiveDate) -> Result<Self, ReportError> {
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-            ReportError::new("invalid_json", "", format!("The body is not valid JSON ({}). Send the report as one JSON object.", json_position(&e)))
+            ReportError::new(
+                "invalid_json",
+                "",
+                format!("The body is not valid JSON ({}). Send the report as one JSON object.", json_position(&e)),
+            )
         })?;
         Self::from_value(value, today)
     }
@@ -249,7 +253,11 @@ impl Report {
     /// Parses a report from an already decoded JSON value.
     pub fn from_value(value: serde_json::Value, today: NaiveDate) -> Result<Self, ReportError> {
         if !value.is_object() {
-            return Err(ReportError::new("invalid_report", "", "The report must be a JSON object with incident, offender, account and consent."));
+            return Err(ReportError::new(
+                "invalid_report",
+                "",
+                "The report must be a JSON object with incident, offender, account and consent.",
+            ));
         }
         let dto: ReportDto = serde_path_to_error::deserialize(value).map_err(shape_error)?;
         Self::parse(dto, today)
@@ -257,12 +265,19 @@ impl Report {
 
     fn parse(dto: ReportDto, today: NaiveDate) -> Result<Self, ReportError> {
         let i = dto.incident;
-        let date = NaiveDate::parse_from_str(&i.date, "%Y-%m-%d")
-            .ok()
-            .filter(|_| i.date.len() == 10)
-            .ok_or_else(|| ReportError::new("invalid_date", "incident.date", "The incident date must be a calendar date written YYYY-MM-DD, for example 2025-03-14."))?;
+        let date = NaiveDate::parse_from_str(&i.date, "%Y-%m-%d").ok().filter(|_| i.date.len() == 10).ok_or_else(|| {
+            ReportError::new(
+                "invalid_date",
+                "incident.date",
+                "The incident date must be a calendar date written YYYY-MM-DD, for example 2025-03-14.",
+            )
+        })?;
         if date > today {
-            return Err(ReportError::new("date_in_future", "incident.date", "The incident date is in the future. Give the day it happened."));
+            return Err(ReportError::new(
+                "date_in_future",
+                "incident.date",
+                "The incident date is in the future. Give the day it happened.",
+            ));
         }
         let time_of_day = i.time_of_day.as_deref().map(|s| parse_enum::<TimeOfDay>(s, "incident.time_of_day")).transpose()?;
         let town = Town::parse(&i.town).map_err(|m| ReportError::new("invalid_town", "incident.town", m))?;
@@ -321,7 +336,11 @@ impl Report {
                     email: opt_text(r.email, "reporter.email", 0, 254)?,
                     phone: opt_text(r.phone, "reporter.phone", 0, 32)?,
                     online_handles: list(r.online_handles, "reporter.online_handles", 10, 0, 80)?,
-                    preferred_contact: r.preferred_contact.as_deref().map(|s| parse_enum::<PreferredContact>(s, "reporter.preferred_contact")).transpose()?,
+                    preferred_contact: r
+                        .preferred_contact
+                        .as_deref()
+                        .map(|s| parse_enum::<PreferredContact>(s, "reporter.preferred_contact"))
+                        .transpose()?,
                     contact_notes: opt_text(r.contact_notes, "reporter.contact_notes", 0, 500)?,
                 })
             })
@@ -343,7 +362,11 @@ impl Report {
             account,
             reporter,
             workplace,
-            consent: Consent { publish_alert: c.publish_alert, share_with_police: c.share_with_police, caseworker_contact: c.caseworker_contact },
+            consent: Consent {
+                publish_alert: c.publish_alert,
+                share_with_police: c.share_with_police,
+                caseworker_contact: c.caseworker_contact,
+            },
         })
     }
 
@@ -379,7 +402,11 @@ impl AllowedValues for Setting {
 fn text(s: String, field: &str, min: usize, max: usize) -> Result<String, ReportError> {
     let n = s.chars().count();
     if n < min {
-        return Err(ReportError::new("too_short", field, format!("This must have at least {min} character{}.", if min == 1 { "" } else { "s" })));
+        return Err(ReportError::new(
+            "too_short",
+            field,
+            format!("This must have at least {min} character{}.", if min == 1 { "" } else { "s" }),
+        ));
     }
     if n > max {
         return Err(ReportError::new("too_long", field, format!("This is {n} characters long; the most allowed is {max}. Shorten it.")));

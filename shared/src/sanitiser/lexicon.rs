@@ -193,17 +193,15 @@ impl Role {
 /// Words that introduce a third party by role ("my friend X", "the driver X", "X (our maid)").
 pub fn role_word(w: &str) -> Option<Role> {
     Some(match w {
-        "friend" | "freind" | "frend" | "mate" | "pal" | "bestie" | "bff" | "flatmate" | "housemate" | "roommate" | "m8"
-        | "friends" | "mates" | "buddy" => Role::Friend,
-        "maid" | "receptionist" | "manager" | "manageress" | "boss" | "madam" | "booker" | "driver" | "minder" | "bouncer"
-        | "security" | "colleague" | "coworker" | "workmate" | "owner" | "cleaner" | "lass" | "girl" | "receptionists"
-        | "maids" | "drivers" | "colleagues" | "landlord" | "landlady" | "escort" | "worker" | "babysitter" => {
-            Role::Colleague
-        }
-        "sister" | "brother" | "sis" | "bro" | "mum" | "mam" | "mom" | "mother" | "dad" | "father" | "cousin" | "aunt"
-        | "auntie" | "aunty" | "uncle" | "niece" | "nephew" | "daughter" | "son" | "gran" | "nan" | "nana" | "granny"
-        | "grandma" | "grandad" | "grandmother" | "grandfather" | "partner" | "boyfriend" | "girlfriend" | "husband"
-        | "wife" | "fiance" | "fiancee" | "fiancé" | "ex" | "kid" | "kids" | "child" | "stepdad" | "stepmum" => Role::Relative,
+        "friend" | "freind" | "frend" | "mate" | "pal" | "bestie" | "bff" | "flatmate" | "housemate" | "roommate" | "m8" | "friends"
+        | "mates" | "buddy" => Role::Friend,
+        "maid" | "receptionist" | "manager" | "manageress" | "boss" | "madam" | "booker" | "driver" | "minder" | "bouncer" | "security"
+        | "colleague" | "coworker" | "workmate" | "owner" | "cleaner" | "lass" | "girl" | "receptionists" | "maids" | "drivers"
+        | "colleagues" | "landlord" | "landlady" | "escort" | "worker" | "babysitter" => Role::Colleague,
+        "sister" | "brother" | "sis" | "bro" | "mum" | "mam" | "mom" | "mother" | "dad" | "father" | "cousin" | "aunt" | "auntie"
+        | "aunty" | "uncle" | "niece" | "nephew" | "daughter" | "son" | "gran" | "nan" | "nana" | "granny" | "grandma" | "grandad"
+        | "grandmother" | "grandfather" | "partner" | "boyfriend" | "girlfriend" | "husband" | "wife" | "fiance" | "fiancee" | "fiancé"
+        | "ex" | "kid" | "kids" | "child" | "stepdad" | "stepmum" => Role::Relative,
         "neighbour" | "neighbor" | "neighbours" => Role::Neighbour,
         _ => return None,
     })
@@ -240,8 +238,25 @@ pub static OFFENDER_NAME_CUES: &[&[&str]] = &[
 pub fn place_preposition(w: &str) -> bool {
     matches!(
         w,
-        "on" | "in" | "at" | "off" | "near" | "down" | "along" | "onto" | "from" | "to" | "by" | "round" | "up" | "opposite" | "past"
-            | "behind" | "outside" | "of" | "via" | "towards"
+        "on" | "in"
+            | "at"
+            | "off"
+            | "near"
+            | "down"
+            | "along"
+            | "onto"
+            | "from"
+            | "to"
+            | "by"
+            | "round"
+            | "up"
+            | "opposite"
+            | "past"
+            | "behind"
+            | "outside"
+            | "of"
+            | "via"
+            | "towards"
     )
 }
 
@@ -251,10 +266,54 @@ pub fn generic_place_word(w: &str) -> bool {
         || STREET_SUFFIXES.contains_key(w)
         || matches!(
             w,
-            "the" | "and" | "of" | "flat" | "room" | "floor" | "unit" | "apartment" | "apt" | "no" | "number" | "upstairs" | "downstairs"
-                | "basement" | "ground" | "first" | "second" | "third" | "top" | "my" | "our" | "building" | "block" | "outside" | "inside"
-                | "near" | "behind" | "opposite" | "at" | "in" | "on" | "by" | "car" | "carpark" | "home" | "house" | "place"
-                | "uk" | "england" | "scotland" | "wales" | "ireland" | "city" | "centre" | "center" | "town" | "ltd" | "limited"
+            "the"
+                | "and"
+                | "of"
+                | "flat"
+                | "room"
+                | "floor"
+                | "unit"
+                | "apartment"
+                | "apt"
+                | "no"
+                | "number"
+                | "upstairs"
+                | "downstairs"
+                | "basement"
+                | "ground"
+                | "first"
+                | "second"
+                | "third"
+                | "top"
+                | "my"
+                | "our"
+                | "building"
+                | "block"
+                | "outside"
+                | "inside"
+                | "near"
+                | "behind"
+                | "opposite"
+                | "at"
+                | "in"
+                | "on"
+                | "by"
+                | "car"
+                | "carpark"
+                | "home"
+                | "house"
+                | "place"
+                | "uk"
+                | "england"
+                | "scotland"
+                | "wales"
+                | "ireland"
+                | "city"
+                | "centre"
+                | "center"
+                | "town"
+                | "ltd"
+                | "limited"
         )
 }
 

@@ -213,7 +213,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                     let words: Vec<String> = tokenize(piece)
                         .into_iter()
                         .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&t.low) && !p.found_keep.contains(&t.low))
-                        .filter(|t| !(t.common() && !t.cap))
+                        .filter(|t| !t.common() || t.cap)
                         .map(|t| t.low)
                         .collect();
                     if !words.is_empty() {
@@ -229,7 +229,8 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
     if let Some(d) = &o.description {
         fields.push(("offender.description".into(), d));
     }
-    for (name, list) in [("names_used", &o.names_used), ("phones", &o.phones), ("emails", &o.emails), ("online_handles", &o.online_handles)] {
+    for (name, list) in [("names_used", &o.names_used), ("phones", &o.phones), ("emails", &o.emails), ("online_handles", &o.online_handles)]
+    {
         for (i, v) in list.iter().enumerate() {
             fields.push((format!("offender.{name}[{i}]"), v));
         }
@@ -250,7 +251,10 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
             let Some(kind) = sp.kind else { continue };
             let piece = &text[sp.s..sp.e];
             let known = match kind {
-                RedactionKind::ReporterIdentity | RedactionKind::ReporterContact | RedactionKind::Postcode | RedactionKind::ThirdPartyName => true,
+                RedactionKind::ReporterIdentity
+                | RedactionKind::ReporterContact
+                | RedactionKind::Postcode
+                | RedactionKind::ThirdPartyName => true,
                 RedactionKind::Phone => p.removed_phone_digits.contains(&national_digits(piece)),
                 RedactionKind::Email => p.removed_emails.contains(&piece.to_lowercase()),
                 RedactionKind::Handle => p.removed_handles.contains(&piece.trim_start_matches('@').to_lowercase()),

@@ -6,8 +6,8 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::report::Report;
 
 use super::lexicon::{
-    HashMap, HashSet,
-    NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, determiner, role_word, venue_noun,
+    HashMap, HashSet, NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner,
+    generic_place_word, role_word, venue_noun,
 };
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
 
@@ -130,10 +130,9 @@ impl Profile {
             }
             if let Some(e) = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
                 let e = e.to_lowercase();
-                if let Some((local, _)) = e.split_once('@') {
-                    if local.len() >= 3 && !p.offender_handles.iter().any(|h| h == local) {
-                        p.reporter_needles.push(local.to_owned());
-                    }
+                let local = e.split_once('@').map(|(l, _)| l.to_owned()).filter(|l| l.len() >= 3);
+                if let Some(local) = local.filter(|l| !p.offender_handles.contains(l)) {
+                    p.reporter_needles.push(local);
                 }
                 p.reporter_email = Some(e);
             }
@@ -200,7 +199,7 @@ impl Profile {
         let list = self.phrases.entry(words[0].clone()).or_default();
         if !list.iter().any(|p| p.words == words) {
             list.push(Phrase { words, kind, rep });
-            list.sort_by(|a, b| b.words.len().cmp(&a.words.len()));
+            list.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
         }
     }
 
@@ -268,7 +267,8 @@ impl Profile {
             // The postcode is found by pattern; the town is public.
             let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&t.low)).collect();
             // "Flat 2", "Room 3": the number of a room tells nothing without the building.
-            if toks.len() <= 2 && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
+            if toks.len() <= 2
+                && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
             {
                 continue;
             }
@@ -278,7 +278,8 @@ impl Profile {
 
     fn add_runs(&mut self, seg: &str, toks: &[Tok], is_address: bool) {
         // Runs of name-like words; a run that ends in a street word is a street, with the house number before it.
-        let name_like = |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
+        let name_like =
+            |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
         let mut i = 0;
         while i < toks.len() {
             if !name_like(&toks[i]) || matches!(toks[i].low.as_str(), "the" | "my" | "our") {
@@ -299,10 +300,8 @@ impl Profile {
                 _ if is_street => (RedactionKind::Address, "a nearby street"),
                 _ => (RedactionKind::Address, "a place nearby"),
             };
-            let distinctive: Vec<&Tok> = run
-                .iter()
-                .filter(|t| !generic_place_word(&t.low) && !t.calendar() && t.low.chars().count() >= 3)
-                .collect();
+            let distinctive: Vec<&Tok> =
+                run.iter().filter(|t| !generic_place_word(&t.low) && !t.calendar() && t.low.chars().count() >= 3).collect();
             if !distinctive.is_empty() {
                 if words.len() > 1 {
                     self.add_phrase(words.clone(), kind, rep);
@@ -321,7 +320,13 @@ impl Profile {
                     self.add_phrase(with_number, RedactionKind::Address, "an address nearby");
                 }
                 for t in distinctive {
-                    let rep = if is_street { "a nearby street" } else if kind == RedactionKind::Venue { "a venue" } else { "a place nearby" };
+                    let rep = if is_street {
+                        "a nearby street"
+                    } else if kind == RedactionKind::Venue {
+                        "a venue"
+                    } else {
+                        "a place nearby"
+                    };
                     self.add_word(&t.low, kind, rep, t.common());
                 }
             }
@@ -346,12 +351,13 @@ impl Profile {
                 }
                 let mut name = text[cand.s..cand.e].to_owned();
                 self.found_keep.insert(cand.low.clone());
-                if let Some(next) = toks.get(n + 1) {
-                    if next.cap && soft_gap(&text[cand.e..next.s]) && self.offender_name_like(next) && !next.common() {
-                        self.found_keep.insert(next.low.clone());
-                        name.push(' ');
-                        name.push_str(&text[next.s..next.e]);
-                    }
+                let surname = toks
+                    .get(n + 1)
+                    .filter(|next| next.cap && soft_gap(&text[cand.e..next.s]) && self.offender_name_like(next) && !next.common());
+                if let Some(next) = surname {
+                    self.found_keep.insert(next.low.clone());
+                    name.push(' ');
+                    name.push_str(&text[next.s..next.e]);
                 }
                 if cand.cap || cand.given() {
                     self.found_offender_names.push(name);
@@ -375,17 +381,15 @@ impl Profile {
     fn find_third_parties(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
             // Role, then name.
-            if let Some(role) = role_word(&toks[i].low) {
-                if let Some(n) = toks.get(i + 1) {
-                    let gap = &text[toks[i].e..n.s];
-                    if matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate(n) {
-                        self.add_third(n, role);
-                        if let Some(m) = toks.get(i + 2) {
-                            if m.cap && soft_gap(&text[n.e..m.s]) && self.third_candidate(m) && !m.common() {
-                                self.add_third(m, role);
-                            }
-                        }
-                    }
+            let role_then_name = role_word(&toks[i].low).zip(toks.get(i + 1)).filter(|(_, n)| {
+                let gap = &text[toks[i].e..n.s];
+                matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate(n)
+            });
+            if let Some((role, n)) = role_then_name {
+                self.add_third(n, role);
+                let surname = toks.get(i + 2).filter(|m| m.cap && soft_gap(&text[n.e..m.s]) && self.third_candidate(m) && !m.common());
+                if let Some(m) = surname {
+                    self.add_third(m, role);
                 }
             }
             // Name, then role: "Leanne (our maid)", "Fiona, the manageress", "Kirsty my pal".

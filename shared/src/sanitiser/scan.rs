@@ -9,13 +9,15 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::lexicon::{
-    HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, determiner, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
+    HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, role_word, venue_noun,
+    weak_venue_noun,
 };
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_PROTECTED, PF_THIRD, PF_TOWN, PF_WORD, Tok, phrase_gap, soft_gap, tokenize};
 
-static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap());
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap()
+});
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s<>()\[\]]+|(?-u:\b)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?(?-u:\b)").unwrap()
 });
@@ -63,7 +65,17 @@ impl<'a> Scan<'a> {
 
     /// As `run`, with the words of `text` already split.
     pub fn with_tokens(text: &'a str, toks: Vec<Tok>, p: &'a Profile) -> Self {
-        let mut s = Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new(), found_phones: Vec::new(), found_emails: Vec::new(), found_handles: Vec::new() };
+        let mut s = Scan {
+            text,
+            lower: text.to_ascii_lowercase(),
+            p,
+            claimed: vec![false; text.len()],
+            spans: Vec::new(),
+            toks: Vec::new(),
+            found_phones: Vec::new(),
+            found_emails: Vec::new(),
+            found_handles: Vec::new(),
+        };
         s.patterns();
         s.toks = toks;
         for t in &mut s.toks {
@@ -178,7 +190,10 @@ impl<'a> Scan<'a> {
         }
         let words: Vec<Tok> = tokenize(&before[from..]);
         let recent = &words[words.len().saturating_sub(4)..];
-        if recent.iter().any(|w| matches!(w.low.as_str(), "my" | "our" | "her" | "she" | "mine" | "their" | "i") || role_word(&w.low).is_some()) {
+        if recent
+            .iter()
+            .any(|w| matches!(w.low.as_str(), "my" | "our" | "her" | "she" | "mine" | "their" | "i") || role_word(&w.low).is_some())
+        {
             return false;
         }
         words.iter().any(|w| matches!(w.low.as_str(), "he" | "his" | "him" | "hes") || self.p.keep_words.contains(&w.low))
@@ -227,7 +242,7 @@ impl<'a> Scan<'a> {
             let international = c == b'+';
             let mut matched = None;
             for &(end, n) in ends.iter().rev() {
-                if n < 9 || n > 15 {
+                if !(9..=15).contains(&n) {
                     continue;
                 }
                 // A word straight after the digits ("07700900111abc") is not a number.
@@ -293,7 +308,10 @@ impl<'a> Scan<'a> {
     /// Applies the first rule that matches at word `i`; returns the index of the word after what it took.
     fn word_at(&mut self, i: usize) -> usize {
         let p = self.p;
-        let (ts, te, tcap, tembedded) = { let t = &self.toks[i]; (t.s, t.e, t.cap, t.embedded) };
+        let (ts, te, tcap, tembedded) = {
+            let t = &self.toks[i];
+            (t.s, t.e, t.cap, t.embedded)
+        };
         let shouting = is_shouting(self.text, &self.toks[i]);
         // The offender's registration split over two words, in any case.
         let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
@@ -319,11 +337,12 @@ impl<'a> Scan<'a> {
             self.keep(ts, te);
             return i + 1;
         }
-        if let Some(w) = if pf & PF_WORD != 0 { p.words.get(&self.toks[i].low).copied() } else { None } {
-            if !(w.cap_only && !tcap) && !(w.kind != RedactionKind::ReporterIdentity && tembedded) {
-                self.remove_word(i, i, w.kind, w.rep, true);
-                return i + 1;
-            }
+        let word = if pf & PF_WORD != 0 { p.words.get(&self.toks[i].low).copied() } else { None };
+        // A word that is also common English is only the name when capitalised; inside an address or handle only
+        // the reporter's own words count.
+        if let Some(w) = word.filter(|w| (!w.cap_only || tcap) && (w.kind == RedactionKind::ReporterIdentity || !tembedded)) {
+            self.remove_word(i, i, w.kind, w.rep, true);
+            return i + 1;
         }
         if let Some(end) = self.venue_at(i) {
             return end;
@@ -334,21 +353,20 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.street_at(i) {
             return end;
         }
-        if let Some(th) = if pf & PF_THIRD != 0 { p.third.get(&self.toks[i].low).copied() } else { None } {
-            if !tembedded && !(th.cap_only && (!tcap || shouting)) {
-                let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
-                let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
-                // "Rhys my driver came up" reads "My driver came up".
-                let before_role = self.toks.get(i + 2).is_some_and(|r| role_word(&r.low).is_some())
-                    && matches!(self.toks.get(i + 1).map(|x| x.low.as_str()), Some("my" | "our"))
-                    && soft_gap(self.gap(i + 1));
-                if after_role || after_name || before_role {
-                    self.drop_word(i);
-                } else {
-                    self.remove_word(i, i, RedactionKind::ThirdPartyName, th.role.words(), true);
-                }
-                return i + 1;
+        let third = if pf & PF_THIRD != 0 { p.third.get(&self.toks[i].low).copied() } else { None };
+        if let Some(th) = third.filter(|th| !tembedded && (!th.cap_only || (tcap && !shouting))) {
+            let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
+            let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
+            // "Rhys my driver came up" reads "My driver came up".
+            let before_role = self.toks.get(i + 2).is_some_and(|r| role_word(&r.low).is_some())
+                && matches!(self.toks.get(i + 1).map(|x| x.low.as_str()), Some("my" | "our"))
+                && soft_gap(self.gap(i + 1));
+            if after_role || after_name || before_role {
+                self.drop_word(i);
+            } else {
+                self.remove_word(i, i, RedactionKind::ThirdPartyName, th.role.words(), true);
             }
+            return i + 1;
         }
         if pf & PF_FOUND != 0 {
             self.keep(ts, te);
@@ -500,7 +518,7 @@ impl<'a> Scan<'a> {
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && !(w.pf & PF_TOWN != 0) && w.pf & PF_THIRD == 0
+                self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && w.pf & PF_THIRD == 0
             } {
                 k += 1;
             }
@@ -516,7 +534,7 @@ impl<'a> Scan<'a> {
             let mut k = j + 1;
             while k < n && k < j + 4 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && !(w.pf & PF_TOWN != 0) && !w.given()
+                self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && !w.given()
             } {
                 k += 1;
             }
@@ -552,7 +570,7 @@ impl<'a> Scan<'a> {
             let start = m;
             while m < n && m < start + 3 && soft_gap(self.gap(m)) && self.tok_free(m) && {
                 let w = &self.toks[m];
-                self.cap_name_word(w) && !(w.pf & PF_TOWN != 0)
+                self.cap_name_word(w) && (w.pf & PF_TOWN == 0)
             } {
                 m += 1;
             }
@@ -594,7 +612,8 @@ impl<'a> Scan<'a> {
         }
         let start = j + 1;
         let mut k = start;
-        while k < n && k < start + 4 && (k == start && matches!(self.gap(k).trim(), "" | ",") || soft_gap(self.gap(k))) && self.tok_free(k) {
+        while k < n && k < start + 4 && (k == start && matches!(self.gap(k).trim(), "" | ",") || soft_gap(self.gap(k))) && self.tok_free(k)
+        {
             let w = &self.toks[k];
             if w.num || w.calendar() || self.protected(w) {
                 break;
@@ -665,7 +684,10 @@ impl<'a> Scan<'a> {
             return false;
         }
         if t.common() {
-            return t.cap && !t.start && !is_shouting(self.text, t) && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
+            return t.cap
+                && !t.start
+                && !is_shouting(self.text, t)
+                && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
         }
         true
     }
@@ -776,7 +798,8 @@ pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
         let s = from + pos;
         let e = s + needle.len();
         let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
-        let after_ok = !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
+        let after_ok =
+            !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
         if before_ok && after_ok {
             out.push((s, e));
         }
