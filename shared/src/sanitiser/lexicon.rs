@@ -38,6 +38,58 @@ pub static GIVEN_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines
 /// Common English words, lower case (`shared/data/common_words.txt`).
 pub static COMMON_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines(include_str!("../../data/common_words.txt")).collect());
 
+/// Rank of each common word by frequency (0 = most frequent).
+pub static COMMON_RANK: LazyLock<HashMap<&'static str, u32>> =
+    LazyLock::new(|| lines(include_str!("../../data/common_words.txt")).enumerate().map(|(i, w)| (w, i as u32)).collect());
+
+/// Among the most frequent English words: too common to take out in lower case ("red", "door", "northern").
+pub fn very_common(w: &str) -> bool {
+    COMMON_RANK.get(w).is_some_and(|&r| r < 3000)
+}
+
+/// Verbs that follow a person's name at the start of a sentence ("Holly saw him").
+pub fn follows_a_name(w: &str) -> bool {
+    matches!(
+        w,
+        "was"
+            | "saw"
+            | "said"
+            | "says"
+            | "told"
+            | "heard"
+            | "came"
+            | "went"
+            | "rang"
+            | "called"
+            | "texted"
+            | "has"
+            | "had"
+            | "got"
+            | "took"
+            | "who"
+            | "thinks"
+            | "thought"
+            | "knows"
+            | "knew"
+            | "seen"
+            | "helped"
+            | "drove"
+            | "picked"
+            | "stayed"
+            | "works"
+            | "worked"
+            | "is"
+            | "and"
+            | "from"
+            | "on"
+    )
+}
+
+/// Venue nouns strong enough that any words before them name the place ("the county hotel").
+pub fn strong_venue_noun(w: &str) -> bool {
+    matches!(w, "hotel" | "inn" | "lodge" | "motel" | "sauna" | "parlour" | "parlor" | "guesthouse" | "hostel" | "travelodge")
+}
+
 fn set(words: &'static str) -> HashSet<&'static str> {
     words.split_whitespace().collect()
 }

@@ -9,6 +9,7 @@ use super::lexicon::{
     HashMap, HashSet, NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner,
     generic_place_word, role_word, venue_noun,
 };
+use super::lexicon::{follows_a_name, very_common};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
 
 /// A run of words to take out wherever it appears, in any case.
@@ -252,7 +253,7 @@ impl Profile {
                 continue;
             }
             let rep = if venue_noun(&t.low).is_some() { rep } else { "a venue" };
-            self.add_word(&t.low, RedactionKind::Venue, rep, t.common());
+            self.add_word(&t.low, RedactionKind::Venue, rep, very_common(&t.low));
         }
     }
 
@@ -383,7 +384,7 @@ impl Profile {
             // Role, then name.
             let role_then_name = role_word(&toks[i].low).zip(toks.get(i + 1)).filter(|(_, n)| {
                 let gap = &text[toks[i].e..n.s];
-                matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate(n)
+                matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate_in(n, true)
             });
             if let Some((role, n)) = role_then_name {
                 self.add_third(n, role);
@@ -418,8 +419,10 @@ impl Profile {
                 continue;
             }
             if t.common() {
-                // "Precious", "Grace": a name only when capitalised in mid-sentence.
-                if t.cap && !t.start && !is_shouting(text, t) {
+                // "Precious", "Grace": a name when capitalised in mid-sentence, or at the start of one before a verb
+                // ("Holly saw him").
+                let verb_after = toks.get(i + 1).is_some_and(|n| follows_a_name(&n.low) && soft_gap(&text[t.e..n.s]));
+                if t.cap && (!t.start || verb_after) && !is_shouting(text, t) {
                     self.add_third_if_new(t, Role::Unknown, true);
                 }
             } else {
@@ -429,6 +432,11 @@ impl Profile {
     }
 
     fn third_candidate(&self, t: &Tok) -> bool {
+        self.third_candidate_in(t, false)
+    }
+
+    /// `in_context`: after a role word, a lower-case given name that is also a word ("my friend holly") is a name.
+    fn third_candidate_in(&self, t: &Tok, in_context: bool) -> bool {
         let w = t.low.as_str();
         !(t.num
             || t.embedded
@@ -440,13 +448,14 @@ impl Profile {
             || t.calendar()
             || role_word(w).is_some()
             || NOT_NAMES.contains(w)
-            || (!t.cap && t.common())
+            || (!t.cap && t.common() && !(in_context && t.given()))
             || (!t.cap && w.chars().count() < 3)
             || self.words.get(w).is_some_and(|x| x.kind == RedactionKind::ReporterIdentity))
     }
 
     fn add_third(&mut self, t: &Tok, role: Role) {
-        let cap_only = t.common();
+        // Written in lower case where it was introduced, the name is written so elsewhere too.
+        let cap_only = t.common() && t.cap;
         self.third.insert(t.low.clone(), Third { role, cap_only });
     }
 

@@ -12,6 +12,7 @@ use super::lexicon::{
     HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, role_word, venue_noun,
     weak_venue_noun,
 };
+use super::lexicon::{follows_a_name, strong_venue_noun};
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_PROTECTED, PF_THIRD, PF_TOWN, PF_WORD, Tok, phrase_gap, soft_gap, tokenize};
 
@@ -503,7 +504,12 @@ impl<'a> Scan<'a> {
             } {
                 k += 1;
             }
-            if k > j && k < n && soft_gap(self.gap(k)) && self.toks[j..k].iter().any(|w| !w.common()) {
+            let named = |ws: &[Tok], noun: &str| {
+                ws.iter().any(|w| !w.common())
+                    || (strong_venue_noun(noun)
+                        && !ws.iter().any(|w| matches!(w.low.as_str(), "same" | "other" | "usual" | "whole" | "only" | "own" | "nearest")))
+            };
+            if k > j && k < n && soft_gap(self.gap(k)) && named(&self.toks[j..k], &self.toks[k].low) {
                 let k = self.last_venue_noun(k);
                 if let Some(rep) = venue_noun(&self.toks[k].low).filter(|_| !weak_venue_noun(&self.toks[k].low)) {
                     let start = if is_the { i } else { j };
@@ -595,7 +601,11 @@ impl<'a> Scan<'a> {
     fn address_at(&mut self, i: usize) -> Option<usize> {
         let n = self.toks.len();
         let mut j = i;
-        if matches!(self.toks[j].low.as_str(), "flat" | "apartment" | "apt" | "unit" | "no") && j + 1 < n && self.toks[j + 1].num {
+        if matches!(self.toks[j].low.as_str(), "flat" | "apartment" | "apt" | "unit" | "no")
+            && j + 1 < n
+            && self.toks[j + 1].num
+            && soft_gap(self.gap(j + 1))
+        {
             j += 1;
         }
         let num = &self.toks[j];
@@ -684,8 +694,9 @@ impl<'a> Scan<'a> {
             return false;
         }
         if t.common() {
+            let verb_after = self.toks.get(i + 1).is_some_and(|n| follows_a_name(&n.low)) && soft_gap(self.gap(i + 1));
             return t.cap
-                && !t.start
+                && (!t.start || verb_after)
                 && !is_shouting(self.text, t)
                 && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
         }
