@@ -243,7 +243,7 @@ impl Role {
 }
 
 /// Words that introduce a third party by role ("my friend X", "the driver X", "X (our maid)").
-pub fn role_word(w: &str) -> Option<Role> {
+fn role_of(w: &str) -> Option<Role> {
     Some(match w {
         "friend" | "freind" | "frend" | "mate" | "pal" | "bestie" | "bff" | "flatmate" | "housemate" | "roommate" | "m8" | "friends"
         | "mates" | "buddy" => Role::Friend,
@@ -257,6 +257,24 @@ pub fn role_word(w: &str) -> Option<Role> {
         "neighbour" | "neighbor" | "neighbours" => Role::Neighbour,
         _ => return None,
     })
+}
+
+/// Every role word, for the word table.
+pub static ROLE_WORDS: LazyLock<HashMap<&'static str, Role>> = LazyLock::new(|| {
+    "friend freind frend mate pal bestie bff flatmate housemate roommate m8 friends mates buddy maid receptionist manager
+     manageress boss madam booker driver minder bouncer security colleague coworker workmate owner cleaner lass girl
+     receptionists maids drivers colleagues landlord landlady escort worker babysitter sister brother sis bro mum mam mom
+     mother dad father cousin aunt auntie aunty uncle niece nephew daughter son gran nan nana granny grandma grandad
+     grandmother grandfather partner boyfriend girlfriend husband wife fiance fiancee fiancé ex kid kids child stepdad
+     stepmum neighbour neighbor neighbours"
+        .split_whitespace()
+        .filter_map(|w| role_of(w).map(|r| (w, r)))
+        .collect()
+});
+
+/// Words that introduce a third party by role ("my friend X", "the driver X", "X (our maid)").
+pub fn role_word(w: &str) -> Option<Role> {
+    ROLE_WORDS.get(w).copied()
 }
 
 /// Word sequences after which the offender's name follows ("called himself Gaz", "said his name was Bill").

@@ -65,12 +65,12 @@ pub fn sanitise(report: &Report) -> Alert {
 
     let account = Scan::with_tokens(&report.account, account_words, &p);
     counts.spans(&account);
-    let summary = tidy(&account.render());
+    let summary = account.render();
 
     let description_scan = o.description.as_deref().zip(description_words).map(|(d, w)| Scan::with_tokens(d, w, &p));
     let description = description_scan.as_ref().map(|scan| {
         counts.spans(scan);
-        tidy(&scan.render())
+        scan.render()
     });
     let scans: Vec<&Scan> = std::iter::once(&account).chain(description_scan.as_ref()).collect();
 
@@ -164,31 +164,6 @@ fn clean_name(name: &str, p: &Profile) -> Option<String> {
         return Some(kept.join(" "));
     }
     Some(name.to_owned())
-}
-
-/// Spaces left doubled by a removal, and a space before punctuation.
-fn tidy(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    // The last character written, and the one before the spaces that end `out`.
-    let mut last = '\n';
-    let mut before_space = '\n';
-    for c in s.chars() {
-        if c == ' ' && last == ' ' {
-            continue;
-        }
-        if matches!(c, ',' | '.' | ')' | '!' | '?' | ';' | ':')
-            && last == ' '
-            && (before_space.is_alphanumeric() || before_space == ')' || before_space == '\'')
-        {
-            out.pop();
-        }
-        if c != ' ' {
-            before_space = c;
-        }
-        last = c;
-        out.push(c);
-    }
-    out
 }
 
 /// Checks a reviewer's edited alert against the report's identifiers: the reporter's names, contact details and

@@ -7,7 +7,7 @@ use crate::domain::report::Report;
 
 use super::lexicon::{
     HashMap, HashSet, NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner,
-    generic_place_word, role_word, venue_noun,
+    generic_place_word, venue_noun,
 };
 use super::lexicon::{follows_a_name, very_common};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
@@ -382,7 +382,7 @@ impl Profile {
     fn find_third_parties(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
             // Role, then name.
-            let role_then_name = role_word(&toks[i].low).zip(toks.get(i + 1)).filter(|(_, n)| {
+            let role_then_name = toks[i].role().zip(toks.get(i + 1)).filter(|(_, n)| {
                 let gap = &text[toks[i].e..n.s];
                 matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate_in(n, true)
             });
@@ -401,7 +401,7 @@ impl Profile {
                     if matches!(toks[k].low.as_str(), "our" | "my" | "the" | "her" | "his" | "a") {
                         k += 1;
                     }
-                    if let Some(role) = toks.get(k).and_then(|t| role_word(&t.low)) {
+                    if let Some(role) = toks.get(k).and_then(|t| t.role()) {
                         let t = &toks[i];
                         let name_like = t.cap || t.given();
                         if k > i + 1 && name_like && self.third_candidate(t) && !(t.start && t.common()) {
@@ -446,7 +446,7 @@ impl Profile {
             || self.found_keep.contains(w)
             || self.town_words.contains(w)
             || t.calendar()
-            || role_word(w).is_some()
+            || t.role().is_some()
             || NOT_NAMES.contains(w)
             || (!t.cap && t.common() && !(in_context && t.given()))
             || (!t.cap && w.chars().count() < 3)

@@ -9,8 +9,7 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::lexicon::{
-    HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, role_word, venue_noun,
-    weak_venue_noun,
+    HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, venue_noun, weak_venue_noun,
 };
 use super::lexicon::{follows_a_name, strong_venue_noun};
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
@@ -23,10 +22,10 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s<>()\[\]]+|(?-u:\b)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?(?-u:\b)").unwrap()
 });
 static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?").unwrap());
-static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\b[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)\b[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
-static EIRCODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i-u)\b(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
+// Codes are matched where a word that starts with a letter holds a digit, anchored there (see `codes`).
+static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
+static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
+static EIRCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rep {
@@ -167,17 +166,40 @@ impl<'a> Scan<'a> {
             }
         }
         self.phones();
-        for m in REGISTRATION.find_iter(self.text).collect::<Vec<_>>() {
-            self.keep(m.start(), m.end());
-        }
-        for m in POSTCODE.find_iter(self.text).chain(EIRCODE.find_iter(self.text)).collect::<Vec<_>>() {
-            let s = m.as_str();
-            // An Eircode's last part mixes letters and digits; a bare word of code letters is prose.
-            let looks_like_code = s.chars().filter(char::is_ascii_digit).count() >= 2 || s == s.to_uppercase();
-            if looks_like_code && !p.offender_regs.contains(&normal_reg(s)) {
-                self.remove(m.start(), m.end(), RedactionKind::Postcode, "an address nearby");
+        let starts = self.code_starts();
+        for &(s, window) in &starts {
+            if let Some(m) = REGISTRATION.find(&self.text[s..window]) {
+                self.keep(s, s + m.end());
             }
         }
+        for &(s, window) in &starts {
+            let hay = &self.text[s..window];
+            let Some(m) = POSTCODE.find(hay).or_else(|| EIRCODE.find(hay)) else { continue };
+            let code = m.as_str();
+            // An Eircode's last part mixes letters and digits; a bare word of code letters is prose.
+            let looks_like_code = code.chars().filter(char::is_ascii_digit).count() >= 2 || code == code.to_uppercase();
+            if looks_like_code && !p.offender_regs.contains(&normal_reg(code)) {
+                self.remove(s, s + m.end(), RedactionKind::Postcode, "an address nearby");
+            }
+        }
+    }
+
+    /// Where a postcode, Eircode or registration may start: a word that begins with an ASCII letter and has a digit in
+    /// its first four characters. With each, the end of a window long enough for any of them and the character after.
+    fn code_starts(&self) -> Vec<(usize, usize)> {
+        let b = self.text.as_bytes();
+        let mut out = Vec::new();
+        for i in 0..b.len() {
+            let word_start = b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80));
+            if word_start && b[i + 1..b.len().min(i + 5)].iter().any(u8::is_ascii_digit) {
+                let mut end = b.len().min(i + 24);
+                while !self.text.is_char_boundary(end) {
+                    end += 1;
+                }
+                out.push((i, end));
+            }
+        }
+        out
     }
 
     /// Whether the words before a contact detail give it as the offender's ("he rang from", "his number is") and not
@@ -191,10 +213,7 @@ impl<'a> Scan<'a> {
         }
         let words: Vec<Tok> = tokenize(&before[from..]);
         let recent = &words[words.len().saturating_sub(4)..];
-        if recent
-            .iter()
-            .any(|w| matches!(w.low.as_str(), "my" | "our" | "her" | "she" | "mine" | "their" | "i") || role_word(&w.low).is_some())
-        {
+        if recent.iter().any(|w| matches!(w.low.as_str(), "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
             return false;
         }
         words.iter().any(|w| matches!(w.low.as_str(), "he" | "his" | "him" | "hes") || self.p.keep_words.contains(&w.low))
@@ -356,10 +375,10 @@ impl<'a> Scan<'a> {
         }
         let third = if pf & PF_THIRD != 0 { p.third.get(&self.toks[i].low).copied() } else { None };
         if let Some(th) = third.filter(|th| !tembedded && (!th.cap_only || (tcap && !shouting))) {
-            let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
+            let after_role = i > 0 && self.toks[i - 1].role().is_some() && self.gap(i).trim().len() <= 1;
             let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
             // "Rhys my driver came up" reads "My driver came up".
-            let before_role = self.toks.get(i + 2).is_some_and(|r| role_word(&r.low).is_some())
+            let before_role = self.toks.get(i + 2).is_some_and(|r| r.role().is_some())
                 && matches!(self.toks.get(i + 1).map(|x| x.low.as_str()), Some("my" | "our"))
                 && soft_gap(self.gap(i + 1));
             if after_role || after_name || before_role {
@@ -752,8 +771,34 @@ impl<'a> Scan<'a> {
             pos = sp.e;
         }
         out.push_str(&capitalise_first(&self.text[pos..], &mut cap_next));
-        out
+        if self.spans.iter().any(|sp| sp.rep == Rep::Drop) { tidy(&out) } else { out }
     }
+}
+
+/// Spaces left doubled where a name was dropped, and a space left before punctuation. Works on bytes: it only
+/// ever drops an ASCII space, so the text stays valid UTF-8.
+fn tidy(s: &str) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let mut last = b'\n';
+    // The last byte written that is not a space.
+    let mut before_space = b'\n';
+    for &c in s.as_bytes() {
+        if c == b' ' && last == b' ' {
+            continue;
+        }
+        if matches!(c, b',' | b'.' | b')' | b'!' | b'?' | b';' | b':')
+            && last == b' '
+            && (before_space.is_ascii_alphanumeric() || before_space >= 0x80 || before_space == b')' || before_space == b'\'')
+        {
+            out.pop();
+        }
+        if c != b' ' {
+            before_space = c;
+        }
+        last = c;
+        out.push(c);
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Upper-cases the first letter of `s` when `pending`, and clears `pending` once a letter or digit is seen.

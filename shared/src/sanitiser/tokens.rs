@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use super::lexicon::{CALENDAR, COMMON_WORDS, GIVEN_NAMES, HashMap, STOPWORDS};
+use super::lexicon::{CALENDAR, COMMON_WORDS, GIVEN_NAMES, HashMap, ROLE_WORDS, Role, STOPWORDS, role_word};
 
 /// The four word lists in one table, so each word is looked up once.
 static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
@@ -11,6 +11,9 @@ static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
         for w in set.iter() {
             *m.entry(w).or_default() |= bit;
         }
+    }
+    for w in ROLE_WORDS.keys() {
+        *m.entry(w).or_default() |= ROLE;
     }
     m
 });
@@ -48,6 +51,7 @@ const STOP: u8 = 1;
 const COMMON: u8 = 2;
 const GIVEN: u8 = 4;
 const CAL: u8 = 8;
+const ROLE: u8 = 16;
 
 impl Tok {
     /// A function word ("the", "my", "said").
@@ -61,6 +65,10 @@ impl Tok {
     /// In the shipped list of given names.
     pub fn given(&self) -> bool {
         self.flags & GIVEN != 0
+    }
+    /// The role a word names ("friend", "maid", "sister"), if it names one.
+    pub fn role(&self) -> Option<Role> {
+        if self.flags & ROLE != 0 { role_word(&self.low) } else { None }
     }
     /// A month or a day.
     pub fn calendar(&self) -> bool {
@@ -89,7 +97,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
 
 fn make(text: &str, s: usize, e: usize) -> Tok {
     let w = &text[s..e];
-    let low = w.to_lowercase();
+    let low = if w.is_ascii() { w.to_ascii_lowercase() } else { w.to_lowercase() };
     let cap = w.chars().next().is_some_and(char::is_uppercase);
     let digits = w.bytes().take_while(u8::is_ascii_digit).count();
     let num = digits > 0 && (digits == w.len() || (w.len() == digits + 1 && w.as_bytes()[digits].is_ascii_alphabetic()));
@@ -121,7 +129,8 @@ fn embedded(text: &str, s: usize, e: usize) -> bool {
         let mut cs = rest.chars();
         cs.next() == Some('.') && cs.next().is_some_and(char::is_alphanumeric)
     };
-    let before_dot = text[..s].ends_with('.') && text[..s.saturating_sub(1)].chars().next_back().is_some_and(char::is_alphanumeric);
+    let b = text.as_bytes();
+    let before_dot = s >= 2 && b[s - 1] == b'.' && text[..s - 1].chars().next_back().is_some_and(char::is_alphanumeric);
     dot_then_alnum(&text[e..]) || before_dot
 }
 
