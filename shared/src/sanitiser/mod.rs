@@ -187,9 +187,9 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 _ => {
                     let words: Vec<String> = tokenize(piece)
                         .into_iter()
-                        .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&t.low) && !p.found_keep.contains(&t.low))
+                        .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&*t.low) && !p.found_keep.contains(&*t.low))
                         .filter(|t| !t.common() || t.cap)
-                        .map(|t| t.low)
+                        .map(|t| t.low.into_owned())
                         .collect();
                     if !words.is_empty() {
                         removed.push((words, kind));
@@ -235,7 +235,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 RedactionKind::Handle => p.removed_handles.contains(&piece.trim_start_matches('@').to_lowercase()),
                 // Venue and address words the report gave, or that the account's own cleaning found.
                 _ => {
-                    let low: Vec<String> = tokenize(piece).into_iter().map(|t| t.low).collect();
+                    let low: Vec<String> = tokenize(piece).into_iter().map(|t| t.low.into_owned()).collect();
                     p.phrases.values().flatten().any(|ph| contains_seq(&low, &ph.words))
                         || low.iter().any(|w| p.words.contains_key(w))
                         || removed.iter().any(|(ws, _)| contains_seq(&low, ws))
@@ -248,7 +248,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
         // Removed pieces the rules would not find again in new wording.
         let low = text.to_ascii_lowercase();
         let toks = tokenize(text);
-        let lows: Vec<String> = toks.iter().map(|t| t.low.clone()).collect();
+        let lows: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         for (ws, kind) in &removed {
             if contains_seq(&lows, ws) && !kinds.contains(kind) {
                 kinds.push(*kind);

@@ -92,7 +92,7 @@ fn handle_key(s: &str) -> String {
 }
 
 fn words_of(s: &str) -> Vec<String> {
-    tokenize(s).into_iter().map(|t| t.low).collect()
+    tokenize(s).into_iter().map(|t| t.low.into_owned()).collect()
 }
 
 impl Profile {
@@ -230,7 +230,7 @@ impl Profile {
     /// The venue's given name: whole, without "The", its distinctive core, and each distinctive word.
     fn add_venue(&mut self, name: &str) {
         let toks = tokenize(name);
-        let words: Vec<String> = toks.iter().map(|t| t.low.clone()).collect();
+        let words: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         if words.is_empty() {
             return;
         }
@@ -249,7 +249,7 @@ impl Profile {
             self.add_phrase(trimmed.clone(), RedactionKind::Venue, "a venue");
         }
         for t in toks.iter().filter(|t| !t.num) {
-            if generic_place_word(&t.low) || t.stop() || t.calendar() || self.town_words.contains(&t.low) {
+            if generic_place_word(&t.low) || t.stop() || t.calendar() || self.town_words.contains(&*t.low) {
                 continue;
             }
             let rep = if venue_noun(&t.low).is_some() { rep } else { "a venue" };
@@ -266,10 +266,9 @@ impl Profile {
                 continue;
             }
             // The postcode is found by pattern; the town is public.
-            let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&t.low)).collect();
+            let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&*t.low)).collect();
             // "Flat 2", "Room 3": the number of a room tells nothing without the building.
-            if toks.len() <= 2
-                && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
+            if toks.len() <= 2 && toks.first().is_some_and(|t| matches!(&*t.low, "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
             {
                 continue;
             }
@@ -279,11 +278,10 @@ impl Profile {
 
     fn add_runs(&mut self, seg: &str, toks: &[Tok], is_address: bool) {
         // Runs of name-like words; a run that ends in a street word is a street, with the house number before it.
-        let name_like =
-            |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
+        let name_like = |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(&*t.low) || is_address);
         let mut i = 0;
         while i < toks.len() {
-            if !name_like(&toks[i]) || matches!(toks[i].low.as_str(), "the" | "my" | "our") {
+            if !name_like(&toks[i]) || matches!(&*toks[i].low, "the" | "my" | "our") {
                 i += 1;
                 continue;
             }
@@ -292,7 +290,7 @@ impl Profile {
                 j += 1;
             }
             let run = &toks[i..j];
-            let words: Vec<String> = run.iter().map(|t| t.low.clone()).collect();
+            let words: Vec<String> = run.iter().map(|t| t.low.to_string()).collect();
             let last = canon_street(&words[words.len() - 1]).to_owned();
             let is_street = STREET_SUFFIXES.contains_key(last.as_str()) && words.len() > 1;
             let venue = words.iter().rev().find_map(|w| venue_noun(w));
@@ -316,7 +314,7 @@ impl Profile {
                     }
                 }
                 if i > 0 && toks[i - 1].num {
-                    let mut with_number = vec![toks[i - 1].low.clone()];
+                    let mut with_number = vec![toks[i - 1].low.to_string()];
                     with_number.extend(words.iter().cloned());
                     self.add_phrase(with_number, RedactionKind::Address, "an address nearby");
                 }
@@ -338,7 +336,7 @@ impl Profile {
     /// "called himself Gaz", "said his name was bill": the name after such words is the offender's.
     fn find_offender_names(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
-            if !OFFENDER_CUE_STARTS.contains(toks[i].low.as_str()) {
+            if !OFFENDER_CUE_STARTS.contains(&*toks[i].low) {
                 continue;
             }
             for cue in OFFENDER_NAME_CUES {
@@ -351,12 +349,12 @@ impl Profile {
                     continue;
                 }
                 let mut name = text[cand.s..cand.e].to_owned();
-                self.found_keep.insert(cand.low.clone());
+                self.found_keep.insert(cand.low.to_string());
                 let surname = toks
                     .get(n + 1)
                     .filter(|next| next.cap && soft_gap(&text[cand.e..next.s]) && self.offender_name_like(next) && !next.common());
                 if let Some(next) = surname {
-                    self.found_keep.insert(next.low.clone());
+                    self.found_keep.insert(next.low.to_string());
                     name.push(' ');
                     name.push_str(&text[next.s..next.e]);
                 }
@@ -368,13 +366,13 @@ impl Profile {
     }
 
     fn offender_name_like(&self, t: &Tok) -> bool {
-        if t.num || t.stop() || t.embedded || t.calendar() || self.words.contains_key(&t.low) {
+        if t.num || t.stop() || t.embedded || t.calendar() || self.words.contains_key(&*t.low) {
             return false;
         }
         if t.low.chars().count() < 2 {
             return false;
         }
-        t.given() || self.keep_words.contains(&t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
+        t.given() || self.keep_words.contains(&*t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
     }
 
     /// Third parties: named after a role ("my friend Kayla", "the driver Marius"), before one ("Leanne (our maid)",
@@ -398,7 +396,7 @@ impl Profile {
                 let gap = text[toks[i].e..next.s].trim();
                 if matches!(gap, "" | "," | "(" | ", (" | "-") {
                     let mut k = i + 1;
-                    if matches!(toks[k].low.as_str(), "our" | "my" | "the" | "her" | "his" | "a") {
+                    if matches!(&*toks[k].low, "our" | "my" | "the" | "her" | "his" | "a") {
                         k += 1;
                     }
                     if let Some(role) = toks.get(k).and_then(|t| t.role()) {
@@ -437,7 +435,7 @@ impl Profile {
 
     /// `in_context`: after a role word, a lower-case given name that is also a word ("my friend holly") is a name.
     fn third_candidate_in(&self, t: &Tok, in_context: bool) -> bool {
-        let w = t.low.as_str();
+        let w = &*t.low;
         !(t.num
             || t.embedded
             || t.stop()
@@ -456,11 +454,11 @@ impl Profile {
     fn add_third(&mut self, t: &Tok, role: Role) {
         // Written in lower case where it was introduced, the name is written so elsewhere too.
         let cap_only = t.common() && t.cap;
-        self.third.insert(t.low.clone(), Third { role, cap_only });
+        self.third.insert(t.low.to_string(), Third { role, cap_only });
     }
 
     fn add_third_if_new(&mut self, t: &Tok, role: Role, cap_only: bool) {
-        self.third.entry(t.low.clone()).or_insert(Third { role, cap_only });
+        self.third.entry(t.low.to_string()).or_insert(Third { role, cap_only });
     }
 }
 

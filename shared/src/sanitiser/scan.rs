@@ -50,7 +50,7 @@ pub(crate) struct Scan<'a> {
     p: &'a Profile,
     claimed: Vec<bool>,
     pub spans: Vec<Span>,
-    toks: Vec<Tok>,
+    toks: Vec<Tok<'a>>,
     /// Contact details not in the offender block that the text gives as his ("he rang from …"): kept, and added to
     /// the alert's lists. Phones, emails, handles.
     pub found_phones: Vec<String>,
@@ -64,7 +64,7 @@ impl<'a> Scan<'a> {
     }
 
     /// As `run`, with the words of `text` already split.
-    pub fn with_tokens(text: &'a str, toks: Vec<Tok>, p: &'a Profile) -> Self {
+    pub fn with_tokens(text: &'a str, toks: Vec<Tok<'a>>, p: &'a Profile) -> Self {
         let mut s = Scan {
             text,
             lower: text.to_ascii_lowercase(),
@@ -213,10 +213,10 @@ impl<'a> Scan<'a> {
         }
         let words: Vec<Tok> = tokenize(&before[from..]);
         let recent = &words[words.len().saturating_sub(4)..];
-        if recent.iter().any(|w| matches!(w.low.as_str(), "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
+        if recent.iter().any(|w| matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
             return false;
         }
-        words.iter().any(|w| matches!(w.low.as_str(), "he" | "his" | "him" | "hes") || self.p.keep_words.contains(&w.low))
+        words.iter().any(|w| matches!(&*w.low, "he" | "his" | "him" | "hes") || self.p.keep_words.contains(&*w.low))
     }
 
     /// Phone numbers in any layout: compared by their national digits with the offender's and the reporter's.
@@ -357,7 +357,7 @@ impl<'a> Scan<'a> {
             self.keep(ts, te);
             return i + 1;
         }
-        let word = if pf & PF_WORD != 0 { p.words.get(&self.toks[i].low).copied() } else { None };
+        let word = if pf & PF_WORD != 0 { p.words.get(&*self.toks[i].low).copied() } else { None };
         // A word that is also common English is only the name when capitalised; inside an address or handle only
         // the reporter's own words count.
         if let Some(w) = word.filter(|w| (!w.cap_only || tcap) && (w.kind == RedactionKind::ReporterIdentity || !tembedded)) {
@@ -373,13 +373,13 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.street_at(i) {
             return end;
         }
-        let third = if pf & PF_THIRD != 0 { p.third.get(&self.toks[i].low).copied() } else { None };
+        let third = if pf & PF_THIRD != 0 { p.third.get(&*self.toks[i].low).copied() } else { None };
         if let Some(th) = third.filter(|th| !tembedded && (!th.cap_only || (tcap && !shouting))) {
             let after_role = i > 0 && self.toks[i - 1].role().is_some() && self.gap(i).trim().len() <= 1;
             let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
             // "Rhys my driver came up" reads "My driver came up".
             let before_role = self.toks.get(i + 2).is_some_and(|r| r.role().is_some())
-                && matches!(self.toks.get(i + 1).map(|x| x.low.as_str()), Some("my" | "our"))
+                && matches!(self.toks.get(i + 1).map(|x| &*x.low), Some("my" | "our"))
                 && soft_gap(self.gap(i + 1));
             if after_role || after_name || before_role {
                 self.drop_word(i);
@@ -489,7 +489,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         // Hotel chains.
-        let chains: &[&[&str]] = if HOTEL_CHAIN_STARTS.contains(self.toks[j].low.as_str()) { HOTEL_CHAINS } else { &[] };
+        let chains: &[&[&str]] = if HOTEL_CHAIN_STARTS.contains(&*self.toks[j].low) { HOTEL_CHAINS } else { &[] };
         for chain in chains {
             let len = chain.len();
             if j + len <= n && (0..len).all(|k| self.toks[j + k].low == chain[k] && (k == 0 || soft_gap(self.gap(j + k)))) {
@@ -514,7 +514,7 @@ impl<'a> Scan<'a> {
             }
         }
         // Lower case: "the irwell court hotel", "at lotus blossom massage".
-        if matches!(t.low.as_str(), "the" | "at" | "to" | "from" | "in") {
+        if matches!(&*t.low, "the" | "at" | "to" | "from" | "in") {
             let j = i + 1;
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
@@ -526,7 +526,7 @@ impl<'a> Scan<'a> {
             let named = |ws: &[Tok], noun: &str| {
                 ws.iter().any(|w| !w.common())
                     || (strong_venue_noun(noun)
-                        && !ws.iter().any(|w| matches!(w.low.as_str(), "same" | "other" | "usual" | "whole" | "only" | "own" | "nearest")))
+                        && !ws.iter().any(|w| matches!(&*w.low, "same" | "other" | "usual" | "whole" | "only" | "own" | "nearest")))
             };
             if k > j && k < n && soft_gap(self.gap(k)) && named(&self.toks[j..k], &self.toks[k].low) {
                 let k = self.last_venue_noun(k);
@@ -547,7 +547,7 @@ impl<'a> Scan<'a> {
             } {
                 k += 1;
             }
-            if k > j && k < n && matches!(self.toks[k].low.as_str(), "on" | "off") {
+            if k > j && k < n && matches!(&*self.toks[k].low, "on" | "off") {
                 let end = self.extend_venue(k - 1);
                 if end >= k {
                     return self.take_venue(j, j, end, "a venue");
@@ -587,7 +587,7 @@ impl<'a> Scan<'a> {
     fn extend_venue(&self, k: usize) -> usize {
         let n = self.toks.len();
         let mut m = k + 1;
-        if m < n && matches!(self.toks[m].low.as_str(), "on" | "off" | "near" | "by") && soft_gap(self.gap(m)) {
+        if m < n && matches!(&*self.toks[m].low, "on" | "off" | "near" | "by") && soft_gap(self.gap(m)) {
             m += 1;
             if m < n && self.toks[m].low == "the" && soft_gap(self.gap(m)) {
                 m += 1;
@@ -620,7 +620,7 @@ impl<'a> Scan<'a> {
     fn address_at(&mut self, i: usize) -> Option<usize> {
         let n = self.toks.len();
         let mut j = i;
-        if matches!(self.toks[j].low.as_str(), "flat" | "apartment" | "apt" | "unit" | "no")
+        if matches!(&*self.toks[j].low, "flat" | "apartment" | "apt" | "unit" | "no")
             && j + 1 < n
             && self.toks[j + 1].num
             && soft_gap(self.gap(j + 1))
@@ -705,7 +705,7 @@ impl<'a> Scan<'a> {
     /// English word; capitalised in mid-sentence when it is ("Precious" but not "precious").
     fn given_name_at(&self, i: usize) -> bool {
         let t = &self.toks[i];
-        let w = t.low.as_str();
+        let w = &*t.low;
         if t.embedded || t.num || !t.given() || self.protected(t) || (t.pf & PF_TOWN != 0) || t.calendar() {
             return false;
         }
@@ -717,7 +717,7 @@ impl<'a> Scan<'a> {
             return t.cap
                 && (!t.start || verb_after)
                 && !is_shouting(self.text, t)
-                && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
+                && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(&*p.low, "the" | "a" | "an"));
         }
         true
     }

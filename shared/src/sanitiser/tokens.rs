@@ -1,5 +1,6 @@
 //! Words of a text with their byte positions, and the small facts about each that the rules read.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use super::lexicon::{CALENDAR, COMMON_WORDS, GIVEN_NAMES, HashMap, ROLE_WORDS, Role, STOPWORDS, role_word};
@@ -19,11 +20,11 @@ static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
 });
 
 #[derive(Debug, Clone)]
-pub(crate) struct Tok {
+pub(crate) struct Tok<'a> {
     pub s: usize,
     pub e: usize,
-    /// Lower case.
-    pub low: String,
+    /// Lower case; borrowed from the text when it already is.
+    pub low: Cow<'a, str>,
     /// Starts with an upper-case letter.
     pub cap: bool,
     /// Only digits, or digits and one trailing letter ("14a").
@@ -53,7 +54,7 @@ const GIVEN: u8 = 4;
 const CAL: u8 = 8;
 const ROLE: u8 = 16;
 
-impl Tok {
+impl Tok<'_> {
     /// A function word ("the", "my", "said").
     pub fn stop(&self) -> bool {
         self.flags & STOP != 0
@@ -77,7 +78,7 @@ impl Tok {
 }
 
 /// Splits text into runs of letters and digits.
-pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
+pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut out = Vec::with_capacity(text.len() / 5);
     let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -95,13 +96,19 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
     out
 }
 
-fn make(text: &str, s: usize, e: usize) -> Tok {
+fn make(text: &str, s: usize, e: usize) -> Tok<'_> {
     let w = &text[s..e];
-    let low = if w.is_ascii() { w.to_ascii_lowercase() } else { w.to_lowercase() };
+    let low: Cow<'_, str> = if w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        Cow::Borrowed(w)
+    } else if w.is_ascii() {
+        Cow::Owned(w.to_ascii_lowercase())
+    } else {
+        Cow::Owned(w.to_lowercase())
+    };
     let cap = w.chars().next().is_some_and(char::is_uppercase);
     let digits = w.bytes().take_while(u8::is_ascii_digit).count();
     let num = digits > 0 && (digits == w.len() || (w.len() == digits + 1 && w.as_bytes()[digits].is_ascii_alphabetic()));
-    let flags = if num { 0 } else { LEXICON.get(low.as_str()).copied().unwrap_or(0) };
+    let flags = if num { 0 } else { LEXICON.get(&*low).copied().unwrap_or(0) };
     Tok { s, e, low, cap, num, start: sentence_start(text, s), embedded: embedded(text, s, e), flags, pf: 0 }
 }
 
