@@ -224,6 +224,11 @@ impl Profile {
         }
         for w in &words {
             self.add_word(w, kind, rep, cap_only);
+            // "O'Neill" is also written "Neill" after a stray apostrophe or "ONeill".
+            if let Some((_, rest)) = w.split_once(['\'', '’']) {
+                self.add_word(rest, kind, rep, cap_only);
+                self.add_word(&w.replace(['\'', '’'], ""), kind, rep, cap_only);
+            }
         }
     }
 

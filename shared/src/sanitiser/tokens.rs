@@ -86,7 +86,15 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
             if start.is_none() {
                 start = Some(i);
             }
-        } else if let Some(s) = start.take() {
+        } else if let Some(s) = start {
+            // Irish and Norman surnames hold an apostrophe: "O'Neill", "D'Arcy" are one word.
+            if (c == '\'' || c == '’') && i == s + 1 && matches!(text.as_bytes()[s], b'O' | b'o' | b'D' | b'd') {
+                let next = text[i + c.len_utf8()..].chars().next();
+                if next.is_some_and(char::is_alphabetic) {
+                    continue;
+                }
+            }
+            start = None;
             out.push(make(text, s, i));
         }
     }
