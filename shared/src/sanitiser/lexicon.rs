@@ -302,7 +302,34 @@ pub static OFFENDER_NAME_CUES: &[&[&str]] = &[
     &["booked", "as"],
     &["under", "the", "name"],
     &["name", "on", "the", "booking", "was"],
+    &["he", "s", "called"],
+    &["hes", "called"],
+    &["he", "is", "called"],
+    &["he", "was", "called"],
+    &["said", "he", "was", "called"],
+    &["call", "himself"],
+    &["called", "hisself"],
+    &["calling", "hisself"],
+    &["he", "s", "known", "as"],
+    &["hes", "known", "as"],
+    &["he", "is", "known", "as"],
+    &["gave", "his", "name", "as"],
+    &["gave", "the", "name"],
+    &["name", "he", "gave", "was"],
+    &["guy", "called"],
+    &["guy", "named"],
+    &["man", "called"],
+    &["man", "named"],
+    &["bloke", "called"],
+    &["lad", "called"],
+    &["fella", "called"],
 ];
+
+/// Cues that most often, not always, name the offender ("a guy called Darren"): the name is kept in the text but
+/// not added to the alert's list of names he used.
+pub fn weak_cue(cue: &[&str]) -> bool {
+    matches!(cue.first(), Some(&("guy" | "man" | "bloke" | "lad" | "fella")))
+}
 
 /// Prepositions that put a street after them ("on chapel street").
 pub fn place_preposition(w: &str) -> bool {

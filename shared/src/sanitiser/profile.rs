@@ -9,7 +9,7 @@ use super::lexicon::{
     HashMap, HashSet, NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner,
     generic_place_word, venue_noun,
 };
-use super::lexicon::{follows_a_name, very_common};
+use super::lexicon::{follows_a_name, very_common, weak_cue};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
 
 /// A run of words to take out wherever it appears, in any case.
@@ -363,7 +363,7 @@ impl Profile {
                     name.push(' ');
                     name.push_str(&text[next.s..next.e]);
                 }
-                if cand.cap || cand.given() {
+                if (cand.cap || cand.given()) && !weak_cue(cue) {
                     self.found_offender_names.push(name);
                 }
             }
