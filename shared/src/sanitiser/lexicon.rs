@@ -136,6 +136,51 @@ pub static STREET_SUFFIXES: LazyLock<HashMap<&'static str, bool>> = LazyLock::ne
     m
 });
 
+/// The abbreviations `canon_street` knows.
+pub static STREET_ABBREVIATIONS: &[&str] =
+    &["st", "str", "rd", "ln", "ave", "av", "terr", "ter", "cres", "gdns", "dr", "gr", "cl", "pl", "ct", "sq"];
+
+/// Every word `venue_noun` knows.
+pub static VENUE_NOUNS: &[&str] = &[
+    "hotel",
+    "hotels",
+    "inn",
+    "lodge",
+    "motel",
+    "travelodge",
+    "guesthouse",
+    "hostel",
+    "suites",
+    "sauna",
+    "spa",
+    "parlour",
+    "parlor",
+    "massage",
+    "club",
+    "lounge",
+    "nightclub",
+    "bar",
+    "pub",
+    "tavern",
+    "arms",
+    "escorts",
+    "companions",
+    "agency",
+    "models",
+    "apartments",
+    "flats",
+    "towers",
+    "mansions",
+    "residences",
+    "rooms",
+    "studio",
+    "studios",
+    "house",
+    "salon",
+    "retreat",
+    "lounges",
+];
+
 /// Street abbreviations to their full form, so "Magdalen St" matches "Magdalen Street".
 pub fn canon_street(w: &str) -> &str {
     match w {
@@ -428,4 +473,23 @@ pub static NOT_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// Determiners after which a lower-case word is a thing, not a person ("his reg", "the bill").
 pub fn determiner(w: &str) -> bool {
     matches!(w, "his" | "her" | "my" | "your" | "their" | "our" | "the" | "a" | "an" | "its" | "this" | "that" | "some" | "any")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_tables_agree_with_the_functions_they_speed_up() {
+        for w in VENUE_NOUNS {
+            assert!(venue_noun(w).is_some(), "{w}");
+        }
+        for w in STREET_ABBREVIATIONS {
+            assert!(STREET_SUFFIXES.contains_key(canon_street(w)), "{w}");
+        }
+        for w in ROLE_WORDS.keys() {
+            assert!(role_of(w).is_some(), "{w}");
+        }
+        assert!(GIVEN_NAMES.len() > 5000 && COMMON_WORDS.len() > 15000);
+    }
 }

@@ -188,6 +188,9 @@ impl Profile {
     /// The `PF_*` facts of a word (lower case).
     pub fn facts(&self, low: &str) -> u8 {
         let f = self.index.get(low).copied().unwrap_or(0);
+        if low.len() > 4 {
+            return f;
+        }
         let canon = canon_street(low);
         if canon != low { f | (self.index.get(canon).copied().unwrap_or(0) & PF_PHRASE) } else { f }
     }

@@ -8,9 +8,7 @@ use regex::Regex;
 use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
-use super::lexicon::{
-    HOTEL_CHAIN_STARTS, HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, venue_noun, weak_venue_noun,
-};
+use super::lexicon::{HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, weak_venue_noun};
 use super::lexicon::{follows_a_name, strong_venue_noun};
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_PROTECTED, PF_THIRD, PF_TOWN, PF_WORD, Tok, phrase_gap, soft_gap, tokenize};
@@ -475,7 +473,7 @@ impl<'a> Scan<'a> {
 
     /// A capitalised word that can be part of a proper name.
     fn cap_name_word(&self, t: &Tok) -> bool {
-        t.cap && !t.num && !t.stop() && !t.calendar() && !self.protected(t) && venue_noun(&t.low).is_none()
+        t.cap && !t.num && !t.stop() && !t.calendar() && !self.protected(t) && t.venue().is_none()
     }
 
     /// Venues named in the text: "the Amber Lounge sauna", "Harbour View Hotel", "the irwell court hotel",
@@ -489,7 +487,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         // Hotel chains.
-        let chains: &[&[&str]] = if HOTEL_CHAIN_STARTS.contains(&*self.toks[j].low) { HOTEL_CHAINS } else { &[] };
+        let chains: &[&[&str]] = if self.toks[j].chain_start() { HOTEL_CHAINS } else { &[] };
         for chain in chains {
             let len = chain.len();
             if j + len <= n && (0..len).all(|k| self.toks[j + k].low == chain[k] && (k == 0 || soft_gap(self.gap(j + k)))) {
@@ -504,7 +502,7 @@ impl<'a> Scan<'a> {
         }
         if k > j && k < n && soft_gap(self.gap(k)) {
             let k = self.last_venue_noun(k);
-            if let Some(rep) = venue_noun(&self.toks[k].low) {
+            if let Some(rep) = self.toks[k].venue() {
                 let run = &self.toks[j..k];
                 let distinctive = run.iter().any(|r| !r.common() || !r.start) && !run.iter().all(|r| is_shouting(self.text, r));
                 if distinctive {
@@ -519,7 +517,7 @@ impl<'a> Scan<'a> {
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                !w.cap && !w.num && !w.stop() && !self.protected(w) && venue_noun(&w.low).is_none()
+                !w.cap && !w.num && !w.stop() && !self.protected(w) && w.venue().is_none()
             } {
                 k += 1;
             }
@@ -530,7 +528,7 @@ impl<'a> Scan<'a> {
             };
             if k > j && k < n && soft_gap(self.gap(k)) && named(&self.toks[j..k], &self.toks[k].low) {
                 let k = self.last_venue_noun(k);
-                if let Some(rep) = venue_noun(&self.toks[k].low).filter(|_| !weak_venue_noun(&self.toks[k].low)) {
+                if let Some(rep) = self.toks[k].venue().filter(|_| !weak_venue_noun(&self.toks[k].low)) {
                     let start = if is_the { i } else { j };
                     let end = self.extend_venue(k);
                     return self.take_venue(start, j, end, rep);
@@ -555,7 +553,7 @@ impl<'a> Scan<'a> {
             }
         }
         // Venue noun, then its name: "hotel Marlowe Grand", "Sauna Blue".
-        if let Some(rep) = venue_noun(&self.toks[j].low).filter(|_| !weak_venue_noun(&self.toks[j].low)) {
+        if let Some(rep) = self.toks[j].venue().filter(|_| !weak_venue_noun(&self.toks[j].low)) {
             let mut k = j + 1;
             while k < n && k < j + 4 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
@@ -573,11 +571,7 @@ impl<'a> Scan<'a> {
 
     /// "Amber Lounge sauna": the last of the venue nouns in a row names the kind of place.
     fn last_venue_noun(&self, mut k: usize) -> usize {
-        while venue_noun(&self.toks[k].low).is_some()
-            && k + 1 < self.toks.len()
-            && soft_gap(self.gap(k + 1))
-            && venue_noun(&self.toks[k + 1].low).is_some()
-        {
+        while self.toks[k].venue().is_some() && k + 1 < self.toks.len() && soft_gap(self.gap(k + 1)) && self.toks[k + 1].venue().is_some() {
             k += 1;
         }
         k
@@ -601,7 +595,7 @@ impl<'a> Scan<'a> {
             }
             if m > start {
                 // Take a street word after the name too ("on Chapel Street").
-                if m < n && soft_gap(self.gap(m)) && STREET_SUFFIXES.contains_key(canon_street(&self.toks[m].low)) {
+                if m < n && soft_gap(self.gap(m)) && self.toks[m].street() {
                     m += 1;
                 }
                 return m - 1;
@@ -647,7 +641,7 @@ impl<'a> Scan<'a> {
             if w.num || w.calendar() || self.protected(w) {
                 break;
             }
-            if k > start && STREET_SUFFIXES.contains_key(canon_street(&w.low)) {
+            if k > start && w.street() {
                 let e = self.toks[k].e;
                 let s = self.toks[i].s;
                 return self.remove(s, e, RedactionKind::Address, "an address nearby").then_some(k + 1);
@@ -686,7 +680,7 @@ impl<'a> Scan<'a> {
             let mut k = start;
             while k < n && k < start + 2 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                !w.num && !w.stop() && !self.protected(w) && !STREET_SUFFIXES.contains_key(canon_street(&w.low))
+                !w.num && !w.stop() && !self.protected(w) && !w.street()
             } {
                 k += 1;
             }

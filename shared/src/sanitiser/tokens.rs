@@ -3,7 +3,10 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use super::lexicon::{CALENDAR, COMMON_WORDS, GIVEN_NAMES, HashMap, ROLE_WORDS, Role, STOPWORDS, role_word};
+use super::lexicon::{
+    CALENDAR, COMMON_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, ROLE_WORDS, Role, STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES,
+    VENUE_NOUNS, role_word, venue_noun,
+};
 
 /// The four word lists in one table, so each word is looked up once.
 static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
@@ -15,6 +18,15 @@ static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
     }
     for w in ROLE_WORDS.keys() {
         *m.entry(w).or_default() |= ROLE;
+    }
+    for w in HOTEL_CHAIN_STARTS.iter() {
+        *m.entry(w).or_default() |= CHAIN;
+    }
+    for w in VENUE_NOUNS {
+        *m.entry(w).or_default() |= VENUE;
+    }
+    for w in STREET_SUFFIXES.keys().chain(STREET_ABBREVIATIONS) {
+        *m.entry(w).or_default() |= STREET;
     }
     m
 });
@@ -53,6 +65,9 @@ const COMMON: u8 = 2;
 const GIVEN: u8 = 4;
 const CAL: u8 = 8;
 const ROLE: u8 = 16;
+const CHAIN: u8 = 32;
+const VENUE: u8 = 64;
+const STREET: u8 = 128;
 
 impl Tok<'_> {
     /// A function word ("the", "my", "said").
@@ -70,6 +85,18 @@ impl Tok<'_> {
     /// The role a word names ("friend", "maid", "sister"), if it names one.
     pub fn role(&self) -> Option<Role> {
         if self.flags & ROLE != 0 { role_word(&self.low) } else { None }
+    }
+    /// The first word of a hotel chain's name.
+    pub fn chain_start(&self) -> bool {
+        self.flags & CHAIN != 0
+    }
+    /// The neutral words for the kind of venue this word names ("hotel" → "a hotel").
+    pub fn venue(&self) -> Option<&'static str> {
+        if self.flags & VENUE != 0 { venue_noun(&self.low) } else { None }
+    }
+    /// A street word or its abbreviation ("Street", "St", "Rd").
+    pub fn street(&self) -> bool {
+        self.flags & STREET != 0
     }
     /// A month or a day.
     pub fn calendar(&self) -> bool {
