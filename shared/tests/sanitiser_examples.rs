@@ -58,3 +58,18 @@ fn print_alerts() {
         }
     }
 }
+
+#[test]
+fn the_matching_follows_the_examples_readme() {
+    use common::present;
+    assert!(present("say hi to kerry's mum", "Kerry"));
+    assert!(!present("Kerryanne was there", "Kerry"));
+    for written in ["07700 900101", "+44 7700 900101", "+447700900101", "07700-900-101", "(07700) 900101"] {
+        assert!(present(&format!("rang from {written} twice"), "07700 900101"), "{written}");
+    }
+    assert!(!present("rang from 07700 900102", "07700 900101"));
+    assert!(present("near ls16br", "LS1 6BR"));
+    assert!(present("reg yd19kqt", "YD19 KQT"));
+    assert!(present("his insta calfraser84", "@calfraser84"));
+    assert!(present("his insta @calfraser84", "calfraser84"));
+}
