@@ -551,6 +551,13 @@ impl<'a> Scan<'a> {
                     return self.take_venue(j, j, end, "a venue");
                 }
             }
+            // "I work at Silks": a name after "at" that is no word, person or town we know is a place.
+            let unknown = |w: &Tok| !w.common() && !w.given() && w.low.chars().count() >= 3 && !is_shouting(self.text, w);
+            // Not when it only qualifies the next word ("at Leeds station").
+            let qualifies = self.toks.get(k).is_some_and(|w| !w.cap && !w.stop() && !w.num) && soft_gap(self.gap(k));
+            if k > j && k <= j + 2 && !qualifies && self.toks[j..k].iter().all(unknown) {
+                return self.take_venue(j, j, k - 1, "a place");
+            }
         }
         // Venue noun, then its name: "hotel Marlowe Grand", "Sauna Blue".
         if let Some(rep) = self.toks[j].venue().filter(|_| !weak_venue_noun(&self.toks[j].low)) {
