@@ -6,8 +6,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::domain::report::Report;
 
 use super::lexicon::{
-    HashMap, HashSet, NOT_NAMES, OFFENDER_CUE_STARTS, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner,
-    generic_place_word, venue_noun,
+    HashMap, HashSet, NOT_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner, generic_place_word, venue_noun,
 };
 use super::lexicon::{follows_a_name, very_common, weak_cue};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
@@ -344,7 +343,7 @@ impl Profile {
     /// "called himself Gaz", "said his name was bill": the name after such words is the offender's.
     fn find_offender_names(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
-            if !OFFENDER_CUE_STARTS.contains(&*toks[i].low) {
+            if !toks[i].cue() {
                 continue;
             }
             for cue in OFFENDER_NAME_CUES {

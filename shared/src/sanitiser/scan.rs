@@ -44,7 +44,6 @@ pub(crate) struct Span {
 
 pub(crate) struct Scan<'a> {
     text: &'a str,
-    lower: String,
     p: &'a Profile,
     claimed: Vec<bool>,
     pub spans: Vec<Span>,
@@ -65,7 +64,6 @@ impl<'a> Scan<'a> {
     pub fn with_tokens(text: &'a str, toks: Vec<Tok<'a>>, p: &'a Profile) -> Self {
         let mut s = Scan {
             text,
-            lower: text.to_ascii_lowercase(),
             p,
             claimed: vec![false; text.len()],
             spans: Vec::new(),
@@ -109,8 +107,11 @@ impl<'a> Scan<'a> {
 
     fn patterns(&mut self) {
         let p = self.p;
+        // The text in ASCII lower case (same byte offsets), made only when there is something to look for in it.
+        let needles = !(p.offender_handles.is_empty() && p.offender_emails.is_empty() && p.reporter_needles.is_empty());
+        let lower = if needles { self.text.to_ascii_lowercase() } else { String::new() };
         for needle in p.offender_handles.iter().chain(&p.offender_emails) {
-            for (s, e) in find_literal(&self.lower, needle) {
+            for (s, e) in find_literal(&lower, needle) {
                 let s = if s > 0 && self.text.as_bytes()[s - 1] == b'@' { s - 1 } else { s };
                 self.keep(s, e);
             }
@@ -159,7 +160,7 @@ impl<'a> Scan<'a> {
             }
         }
         for needle in &p.reporter_needles {
-            for (s, e) in find_literal(&self.lower, needle) {
+            for (s, e) in find_literal(&lower, needle) {
                 self.remove(s, e, RedactionKind::ReporterContact, "an account");
             }
         }

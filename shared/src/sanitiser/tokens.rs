@@ -4,13 +4,13 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use super::lexicon::{
-    CALENDAR, COMMON_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, ROLE_WORDS, Role, STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES,
-    VENUE_NOUNS, role_word, venue_noun,
+    CALENDAR, COMMON_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, ROLE_WORDS, Role, STOPWORDS,
+    STREET_ABBREVIATIONS, STREET_SUFFIXES, VENUE_NOUNS, role_word, venue_noun,
 };
 
 /// The four word lists in one table, so each word is looked up once.
-static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, u8> = HashMap::default();
+static LEXICON: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, u16> = HashMap::default();
     for (set, bit) in [(&*STOPWORDS, STOP), (&*COMMON_WORDS, COMMON), (&*GIVEN_NAMES, GIVEN), (&*CALENDAR, CAL)] {
         for w in set.iter() {
             *m.entry(w).or_default() |= bit;
@@ -27,6 +27,9 @@ static LEXICON: LazyLock<HashMap<&'static str, u8>> = LazyLock::new(|| {
     }
     for w in STREET_SUFFIXES.keys().chain(STREET_ABBREVIATIONS) {
         *m.entry(w).or_default() |= STREET;
+    }
+    for w in OFFENDER_CUE_STARTS.iter() {
+        *m.entry(w).or_default() |= CUE;
     }
     m
 });
@@ -45,7 +48,7 @@ pub(crate) struct Tok<'a> {
     pub start: bool,
     /// Part of an email, link or handle ("scarlett" in "scarlett.leeds@…"): not a word of the prose.
     pub embedded: bool,
-    flags: u8,
+    flags: u16,
     /// Facts from the report's profile, filled in by the scanner (`PF_*`).
     pub pf: u8,
 }
@@ -60,14 +63,15 @@ pub(crate) const PF_THIRD: u8 = 16;
 pub(crate) const PF_PHRASE: u8 = 32;
 pub(crate) const PF_PROTECTED: u8 = PF_KEEP | PF_FOUND;
 
-const STOP: u8 = 1;
-const COMMON: u8 = 2;
-const GIVEN: u8 = 4;
-const CAL: u8 = 8;
-const ROLE: u8 = 16;
-const CHAIN: u8 = 32;
-const VENUE: u8 = 64;
-const STREET: u8 = 128;
+const STOP: u16 = 1;
+const COMMON: u16 = 2;
+const GIVEN: u16 = 4;
+const CAL: u16 = 8;
+const ROLE: u16 = 16;
+const CHAIN: u16 = 32;
+const VENUE: u16 = 64;
+const STREET: u16 = 128;
+const CUE: u16 = 256;
 
 impl Tok<'_> {
     /// A function word ("the", "my", "said").
@@ -97,6 +101,10 @@ impl Tok<'_> {
     /// A street word or its abbreviation ("Street", "St", "Rd").
     pub fn street(&self) -> bool {
         self.flags & STREET != 0
+    }
+    /// The first word of a phrase that names the offender ("called himself", "his name is").
+    pub fn cue(&self) -> bool {
+        self.flags & CUE != 0
     }
     /// A month or a day.
     pub fn calendar(&self) -> bool {
