@@ -1,11 +1,11 @@
 //! Adapters for the ports: embedded ones for one machine, cloud ones for AWS (feature `aws`), and a retry wrapper
 //! for either.
 
-pub mod key_cache;
 #[cfg(feature = "aws-core")]
 pub mod aws;
 #[cfg(any(test, feature = "mocks"))]
 pub mod faults;
+pub mod key_cache;
 pub mod local_keys;
 pub mod outbox;
 pub mod retry;
