@@ -18,7 +18,7 @@ use shared::usecases::submit_report::SubmitDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    init_logging();
+    shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     let tables_config = TableNames::from_env(&[Table::Reports])?;
     let key_config = DataKeyConfig::from_env()?;
 
@@ -36,23 +36,4 @@ async fn main() -> Result<(), lambda_http::Error> {
     };
     tracing::info!("submit-report ready");
     lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, req))).await
-}
-
-/// JSON logs. Our crates log at `NUM_LOG` (info unless set; trace is refused), everything else at info at most: the
-/// Lambda runtime logs whole events at trace, and an event here is a report.
-fn init_logging() {
-    let level = match std::env::var("NUM_LOG").as_deref() {
-        Ok("error") => "error",
-        Ok("warn") => "warn",
-        Ok("debug") => "debug",
-        _ => "info",
-    };
-    let filter = tracing_subscriber::EnvFilter::new(format!("info,shared={level},submit_report={level}"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .without_time()
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -1,0 +1,11 @@
+//! One public subscription request, answered by the shared handler.
+
+use lambda_http::{Body, Request, Response};
+use shared::lambda::{from_shared, to_shared};
+use shared::ratelimit::Limiter;
+use shared::usecases::subscriptions::SubscriptionDeps;
+
+pub async fn function_handler(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+    let req = to_shared(req, None, deps.clock.now().timestamp());
+    Ok(from_shared(shared::http::public::handle(deps, limiter, req).await))
+}
