@@ -42,23 +42,6 @@ fn every_own_labelled_case_keeps_the_offender_and_loses_everyone_else() {
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
 }
 
-/// `cargo test --test sanitiser_examples -- --ignored --nocapture print_alerts` shows every alert, for reading.
-#[test]
-#[ignore]
-fn print_alerts() {
-    let extra = std::env::var("CASES_DIR").ok();
-    let dirs: Vec<&str> = match &extra {
-        Some(d) => vec![d.as_str()],
-        None => vec![EXAMPLES, OWN_CASES],
-    };
-    for dir in dirs {
-        for case in common::load_dir(Path::new(dir)) {
-            let json = serde_json::to_string_pretty(&sanitise(&case.report)).unwrap();
-            println!("=== {}\n{json}\n{:?}", case.id, common::check_case(&case, &json));
-        }
-    }
-}
-
 #[test]
 fn the_matching_follows_the_examples_readme() {
     use common::present;

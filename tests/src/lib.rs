@@ -5,6 +5,7 @@ pub mod aws;
 pub mod stream_bridge;
 
 pub mod faults;
+pub mod logs;
 
 use std::path::{Path, PathBuf};
 

@@ -1,56 +1,17 @@
 //! On the AWS adapters (moto): nothing a person wrote in a private field reaches a DynamoDB table, its stream or the
 //! log in the clear, and KMS itself refuses a data key moved to another record.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 use aws_sdk_kms::primitives::Blob;
 use num_tests::aws::aws_backend;
+use num_tests::contains_bytes;
 use num_tests::stream_bridge::DynamoStreams;
-use num_tests::{contains_bytes, sample_report};
-use serde_json::json;
 use shared::adapters::{RetryPolicy, Retrying};
 use shared::ports::stream::ChangeStream;
 use shared::ports::{EncryptionContext, KeyService, SystemClock, Table};
 use shared::usecases::submit_report::SubmitDeps;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line of this test binary, as JSON, at every level (the SDK's own trace lines included).
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        tracing_subscriber::fmt().json().with_max_level(tracing::Level::DEBUG).with_writer(move || writer.clone()).init();
-        captured
-    })
-}
-
-const CANARIES: &[(&str, &str)] = &[
-    ("/incident/location_detail", "CANARYLOCATIONqz1"),
-    ("/account", "CANARYACCOUNTqz2"),
-    ("/reporter/name", "CANARYNAMEqz3"),
-    ("/reporter/working_name", "CANARYWORKINGqz4"),
-    ("/reporter/email", "canaryemailqz5@example.com"),
-    ("/reporter/phone", "07700 900987"),
-    ("/reporter/online_handles/0", "@CANARYHANDLEqz6"),
-    ("/reporter/contact_notes", "CANARYNOTESqz7"),
-    ("/workplace/venue_name", "CANARYVENUEqz8"),
-    ("/workplace/venue_address", "CANARYADDRESSqz9 Road"),
-];
 
 /// Every string, number and byte string in an item, nested ones included, as raw bytes (binary attributes as stored,
 /// not as base64).
@@ -72,17 +33,14 @@ fn raw_bytes(v: &Av, out: &mut Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_private_field_appears_in_any_table_its_stream_or_the_log_on_aws() {
-    let logs = logs();
+    let logs = num_tests::logs::capture(tracing::Level::DEBUG);
     let aws = aws_backend().await;
     let deps = SubmitDeps {
         tables: Arc::new(Retrying::new(aws.tables.clone(), RetryPolicy::default())),
         keys: Arc::new(Retrying::new(aws.keys.clone(), RetryPolicy::default())),
         clock: Arc::new(SystemClock),
     };
-    let mut report = sample_report();
-    for (pointer, canary) in CANARIES {
-        *report.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = json!(canary);
-    }
+    let report = num_tests::logs::canary_report();
     let req = http::Request::post("/reports")
         .header("content-type", "application/json")
         .header("x-forwarded-for", "203.0.113.77")
@@ -111,10 +69,10 @@ async fn no_private_field_appears_in_any_table_its_stream_or_the_log_on_aws() {
     let records = DynamoStreams::new(&aws.sdk, aws.names.clone()).read(Table::Reports, None, 100).await.unwrap();
     assert_eq!(records.len(), 1);
     let stream_json = serde_json::to_vec(&records).unwrap();
-    let log = logs.0.lock().unwrap().clone();
+    let log = logs.bytes();
     assert!(contains_bytes(&log, reference.as_bytes()), "the log was captured: it names the report by id");
 
-    let mut secrets: Vec<String> = CANARIES.iter().map(|(_, c)| c.to_string()).collect();
+    let mut secrets: Vec<String> = num_tests::logs::CANARIES.iter().map(|(_, c)| c.to_string()).collect();
     secrets.extend(["900987".into(), passphrase.clone(), passphrase.replace('-', ""), "203.0.113.77".into(), "CanaryAgent".into()]);
     for secret in &secrets {
         for variant in [secret.clone(), secret.to_lowercase()] {

@@ -1,56 +1,13 @@
 //! Nothing a person wrote in a private field reaches the database file or the log in the clear.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use num_tests::{contains_bytes, sample_report, spawn_app};
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every log line of this test binary, as the JSON logger writes them in production (level: everything).
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        tracing_subscriber::fmt().json().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).init();
-        captured
-    })
-}
-
-const CANARIES: &[(&str, &str)] = &[
-    ("/incident/location_detail", "CANARYLOCATIONqz1"),
-    ("/account", "CANARYACCOUNTqz2"),
-    ("/reporter/name", "CANARYNAMEqz3"),
-    ("/reporter/working_name", "CANARYWORKINGqz4"),
-    ("/reporter/email", "canaryemailqz5@example.com"),
-    ("/reporter/phone", "07700 900987"),
-    ("/reporter/online_handles/0", "@CANARYHANDLEqz6"),
-    ("/reporter/contact_notes", "CANARYNOTESqz7"),
-    ("/workplace/venue_name", "CANARYVENUEqz8"),
-    ("/workplace/venue_address", "CANARYADDRESSqz9 Road"),
-];
-
 #[tokio::test]
 async fn no_private_field_appears_in_the_database_files_or_the_log() {
-    let logs = logs();
+    let logs = num_tests::logs::capture(tracing::Level::TRACE);
     let app = spawn_app();
-    let mut report = sample_report();
-    for (pointer, canary) in CANARIES {
-        *report.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = json!(canary);
-    }
+    let report = num_tests::logs::canary_report();
     let req = http::Request::post("/reports")
         .header("content-type", "application/json")
         .header("x-forwarded-for", "203.0.113.77")
@@ -65,10 +22,10 @@ async fn no_private_field_appears_in_the_database_files_or_the_log() {
     let files = app.raw_files();
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
     assert!(total > 4096, "the database files were read ({total} bytes)");
-    let log = logs.0.lock().unwrap().clone();
+    let log = logs.bytes();
     assert!(contains_bytes(&log, reference.as_bytes()), "the log was captured: it names the report by id");
 
-    let mut secrets: Vec<String> = CANARIES.iter().map(|(_, c)| c.to_string()).collect();
+    let mut secrets: Vec<String> = num_tests::logs::CANARIES.iter().map(|(_, c)| c.to_string()).collect();
     secrets.extend(["900987".into(), passphrase.clone(), passphrase.replace('-', ""), "203.0.113.77".into(), "CanaryAgent".into()]);
     for secret in &secrets {
         for (path, bytes) in &files {
@@ -85,13 +42,13 @@ async fn no_private_field_appears_in_the_database_files_or_the_log() {
 
 #[tokio::test]
 async fn a_refused_report_leaves_no_trace_of_its_text_in_the_log() {
-    let logs = logs();
+    let logs = num_tests::logs::capture(tracing::Level::TRACE);
     let app = spawn_app();
     let mut report = sample_report();
     report["account"] = json!("CANARYREFUSEDqz0");
     report["incident"]["date"] = json!("2999-12-31");
     let res = app.post_json("/reports", &report).await;
     assert_eq!(res.status, 400);
-    assert!(!contains_bytes(&logs.0.lock().unwrap(), b"CANARYREFUSEDqz0"));
+    assert!(!contains_bytes(&logs.bytes(), b"CANARYREFUSEDqz0"));
     assert!(!res.text().contains("CANARYREFUSEDqz0"), "the error does not echo the report back");
 }

@@ -9,10 +9,7 @@ mod http_handler;
 
 use std::sync::Arc;
 
-use anyhow::Context;
-use shared::adapters::aws::{DynamoTables, KmsKeys, load_sdk_config};
-use shared::adapters::{RetryPolicy, Retrying};
-use shared::config::{DataKeyConfig, MacKeyConfig, TableNames};
+use shared::adapters::aws::CoreClients;
 use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::lambda::StaffIdentityConfig;
 use shared::ports::{SystemClock, Table};
@@ -21,22 +18,11 @@ use shared::ratelimit::Limiter;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
-    let names = TableNames::from_env(&[Table::Alerts, Table::Reports, Table::Audit, Table::Subscribers])?;
-    let data_key = DataKeyConfig::from_env()?;
-    let mac_key = MacKeyConfig::from_env()?;
     let identity = StaffIdentityConfig::from_env()?;
-
-    let sdk = load_sdk_config().await;
-    let tables = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), names);
-    let keys = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, Some(mac_key.mac_key_id));
-    tables.warm_up(Table::Alerts).await.context("the alerts table cannot be reached")?;
-    keys.warm_up().await.context("the data key cannot be reached")?;
-
-    let policy = RetryPolicy::default();
-    let keys: Arc<dyn shared::ports::KeyService> = Arc::new(Retrying::new(keys, policy));
+    let core = CoreClients::from_env(&[Table::Alerts, Table::Reports, Table::Audit, Table::Subscribers], true).await?;
     let deps = AdminDeps {
-        tables: Arc::new(Retrying::new(tables, policy)),
-        keys,
+        tables: core.tables,
+        keys: core.keys,
         clock: Arc::new(SystemClock),
         auth: StaffAuth::Authorizer,
         limiter: Arc::new(Limiter::default()),

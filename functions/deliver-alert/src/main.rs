@@ -10,35 +10,26 @@ mod event_handler;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use shared::adapters::aws::{DynamoTables, KmsKeys, SesEmail, SnsSms, load_sdk_config};
+use shared::adapters::aws::{CoreClients, SesEmail, SnsSms};
 use shared::adapters::key_cache::CachedKeys;
 use shared::adapters::{RetryPolicy, Retrying};
-use shared::config::{DataKeyConfig, EmailConfig, SiteConfig, SmsConfig, TableNames};
+use shared::config::{EmailConfig, SiteConfig, SmsConfig};
 use shared::ports::{SystemClock, Table};
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
-    let names = TableNames::from_env(&[Table::Alerts, Table::Subscribers])?;
-    let data_key = DataKeyConfig::from_env()?;
     let email = EmailConfig::from_env()?;
     let sms = SmsConfig::from_env()?;
     let site = SiteConfig::from_env()?;
-
-    let sdk = load_sdk_config().await;
-    let tables = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), names);
-    let keys = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, None);
-    tables.warm_up(Table::Alerts).await.context("the alerts table cannot be reached")?;
-    keys.warm_up().await.context("the data key cannot be reached")?;
-
+    let core = CoreClients::from_env(&[Table::Alerts, Table::Subscribers], false).await?;
     let policy = RetryPolicy::default();
     let deps = DeliverDeps {
-        tables: Arc::new(Retrying::new(tables, policy)),
-        keys: Arc::new(CachedKeys::new(Retrying::new(keys, policy), Duration::from_secs(300))),
-        email: Arc::new(Retrying::new(SesEmail::new(aws_sdk_sesv2::Client::new(&sdk), email), policy)),
-        sms: Arc::new(Retrying::new(SnsSms::new(aws_sdk_sns::Client::new(&sdk), sms), policy)),
+        tables: core.tables,
+        keys: Arc::new(CachedKeys::new(core.keys, Duration::from_secs(300))),
+        email: Arc::new(Retrying::new(SesEmail::new(aws_sdk_sesv2::Client::new(&core.sdk), email), policy)),
+        sms: Arc::new(Retrying::new(SnsSms::new(aws_sdk_sns::Client::new(&core.sdk), sms), policy)),
         clock: Arc::new(SystemClock),
         site_url: site.site_url,
     };

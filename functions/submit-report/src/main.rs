@@ -9,31 +9,15 @@ mod http_handler;
 
 use std::sync::Arc;
 
-use anyhow::Context;
-use shared::adapters::aws::{DynamoTables, KmsKeys, load_sdk_config};
-use shared::adapters::{RetryPolicy, Retrying};
-use shared::config::{DataKeyConfig, TableNames};
+use shared::adapters::aws::CoreClients;
 use shared::ports::{SystemClock, Table};
 use shared::usecases::submit_report::SubmitDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
-    let tables_config = TableNames::from_env(&[Table::Reports])?;
-    let key_config = DataKeyConfig::from_env()?;
-
-    let sdk = load_sdk_config().await;
-    let tables = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), tables_config);
-    let keys = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), key_config.data_key_id, None);
-    tables.warm_up(Table::Reports).await.context("the reports table cannot be reached")?;
-    keys.warm_up().await.context("the data key cannot be reached")?;
-
-    let policy = RetryPolicy::default();
-    let deps = SubmitDeps {
-        tables: Arc::new(Retrying::new(tables, policy)),
-        keys: Arc::new(Retrying::new(keys, policy)),
-        clock: Arc::new(SystemClock),
-    };
+    let core = CoreClients::from_env(&[Table::Reports], false).await?;
+    let deps = SubmitDeps { tables: core.tables, keys: core.keys, clock: Arc::new(SystemClock) };
     tracing::info!("submit-report ready");
     lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, req))).await
 }

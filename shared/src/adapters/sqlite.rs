@@ -173,6 +173,25 @@ fn append_change(c: &Connection, table: Table, event: &str, key: &Key, new: Opti
     Ok(())
 }
 
+/// One conditional write: a transaction that reads the item as it is, checks the condition, lets `f` write, and
+/// commits; when the condition does not hold nothing is written.
+fn guarded<R>(
+    c: &mut Connection,
+    table: Table,
+    key: &Key,
+    condition: &Condition,
+    f: impl FnOnce(&Connection, Option<Item>) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
+    let old = read_item(&tx, table, key)?;
+    if !holds(condition, old.as_ref()) {
+        return Err(StoreError::ConditionFailed);
+    }
+    let out = f(&tx, old)?;
+    tx.commit().map_err(from_sqlite)?;
+    Ok(out)
+}
+
 fn holds(cond: &Condition, item: Option<&Item>) -> bool {
     match cond {
         Condition::Always => true,
@@ -232,13 +251,7 @@ impl Tables for SqliteTables {
     async fn put(&self, table: Table, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.with_conn(move |c| {
             let key = item_key(&item)?;
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
-            let old = read_item(&tx, table, &key)?;
-            if !holds(&condition, old.as_ref()) {
-                return Err(StoreError::ConditionFailed);
-            }
-            write_item(&tx, table, &key, &item, old.as_ref())?;
-            tx.commit().map_err(from_sqlite)
+            guarded(c, table, &key, &condition, |tx, old| write_item(tx, table, &key, &item, old.as_ref()))
         })
         .await
     }
@@ -246,15 +259,11 @@ impl Tables for SqliteTables {
     async fn update(&self, table: Table, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
         let key = key.clone();
         self.with_conn(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
-            let old = read_item(&tx, table, &key)?;
-            if !holds(&condition, old.as_ref()) {
-                return Err(StoreError::ConditionFailed);
-            }
-            let new = apply(&update, &key, old.as_ref())?;
-            write_item(&tx, table, &key, &new, old.as_ref())?;
-            tx.commit().map_err(from_sqlite)?;
-            Ok(new)
+            guarded(c, table, &key, &condition, |tx, old| {
+                let new = apply(&update, &key, old.as_ref())?;
+                write_item(tx, table, &key, &new, old.as_ref())?;
+                Ok(new)
+            })
         })
         .await
     }
@@ -262,17 +271,14 @@ impl Tables for SqliteTables {
     async fn delete(&self, table: Table, key: &Key, condition: Condition) -> Result<(), StoreError> {
         let key = key.clone();
         self.with_conn(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
-            let old = read_item(&tx, table, &key)?;
-            if !holds(&condition, old.as_ref()) {
-                return Err(StoreError::ConditionFailed);
-            }
-            if let Some(old) = old {
-                tx.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![table.as_str(), key.pk, key.sk])
-                    .map_err(from_sqlite)?;
-                append_change(&tx, table, "REMOVE", &key, None, Some(&encode(&old)?))?;
-            }
-            tx.commit().map_err(from_sqlite)
+            guarded(c, table, &key, &condition, |tx, old| {
+                if let Some(old) = old {
+                    tx.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![table.as_str(), key.pk, key.sk])
+                        .map_err(from_sqlite)?;
+                    append_change(tx, table, "REMOVE", &key, None, Some(&encode(&old)?))?;
+                }
+                Ok(())
+            })
         })
         .await
     }

@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::category::{Category, FirstContact, TimeOfDay};
-use super::report::Vehicle;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
@@ -21,23 +20,9 @@ pub struct Alert {
     pub redactions: Vec<Redaction>,
 }
 
-/// What the alert says about the offender: only what warns.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AlertOffender {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names_used: Vec<String>,
-    /// E.164 where the number could be read, as written otherwise.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub phones: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub emails: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub online_handles: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub vehicles: Vec<Vehicle>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
+/// What the alert says about the offender: only what warns. The same fields as the report's offender block, after
+/// sanitising: phones in E.164 where they could be read, registrations upper case without spaces.
+pub type AlertOffender = super::report::Offender;
 
 /// How many pieces of one kind the sanitiser took out. Never the text itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -224,21 +224,6 @@ impl DynamoTables {
         self.client.describe_table().table_name(self.name(table)?).send().await.map_err(|e| store_error("DescribeTable", table, e))?;
         Ok(())
     }
-
-    /// Writes each item only if no item has its key yet; items whose key exists are left as they are. Returns how
-    /// many were written. One conditional put per item (the embedded adapter does them in one transaction; the result
-    /// is the same): a retry after a partial failure writes only what is still missing.
-    pub async fn put_new_many(&self, table: Table, items: Vec<Item>) -> Result<usize, StoreError> {
-        let mut written = 0;
-        for item in items {
-            match self.put(table, item, Condition::NotExists).await {
-                Ok(()) => written += 1,
-                Err(StoreError::ConditionFailed) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(written)
-    }
 }
 
 #[async_trait]

@@ -47,6 +47,40 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// What every function builds first: its tables on DynamoDB and its keys on KMS, from the environment, each reached once
+/// during start-up (the init phase) so the first request does not pay for the connections, and both behind the retry
+/// wrapper. `tables` are the tables the function may use (the first is the one it warms up); `mac` says whether it
+/// needs the HMAC key.
+#[cfg(all(feature = "aws-dynamodb", feature = "aws-kms"))]
+pub struct CoreClients {
+    pub sdk: aws_config::SdkConfig,
+    pub tables: std::sync::Arc<dyn crate::ports::Tables>,
+    pub keys: std::sync::Arc<dyn crate::ports::KeyService>,
+}
+
+#[cfg(all(feature = "aws-dynamodb", feature = "aws-kms"))]
+impl CoreClients {
+    pub async fn from_env(tables: &[crate::ports::Table], mac: bool) -> anyhow::Result<Self> {
+        use anyhow::Context;
+
+        use crate::adapters::{RetryPolicy, Retrying};
+        use crate::config::{DataKeyConfig, MacKeyConfig, TableNames};
+
+        let names = TableNames::from_env(tables)?;
+        let data_key = DataKeyConfig::from_env()?;
+        let mac_key = if mac { Some(MacKeyConfig::from_env()?.mac_key_id) } else { None };
+        let sdk = load_sdk_config().await;
+        let dynamo = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), names);
+        let kms = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, mac_key);
+        if let Some(first) = tables.first() {
+            dynamo.warm_up(*first).await.with_context(|| format!("the {} table cannot be reached", first.as_str()))?;
+        }
+        kms.warm_up().await.context("the data key cannot be reached")?;
+        let policy = RetryPolicy::default();
+        Ok(Self { sdk, tables: std::sync::Arc::new(Retrying::new(dynamo, policy)), keys: std::sync::Arc::new(Retrying::new(kms, policy)) })
+    }
+}
+
 /// What went wrong with one SDK call, in terms a port can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
