@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// The audit log of the local server.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// List the email and SMS messages the local server has sent, newest last.
     Outbox {
         /// Print JSON instead of text.
@@ -52,6 +57,15 @@ enum StaffCommand {
         /// Who the token names in the audit log.
         #[arg(long, default_value = "local-staff")]
         name: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: every entry present, in order, unchanged. Exit status 1 when it is broken.
+    Verify {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -103,6 +117,18 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(2, format!("staff token: {e:#}")),
+            }
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir } } => {
+            let dir = num_cli::serve::data_dir(data_dir);
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("the runtime starts");
+            match rt.block_on(num_cli::audit::verify(&dir)) {
+                Ok((true, msg)) => {
+                    println!("{msg}");
+                    ExitCode::SUCCESS
+                }
+                Ok((false, msg)) => fail(1, format!("audit verify: {msg}")),
+                Err(e) => fail(2, format!("audit verify: {e:#}")),
             }
         }
         Command::Outbox { json, data_dir } => {

@@ -22,6 +22,7 @@ use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::http::{self as h, MAX_BODY};
 use shared::ports::messaging::{EmailSender, SmsSender};
 use shared::ports::{Clock, KeyService, SystemClock, Table};
+use shared::ratelimit::{ClientAddr, Limiter};
 use shared::usecases::alerts::AlertDeps;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 use shared::usecases::draft::SanitiseHandler;
@@ -39,6 +40,7 @@ pub struct Local {
     pub submit: SubmitDeps,
     pub subscriptions: SubscriptionDeps,
     pub admin: AdminDeps,
+    pub limiter: Arc<Limiter>,
     pub pollers: Vec<Arc<StreamPoller>>,
 }
 
@@ -78,7 +80,14 @@ impl Local {
         let clock = opts.clock;
         let submit = SubmitDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() };
         let subscriptions = SubscriptionDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() };
-        let admin = AdminDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone(), auth: StaffAuth::Local(keys.clone()) };
+        let limiter = Arc::new(Limiter::default());
+        let admin = AdminDeps {
+            tables: tables.clone(),
+            keys: keys.clone(),
+            clock: clock.clone(),
+            auth: StaffAuth::Local(keys.clone()),
+            limiter: limiter.clone(),
+        };
         let deliver = DeliverDeps {
             tables: tables.clone(),
             keys: cached_keys.clone() as Arc<dyn KeyService>,
@@ -98,7 +107,7 @@ impl Local {
             poller(Table::Alerts, "deliver-alert/alerts", Arc::new(AlertStreamHandler::new(deliver.clone()))),
             poller(Table::Subscribers, "deliver-alert/subscribers", Arc::new(SubscriberStreamHandler::new(deliver))),
         ];
-        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, pollers })
+        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers })
     }
 
     pub fn router(&self) -> Router {
@@ -108,6 +117,7 @@ impl Local {
             .route("/subscriptions", any(public))
             .route("/subscriptions/verify", any(public))
             .route("/unsubscribe", any(public))
+            .route("/alerts/{id}", get(public))
             .route("/admin/{*rest}", any(admin))
             .route("/admin", any(admin))
             .fallback(|| async {
@@ -139,7 +149,11 @@ pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 
 /// Reads at most `MAX_BODY + 1` bytes: enough to tell an over-long body, never more.
 async fn to_shared(req: Request) -> Result<h::Request, Response> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // The peer address goes to the rate limiter only (hashed, in memory); nothing logs it.
+    if let Some(axum::extract::ConnectInfo(addr)) = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().copied() {
+        parts.extensions.insert(ClientAddr(addr.ip()));
+    }
     let bytes: Bytes =
         axum::body::to_bytes(body, MAX_BODY + 1).await.map_err(|_| to_axum(h::error_json(&ApiError::too_large(MAX_BODY))))?;
     Ok(h::Request::from_parts(parts, bytes))
@@ -159,7 +173,7 @@ async fn reports(State(local): State<Local>, req: Request) -> Response {
 
 async fn public(State(local): State<Local>, req: Request) -> Response {
     match to_shared(req).await {
-        Ok(req) => to_axum(shared::http::public::handle(&local.subscriptions, req).await),
+        Ok(req) => to_axum(shared::http::public::handle(&local.subscriptions, &local.limiter, req).await),
         Err(res) => res.into_response(),
     }
 }
@@ -182,7 +196,9 @@ pub async fn run(addr: &str, data_dir: &Path) -> anyhow::Result<()> {
     let workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
     tracing::info!("num serve is listening");
     eprintln!("num serve: listening on http://{bound} (data in {})", data_dir.display());
-    axum::serve(listener, local.router()).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, local.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;

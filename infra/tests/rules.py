@@ -47,6 +47,8 @@ EXPECTED_KMS = {
         ("kms:GenerateDataKey", "alerts", "alert"),
         ("kms:Decrypt", "alerts", "alert_rejection"),
         ("kms:GenerateDataKey", "alerts", "alert_rejection"),
+        # Help desk resend-code re-seals a member's contacts under their existing contact key.
+        ("kms:Decrypt", "subscribers", "contact_key"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "alert"), ("kms:Decrypt", "subscribers", "contact_key")},
 }

@@ -5,10 +5,12 @@
 //! clients together and call into this crate.
 
 pub mod adapters;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ports;
+pub mod ratelimit;
 pub mod sanitiser;
 pub mod seal;
 pub mod staff;

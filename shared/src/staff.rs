@@ -54,6 +54,14 @@ pub enum Action {
     ReadDeliveries,
     /// Opens a report's private parts: the reporter, the workplace, the raw account.
     ReadReport,
+    /// Reads the audit log.
+    ReadAudit,
+    /// Finds one member's subscription by their exact email or phone (never a list).
+    HelpdeskFind,
+    /// Sends a pending member a fresh verification code.
+    HelpdeskResendCode,
+    /// Ends a member's subscription at their request.
+    HelpdeskDeactivate,
 }
 
 impl Action {
@@ -68,6 +76,10 @@ impl Action {
             Action::RejectAlert => "reject_alert",
             Action::ReadDeliveries => "read_deliveries",
             Action::ReadReport => "read_report",
+            Action::ReadAudit => "read_audit",
+            Action::HelpdeskFind => "find_subscription",
+            Action::HelpdeskResendCode => "resend_code",
+            Action::HelpdeskDeactivate => "deactivate_subscription",
         }
     }
 }
@@ -81,6 +93,8 @@ pub fn may(role: Role, action: Action) -> bool {
         ListAlerts | ReadAlert | PublishAlert | RejectAlert => matches!(role, Reviewer | Admin),
         ReadDeliveries => matches!(role, Reviewer | Admin | Caseworker),
         ReadReport => matches!(role, Caseworker | Admin),
+        ReadAudit => matches!(role, Admin),
+        HelpdeskFind | HelpdeskResendCode | HelpdeskDeactivate => matches!(role, OfficeManager | Admin),
     }
 }
 

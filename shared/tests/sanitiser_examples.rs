@@ -46,10 +46,30 @@ fn every_own_labelled_case_keeps_the_offender_and_loses_everyone_else() {
 #[test]
 #[ignore]
 fn print_alerts() {
-    for dir in [EXAMPLES, OWN_CASES] {
+    let extra = std::env::var("CASES_DIR").ok();
+    let dirs: Vec<&str> = match &extra {
+        Some(d) => vec![d.as_str()],
+        None => vec![EXAMPLES, OWN_CASES],
+    };
+    for dir in dirs {
         for case in common::load_dir(Path::new(dir)) {
             let json = serde_json::to_string_pretty(&sanitise(&case.report)).unwrap();
             println!("=== {}\n{json}\n{:?}", case.id, common::check_case(&case, &json));
         }
     }
+}
+
+#[test]
+fn the_matching_follows_the_examples_readme() {
+    use common::present;
+    assert!(present("say hi to kerry's mum", "Kerry"));
+    assert!(!present("Kerryanne was there", "Kerry"));
+    for written in ["07700 900101", "+44 7700 900101", "+447700900101", "07700-900-101", "(07700) 900101"] {
+        assert!(present(&format!("rang from {written} twice"), "07700 900101"), "{written}");
+    }
+    assert!(!present("rang from 07700 900102", "07700 900101"));
+    assert!(present("near ls16br", "LS1 6BR"));
+    assert!(present("reg yd19kqt", "YD19 KQT"));
+    assert!(present("his insta calfraser84", "@calfraser84"));
+    assert!(present("his insta @calfraser84", "calfraser84"));
 }

@@ -1,4 +1,8 @@
-//! Helpers for the cross-crate tests: an app built in-process on a fresh data folder, and a client that speaks to it.
+//! Helpers for the cross-crate tests: an app built in-process on a fresh data folder, and a client that speaks to it;
+//! the AWS backend on moto (`aws`) and Lambda's part for table streams (`stream_bridge`).
+
+pub mod aws;
+pub mod stream_bridge;
 
 pub mod faults;
 

@@ -94,6 +94,25 @@ async fn a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sms_and_t
     assert!(a_text[0].body.chars().count() <= 306, "{} characters", a_text[0].body.chars().count());
 
     assert_eq!(counts(&app, alert_id).await, json!({"pending": 0, "sent": 2, "failed": 0, "unconfirmed": 0}));
+
+    // The text's link opens the members' page of the alert, with nothing private on it.
+    let link = a_text[0].body.split_whitespace().find(|w| w.contains("/alerts/")).unwrap();
+    let page = app.get(&link[link.find("/alerts/").unwrap()..]).await;
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains("Gaz") && text.contains("YD19KQT"));
+    for p in &private {
+        assert!(!text.to_lowercase().contains(p.as_str()), "the members' page holds {p:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_draft_has_no_members_page() {
+    let app = spawn_app();
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let res = app.get(&format!("/alerts/{}", draft["alert_id"].as_str().unwrap())).await;
+    assert_eq!(res.status, 404);
+    assert!(!res.text().contains("Gaz"));
 }
 
 #[tokio::test]

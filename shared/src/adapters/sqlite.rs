@@ -326,10 +326,13 @@ impl Tables for SqliteTables {
             let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
             if let Some(cursor) = &q.start {
                 let [sort, pk, sk] = decode_cursor(cursor)?;
-                let (a, b, c2) = (arg(sort, &mut args), arg(pk, &mut args), arg(sk, &mut args));
+                // Bind only the placeholders the condition uses: SQLite refuses unused parameters.
                 sql += &match q.index {
-                    Index::Primary => format!(" AND sk {cmp} {a}"),
-                    Index::Gsi1 => format!(" AND (gsi1sk, pk, sk) {cmp} ({a}, {b}, {c2})"),
+                    Index::Primary => format!(" AND sk {cmp} {}", arg(sort, &mut args)),
+                    Index::Gsi1 => {
+                        let (a, b, c2) = (arg(sort, &mut args), arg(pk, &mut args), arg(sk, &mut args));
+                        format!(" AND (gsi1sk, pk, sk) {cmp} ({a}, {b}, {c2})")
+                    }
                 };
             }
             sql += &match q.index {

@@ -8,15 +8,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Request, Response, body_kind, check_size, error_json, json};
-use crate::domain::{AlertId, ReportId};
+use crate::domain::{AlertId, ReportId, SubscriptionId};
 use crate::error::ApiError;
 use crate::ports::tables::from_item;
 use crate::ports::{Clock, Cursor, KeyService, Table, Tables};
+use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::staff::{Action, Staff, bearer, verify_local_token};
 use crate::usecases::alerts::{AlertDeps, AlertStatus, PublishRequest, get_alert, list_alerts, publish, reject};
-use crate::usecases::audit::{AuditDeps, record};
+use crate::usecases::audit::{self, AuditDeps, record};
 use crate::usecases::deliver::delivery_counts;
 use crate::usecases::submit_report::ReportRecord;
+use crate::usecases::subscriptions::{FindRequest, SubscriptionDeps, end_subscription, find_by_contact, get_subscription, resend_code};
 
 /// How staff prove who they are.
 #[derive(Clone)]
@@ -33,6 +35,7 @@ pub struct AdminDeps {
     pub keys: Arc<dyn KeyService>,
     pub clock: Arc<dyn Clock>,
     pub auth: StaffAuth,
+    pub limiter: Arc<Limiter>,
 }
 
 impl AdminDeps {
@@ -42,6 +45,10 @@ impl AdminDeps {
 
     fn audit(&self) -> AuditDeps {
         AuditDeps { tables: self.tables.clone(), clock: self.clock.clone() }
+    }
+
+    fn subscriptions(&self) -> SubscriptionDeps {
+        SubscriptionDeps { tables: self.tables.clone(), keys: self.keys.clone(), clock: self.clock.clone() }
     }
 }
 
@@ -109,14 +116,70 @@ pub async fn handle(deps: &AdminDeps, req: Request) -> Response {
     }
 }
 
+/// Every staff path: the action it takes and the id it acts on. The one table that routing, permissions and the
+/// audit log all read.
+fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str), ApiError> {
+    let found = match (method, segments) {
+        (&Method::GET, ["admin", "alerts"]) => Some((Action::ListAlerts, "")),
+        (&Method::GET, ["admin", "alerts", id]) => Some((Action::ReadAlert, *id)),
+        (&Method::POST, ["admin", "alerts", id, "publish"]) => Some((Action::PublishAlert, *id)),
+        (&Method::POST, ["admin", "alerts", id, "reject"]) => Some((Action::RejectAlert, *id)),
+        (&Method::GET, ["admin", "alerts", id, "deliveries"]) => Some((Action::ReadDeliveries, *id)),
+        (&Method::GET, ["admin", "reports", id]) => Some((Action::ReadReport, *id)),
+        (&Method::GET, ["admin", "audit"]) => Some((Action::ReadAudit, "")),
+        (&Method::GET, ["admin", "audit", "verify"]) => Some((Action::ReadAudit, "verify")),
+        (&Method::POST, ["admin", "helpdesk", "find"]) => Some((Action::HelpdeskFind, "")),
+        (&Method::POST, ["admin", "helpdesk", "subscriptions", id, "resend-code"]) => Some((Action::HelpdeskResendCode, *id)),
+        (&Method::POST, ["admin", "helpdesk", "subscriptions", id, "deactivate"]) => Some((Action::HelpdeskDeactivate, *id)),
+        _ => None,
+    };
+    if let Some(f) = found {
+        return Ok(f);
+    }
+    let known = matches!(
+        segments,
+        ["admin", "alerts"]
+            | ["admin", "alerts", _]
+            | ["admin", "alerts", _, "publish" | "reject" | "deliveries"]
+            | ["admin", "reports", _]
+            | ["admin", "audit"]
+            | ["admin", "audit", "verify"]
+            | ["admin", "helpdesk", "find"]
+            | ["admin", "helpdesk", "subscriptions", _, "resend-code" | "deactivate"]
+    );
+    if known {
+        Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This path does not take that method. See the API document.",
+        ))
+    } else {
+        Err(ApiError::not_found("There is no staff path here. See the API document."))
+    }
+}
+
 async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
-    let staff = authenticate(deps, &req).await?;
+    let client = client_of(&req);
+    deps.limiter.check(Secret::StaffToken, client)?;
+    let staff = match authenticate(deps, &req).await {
+        Ok(s) => s,
+        Err(e) => {
+            deps.limiter.fail(Secret::StaffToken, client);
+            return Err(e);
+        }
+    };
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let method = req.method().clone();
-    match (method, segments.as_slice()) {
-        (Method::GET, ["admin", "alerts"]) => {
-            staff.require(Action::ListAlerts)?;
+    let (action, target) = resolve(req.method(), &segments)?;
+    let audit = deps.audit();
+    if let Err(e) = staff.require(action) {
+        record(&audit, &staff, &format!("denied:{}", action.as_str()), target, None).await?;
+        return Err(e);
+    }
+    // The trace comes first: if it cannot be written, nothing is done and nothing is shown.
+    record(&audit, &staff, action.as_str(), target, query_param(&req, "reason").as_deref()).await?;
+    match action {
+        Action::ListAlerts => {
             let status = match query_param(&req, "status") {
                 None => AlertStatus::Draft,
                 Some(s) => AlertStatus::parse(&s).ok_or_else(|| {
@@ -127,9 +190,8 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             let (alerts, next) = list_alerts(&deps.alerts(), status, limit, query_param(&req, "cursor").map(Cursor)).await?;
             Ok(json(StatusCode::OK, &json!({"alerts": alerts, "next": next.map(|c| c.0)})))
         }
-        (Method::GET, ["admin", "alerts", id]) => {
-            staff.require(Action::ReadAlert)?;
-            let rec = get_alert(&deps.alerts(), &alert_id(id)?).await?;
+        Action::ReadAlert => {
+            let rec = get_alert(&deps.alerts(), &alert_id(target)?).await?;
             let alert = rec.open(deps.keys.as_ref()).await?;
             let view = AlertView {
                 alert_id: rec.alert_id,
@@ -141,54 +203,60 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             };
             Ok(json(StatusCode::OK, &view))
         }
-        (Method::POST, ["admin", "alerts", id, "publish"]) => {
-            staff.require(Action::PublishAlert)?;
-            let id = alert_id(id)?;
+        Action::PublishAlert => {
             let body: PublishRequest = parse_json(&req)?;
-            publish(&deps.alerts(), &id, body, &staff.subject).await?;
-            record(&deps.audit(), &staff, "publish_alert", id.as_str(), None).await?;
+            publish(&deps.alerts(), &alert_id(target)?, body, &staff.subject).await?;
             Ok(json(StatusCode::OK, &json!({"status": "published"})))
         }
-        (Method::POST, ["admin", "alerts", id, "reject"]) => {
-            staff.require(Action::RejectAlert)?;
-            let id = alert_id(id)?;
+        Action::RejectAlert => {
             let body: RejectBody = parse_json(&req)?;
-            reject(&deps.alerts(), &id, &body.reason, &staff.subject).await?;
-            record(&deps.audit(), &staff, "reject_alert", id.as_str(), None).await?;
+            reject(&deps.alerts(), &alert_id(target)?, &body.reason, &staff.subject).await?;
             Ok(json(StatusCode::OK, &json!({"status": "rejected"})))
         }
-        (Method::GET, ["admin", "alerts", id, "deliveries"]) => {
-            staff.require(Action::ReadDeliveries)?;
-            let id = alert_id(id)?;
+        Action::ReadDeliveries => {
+            let id = alert_id(target)?;
             get_alert(&deps.alerts(), &id).await?;
-            let counts = delivery_counts(deps.tables.as_ref(), &id).await?;
-            Ok(json(StatusCode::OK, &counts))
+            Ok(json(StatusCode::OK, &delivery_counts(deps.tables.as_ref(), &id).await?))
         }
-        (Method::GET, ["admin", "reports", id]) => {
-            staff.require(Action::ReadReport)?;
+        Action::ReadReport => {
             let not_found = || ApiError::not_found("There is no report with this id.");
-            let id = ReportId::parse(id).map_err(|_| not_found())?;
+            let id = ReportId::parse(target).map_err(|_| not_found())?;
             let item = deps.tables.get(Table::Reports, &ReportRecord::key(&id)).await?.ok_or_else(not_found)?;
             let rec: ReportRecord = from_item(item)?;
-            // The trace comes first: if it cannot be written, the report is not shown.
-            record(&deps.audit(), &staff, "read_report", id.as_str(), query_param(&req, "reason").as_deref()).await?;
             let report = rec.open(deps.keys.as_ref()).await?;
             Ok(json(
                 StatusCode::OK,
                 &json!({"report_id": rec.report_id, "status": rec.status, "received_at": rec.received_at, "anonymous": rec.anonymous, "report": report}),
             ))
         }
-        (
-            _,
-            ["admin", "alerts"]
-            | ["admin", "alerts", _]
-            | ["admin", "alerts", _, "publish" | "reject" | "deliveries"]
-            | ["admin", "reports", _],
-        ) => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "This path does not take that method. See the API document.",
-        )),
-        _ => Err(ApiError::not_found("There is no staff path here. See the API document.")),
+        Action::ReadAudit if target == "verify" => Ok(json(StatusCode::OK, &audit::verify(deps.tables.as_ref()).await?)),
+        Action::ReadAudit => {
+            let after = query_param(&req, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
+            let limit = query_param(&req, "limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+            let entries = audit::read(deps.tables.as_ref(), after, limit).await?;
+            let next = entries.last().map(|e| e.seq);
+            Ok(json(StatusCode::OK, &json!({"entries": entries, "next_after": next})))
+        }
+        Action::HelpdeskFind => {
+            let body: FindRequest = parse_json(&req)?;
+            let found = find_by_contact(&deps.subscriptions(), &body).await?;
+            Ok(json(StatusCode::OK, &json!({"subscription": found})))
+        }
+        Action::HelpdeskResendCode => {
+            resend_code(&deps.subscriptions(), &subscription_id(target)?).await?;
+            Ok(json(StatusCode::OK, &json!({"status": "code_sent"})))
+        }
+        Action::HelpdeskDeactivate => {
+            let id = subscription_id(target)?;
+            get_subscription(deps.tables.as_ref(), &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("There is no subscription with this id."))?;
+            end_subscription(deps.tables.as_ref(), &id).await?;
+            Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+        }
     }
+}
+
+fn subscription_id(s: &str) -> Result<SubscriptionId, ApiError> {
+    SubscriptionId::parse(s).map_err(|_| ApiError::not_found("There is no subscription with this id."))
 }

@@ -124,6 +124,42 @@ We cannot show the passphrase again, and we cannot recover it.</p>\
     page("Report received", &body)
 }
 
+/// The members' page for one published alert. Its address is the alert's unguessable id, sent only to members.
+pub fn alert_page(alert: &crate::domain::alert::Alert, regions: &[crate::domain::Region]) -> String {
+    let words = |s: &str| s.replace('_', " ");
+    let cats = alert.categories.iter().map(|c| words(c.as_str())).collect::<Vec<_>>().join(", ");
+    let mut body =
+        format!("<h1>Safety alert: {}</h1><p><strong>{}</strong>, {}", escape(&cats), escape(&alert.town), alert.date.format("%-d %B %Y"));
+    if let Some(t) = alert.time_of_day {
+        body += &format!(" ({})", t.as_str());
+    }
+    body += "</p>";
+    if let Some(fc) = alert.first_contact {
+        body += &format!("<p>First contact: {}</p>", escape(&words(fc.as_str())));
+    }
+    let o = &alert.offender;
+    body += "<h2>About him</h2><ul>";
+    for (label, list) in [("Names used", &o.names_used), ("Phones", &o.phones), ("Emails", &o.emails), ("Online", &o.online_handles)] {
+        if !list.is_empty() {
+            body += &format!("<li>{label}: {}</li>", escape(&list.join(", ")));
+        }
+    }
+    for v in &o.vehicles {
+        let line = [&v.colour, &v.make, &v.model, &v.registration].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ");
+        body += &format!("<li>Vehicle: {}</li>", escape(&line));
+    }
+    if let Some(d) = &o.description {
+        body += &format!("<li>Description: {}</li>", escape(d));
+    }
+    body += &format!("</ul><h2>What happened</h2><p>{}</p>", escape(&alert.summary).replace('\n', "<br>"));
+    let regions = regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    body += &format!(
+        "<p class=\"hint\">Sent to members in: {}.</p><p>If he has contacted you too, <a href=\"/\">report it</a>: every report helps warn others.</p>",
+        escape(&regions)
+    );
+    page("Safety alert", &body)
+}
+
 pub fn unsubscribed() -> String {
     page(
         "Unsubscribed",
@@ -131,6 +167,7 @@ pub fn unsubscribed() -> String {
     )
 }
 
+/// The page for a refused form post of the report form.
 pub fn error_page(err: &ApiError) -> String {
     let field = err.field.as_deref().map(|f| format!("<p>The field at fault: <code>{}</code></p>", escape(f))).unwrap_or_default();
     let body = format!(
@@ -138,4 +175,9 @@ pub fn error_page(err: &ApiError) -> String {
         escape(&err.message)
     );
     page("Report not sent", &body)
+}
+
+/// The page for any other refused request a browser made (an old unsubscribe link, a withdrawn alert).
+pub fn problem_page(err: &ApiError) -> String {
+    page("Not found", &format!("<h1>That did not work</h1><p>{}</p>", escape(&err.message)))
 }

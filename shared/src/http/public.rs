@@ -5,7 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Request, Response, body_kind, check_size, error_json, html, json, pages};
+use crate::domain::AlertId;
 use crate::error::ApiError;
+use crate::ratelimit::{Limiter, Secret, client_of};
+use crate::usecases::alerts::{AlertDeps, AlertStatus, get_alert};
 use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, subscribe, unsubscribe, verify};
 
 #[derive(Deserialize)]
@@ -38,9 +41,11 @@ fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError
     })
 }
 
-/// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`.
-pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
+/// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`, and the members' page of a published
+/// alert, `GET /alerts/{id}`.
+pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Response {
     let path = req.uri().path().trim_end_matches('/').to_owned();
+    let client = client_of(&req);
     let is_get = req.method() == Method::GET;
     let result = async {
         match (req.method().clone(), path.as_str()) {
@@ -51,7 +56,12 @@ pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
             }
             (Method::POST, "/subscriptions/verify") => {
                 let body: VerifyBody = parse_json(&req)?;
-                verify(deps, &body.subscription_id, &body.code).await?;
+                limiter.check(Secret::VerificationCode, client)?;
+                verify(deps, &body.subscription_id, &body.code).await.inspect_err(|e| {
+                    if e.status == StatusCode::BAD_REQUEST || e.status == StatusCode::NOT_FOUND {
+                        limiter.fail(Secret::VerificationCode, client);
+                    }
+                })?;
                 Ok(json(StatusCode::OK, &json!({"status": "active"})))
             }
             (Method::GET, "/unsubscribe") => {
@@ -60,13 +70,27 @@ pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
                     .query()
                     .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()))
                     .unwrap_or_default();
-                unsubscribe(deps, &token).await?;
+                limiter.check(Secret::UnsubscribeToken, client)?;
+                unsubscribe(deps, &token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
                 Ok(html(StatusCode::OK, pages::unsubscribed()))
             }
             (Method::POST, "/unsubscribe") => {
                 let body: UnsubscribeBody = parse_json(&req)?;
-                unsubscribe(deps, &body.token).await?;
+                limiter.check(Secret::UnsubscribeToken, client)?;
+                unsubscribe(deps, &body.token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
                 Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+            }
+            (Method::GET, p) if p.starts_with("/alerts/") => {
+                let not_found = || ApiError::not_found("There is no published alert at this address. It may have been withdrawn.");
+                let id = AlertId::parse(&p["/alerts/".len()..]).map_err(|_| not_found())?;
+                let alerts = AlertDeps { tables: deps.tables.clone(), keys: deps.keys.clone(), clock: deps.clock.clone() };
+                let rec = get_alert(&alerts, &id).await.map_err(|_| not_found())?;
+                // Only what staff published: a draft or a rejected alert is not shown, even to someone holding its id.
+                if rec.status != AlertStatus::Published {
+                    return Err(not_found());
+                }
+                let alert = rec.open(deps.keys.as_ref()).await?;
+                Ok(html(StatusCode::OK, pages::alert_page(&alert, &rec.regions)))
             }
             _ => Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -78,7 +102,7 @@ pub async fn handle(deps: &SubscriptionDeps, req: Request) -> Response {
     .await;
     match result {
         Ok(r) => r,
-        Err(e) if is_get => html(e.status, pages::error_page(&e)),
+        Err(e) if is_get => html(e.status, pages::problem_page(&e)),
         Err(e) => error_json(&e),
     }
 }

@@ -57,19 +57,22 @@ impl Counts {
 
 /// Builds the alert for a report. Deterministic, and total over every valid report.
 pub fn sanitise(report: &Report) -> Alert {
-    let p = Profile::build(report);
+    let o = &report.offender;
+    let account_words = tokenize(&report.account);
+    let description_words = o.description.as_deref().map(tokenize);
+    let p = Profile::build_with(report, &account_words, description_words.as_deref());
     let mut counts = Counts::default();
 
-    let account = Scan::run(&report.account, &p);
+    let account = Scan::with_tokens(&report.account, account_words, &p);
     counts.spans(&account);
-    let summary = tidy(&account.render());
+    let summary = account.render();
 
-    let o = &report.offender;
-    let description = o.description.as_deref().map(|d| {
-        let scan = Scan::run(d, &p);
-        counts.spans(&scan);
-        tidy(&scan.render())
+    let description_scan = o.description.as_deref().zip(description_words).map(|(d, w)| Scan::with_tokens(d, w, &p));
+    let description = description_scan.as_ref().map(|scan| {
+        counts.spans(scan);
+        scan.render()
     });
+    let scans: Vec<&Scan> = std::iter::once(&account).chain(description_scan.as_ref()).collect();
 
     let mut names_used: Vec<String> = Vec::new();
     for n in o.names_used.iter().chain(&p.found_offender_names) {
@@ -84,19 +87,20 @@ pub fn sanitise(report: &Report) -> Alert {
     }
 
     let mut phones: Vec<String> = Vec::new();
-    for raw in &o.phones {
+    for raw in o.phones.iter().chain(scans.iter().flat_map(|s| &s.found_phones)) {
         if p.reporter_phone_digits.as_deref() == Some(national_digits(raw).as_str()) {
             counts.add(RedactionKind::ReporterContact);
             continue;
         }
         let shown = PhoneNumber::parse(raw).map(|x| x.as_str().to_owned()).unwrap_or_else(|_| raw.trim().to_owned());
-        if !phones.contains(&shown) {
+        let digits = national_digits(raw);
+        if !phones.contains(&shown) && !phones.iter().any(|x| national_digits(x) == digits) {
             phones.push(shown);
         }
     }
 
     let mut emails: Vec<String> = Vec::new();
-    for e in &o.emails {
+    for e in o.emails.iter().chain(scans.iter().flat_map(|s| &s.found_emails)) {
         let e = e.trim();
         if p.reporter_email.as_deref() == Some(e.to_lowercase().as_str()) {
             counts.add(RedactionKind::ReporterContact);
@@ -106,7 +110,7 @@ pub fn sanitise(report: &Report) -> Alert {
     }
 
     let mut online_handles: Vec<String> = Vec::new();
-    for h in &o.online_handles {
+    for h in o.online_handles.iter().chain(scans.iter().flat_map(|s| &s.found_handles)) {
         let h = h.trim();
         let key = h.trim_start_matches('@').to_lowercase();
         if p.reporter_handles.contains(&key) {
@@ -162,24 +166,6 @@ fn clean_name(name: &str, p: &Profile) -> Option<String> {
     Some(name.to_owned())
 }
 
-/// Spaces left doubled by a removal, and a space before punctuation.
-fn tidy(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c == ' ' && out.ends_with(' ') {
-            continue;
-        }
-        if matches!(c, ',' | '.' | ')' | '!' | '?' | ';' | ':') && out.ends_with(' ') && !out.ends_with("  ") {
-            let l = out.trim_end_matches(' ').len();
-            if out[..l].ends_with(|x: char| x.is_alphanumeric() || x == ')' || x == '\'') {
-                out.truncate(l);
-            }
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Checks a reviewer's edited alert against the report's identifiers: the reporter's names, contact details and
 /// handles, the venue and its address, postcodes, the location detail, and the third parties named in the account.
 /// One finding per field and kind; the text found is never in the result.
@@ -201,9 +187,9 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 _ => {
                     let words: Vec<String> = tokenize(piece)
                         .into_iter()
-                        .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&t.low) && !p.found_keep.contains(&t.low))
-                        .filter(|t| !(t.common() && !t.cap))
-                        .map(|t| t.low)
+                        .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&*t.low) && !p.found_keep.contains(&*t.low))
+                        .filter(|t| !t.common() || t.cap)
+                        .map(|t| t.low.into_owned())
                         .collect();
                     if !words.is_empty() {
                         removed.push((words, kind));
@@ -249,7 +235,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 RedactionKind::Handle => p.removed_handles.contains(&piece.trim_start_matches('@').to_lowercase()),
                 // Venue and address words the report gave, or that the account's own cleaning found.
                 _ => {
-                    let low: Vec<String> = tokenize(piece).into_iter().map(|t| t.low).collect();
+                    let low: Vec<String> = tokenize(piece).into_iter().map(|t| t.low.into_owned()).collect();
                     p.phrases.values().flatten().any(|ph| contains_seq(&low, &ph.words))
                         || low.iter().any(|w| p.words.contains_key(w))
                         || removed.iter().any(|(ws, _)| contains_seq(&low, ws))
@@ -262,7 +248,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
         // Removed pieces the rules would not find again in new wording.
         let low = text.to_ascii_lowercase();
         let toks = tokenize(text);
-        let lows: Vec<String> = toks.iter().map(|t| t.low.clone()).collect();
+        let lows: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         for (ws, kind) in &removed {
             if contains_seq(&lows, ws) && !kinds.contains(kind) {
                 kinds.push(*kind);

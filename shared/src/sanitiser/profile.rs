@@ -1,16 +1,15 @@
 //! What a report tells the sanitiser to keep and to take out: the offender's identifiers on one side, the reporter's,
 //! the venue's, the address's and third parties' on the other. Built once per report.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::report::Report;
 
 use super::lexicon::{
-    CALENDAR, GIVEN_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, generic_place_word, role_word, venue_noun,
+    HashMap, HashSet, NOT_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner, generic_place_word, venue_noun,
 };
-use super::tokens::{Tok, soft_gap, tokenize};
+use super::lexicon::{follows_a_name, very_common, weak_cue};
+use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
 
 /// A run of words to take out wherever it appears, in any case.
 #[derive(Debug, Clone)]
@@ -55,6 +54,8 @@ pub(crate) struct Profile {
     pub words: HashMap<String, Word>,
     pub third: HashMap<String, Third>,
     pub town_words: HashSet<String>,
+    /// Every word above with its `PF_*` facts, so the scanner looks each word up once.
+    pub index: HashMap<String, u8>,
     /// Phone digits taken out of the account (for checking an edit).
     pub removed_phone_digits: Vec<String>,
     pub removed_emails: Vec<String>,
@@ -90,11 +91,18 @@ fn handle_key(s: &str) -> String {
 }
 
 fn words_of(s: &str) -> Vec<String> {
-    tokenize(s).into_iter().map(|t| t.low).collect()
+    tokenize(s).into_iter().map(|t| t.low.into_owned()).collect()
 }
 
 impl Profile {
     pub fn build(report: &Report) -> Self {
+        let account = tokenize(&report.account);
+        let description = report.offender.description.as_deref().map(tokenize);
+        Self::build_with(report, &account, description.as_deref())
+    }
+
+    /// As `build`, with the words of the account and description already split.
+    pub fn build_with(report: &Report, account: &[Tok], description: Option<&[Tok]>) -> Self {
         let mut p = Profile::default();
         let o = &report.offender;
         for n in &o.names_used {
@@ -122,10 +130,9 @@ impl Profile {
             }
             if let Some(e) = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
                 let e = e.to_lowercase();
-                if let Some((local, _)) = e.split_once('@') {
-                    if local.len() >= 3 && !p.offender_handles.iter().any(|h| h == local) {
-                        p.reporter_needles.push(local.to_owned());
-                    }
+                let local = e.split_once('@').map(|(l, _)| l.to_owned()).filter(|l| l.len() >= 3);
+                if let Some(local) = local.filter(|l| !p.offender_handles.contains(l)) {
+                    p.reporter_needles.push(local);
                 }
                 p.reporter_email = Some(e);
             }
@@ -151,14 +158,40 @@ impl Profile {
         if let Some(l) = &report.incident.location_detail {
             p.add_place(l, false);
         }
-        let texts: Vec<&str> = std::iter::once(report.account.as_str()).chain(o.description.as_deref()).collect();
-        for t in &texts {
-            p.find_offender_names(t);
+        let mut texts: Vec<(&str, &[Tok])> = vec![(report.account.as_str(), account)];
+        if let (Some(d), Some(t)) = (o.description.as_deref(), description) {
+            texts.push((d, t));
         }
-        for t in &texts {
-            p.find_third_parties(t);
+        for (t, toks) in &texts {
+            p.find_offender_names(t, toks);
         }
+        for (t, toks) in &texts {
+            p.find_third_parties(t, toks);
+        }
+        p.reindex();
         p
+    }
+
+    pub fn reindex(&mut self) {
+        let mut index: HashMap<String, u8> = HashMap::default();
+        let mut mark = |w: &String, bit: u8| *index.entry(w.clone()).or_default() |= bit;
+        self.keep_words.iter().for_each(|w| mark(w, PF_KEEP));
+        self.found_keep.iter().for_each(|w| mark(w, PF_FOUND));
+        self.town_words.iter().for_each(|w| mark(w, PF_TOWN));
+        self.words.keys().for_each(|w| mark(w, PF_WORD));
+        self.third.keys().for_each(|w| mark(w, PF_THIRD));
+        self.phrases.keys().for_each(|w| mark(w, PF_PHRASE));
+        self.index = index;
+    }
+
+    /// The `PF_*` facts of a word (lower case).
+    pub fn facts(&self, low: &str) -> u8 {
+        let f = self.index.get(low).copied().unwrap_or(0);
+        if low.len() > 4 {
+            return f;
+        }
+        let canon = canon_street(low);
+        if canon != low { f | (self.index.get(canon).copied().unwrap_or(0) & PF_PHRASE) } else { f }
     }
 
     fn add_phrase(&mut self, words: Vec<String>, kind: RedactionKind, rep: &'static str) {
@@ -169,7 +202,7 @@ impl Profile {
         let list = self.phrases.entry(words[0].clone()).or_default();
         if !list.iter().any(|p| p.words == words) {
             list.push(Phrase { words, kind, rep });
-            list.sort_by(|a, b| b.words.len().cmp(&a.words.len()));
+            list.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
         }
     }
 
@@ -193,13 +226,18 @@ impl Profile {
         }
         for w in &words {
             self.add_word(w, kind, rep, cap_only);
+            // "O'Neill" is also written "Neill" after a stray apostrophe or "ONeill".
+            if let Some((_, rest)) = w.split_once(['\'', '’']) {
+                self.add_word(rest, kind, rep, cap_only);
+                self.add_word(&w.replace(['\'', '’'], ""), kind, rep, cap_only);
+            }
         }
     }
 
     /// The venue's given name: whole, without "The", its distinctive core, and each distinctive word.
     fn add_venue(&mut self, name: &str) {
         let toks = tokenize(name);
-        let words: Vec<String> = toks.iter().map(|t| t.low.clone()).collect();
+        let words: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         if words.is_empty() {
             return;
         }
@@ -218,11 +256,11 @@ impl Profile {
             self.add_phrase(trimmed.clone(), RedactionKind::Venue, "a venue");
         }
         for t in toks.iter().filter(|t| !t.num) {
-            if generic_place_word(&t.low) || t.stop() || CALENDAR.contains(t.low.as_str()) || self.town_words.contains(&t.low) {
+            if generic_place_word(&t.low) || t.stop() || t.calendar() || self.town_words.contains(&*t.low) {
                 continue;
             }
             let rep = if venue_noun(&t.low).is_some() { rep } else { "a venue" };
-            self.add_word(&t.low, RedactionKind::Venue, rep, t.common());
+            self.add_word(&t.low, RedactionKind::Venue, rep, very_common(&t.low));
         }
     }
 
@@ -235,10 +273,9 @@ impl Profile {
                 continue;
             }
             // The postcode is found by pattern; the town is public.
-            let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&t.low)).collect();
+            let toks: Vec<Tok> = toks.into_iter().filter(|t| !self.town_words.contains(&*t.low)).collect();
             // "Flat 2", "Room 3": the number of a room tells nothing without the building.
-            if toks.len() <= 2
-                && toks.first().is_some_and(|t| matches!(t.low.as_str(), "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
+            if toks.len() <= 2 && toks.first().is_some_and(|t| matches!(&*t.low, "flat" | "room" | "unit" | "apartment" | "apt" | "floor"))
             {
                 continue;
             }
@@ -248,11 +285,10 @@ impl Profile {
 
     fn add_runs(&mut self, seg: &str, toks: &[Tok], is_address: bool) {
         // Runs of name-like words; a run that ends in a street word is a street, with the house number before it.
-        let name_like =
-            |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(t.low.as_str()) || is_address);
+        let name_like = |t: &Tok| !t.num && !t.stop() && (t.cap || !t.common() || STREET_SUFFIXES.contains_key(&*t.low) || is_address);
         let mut i = 0;
         while i < toks.len() {
-            if !name_like(&toks[i]) || matches!(toks[i].low.as_str(), "the" | "my" | "our") {
+            if !name_like(&toks[i]) || matches!(&*toks[i].low, "the" | "my" | "our") {
                 i += 1;
                 continue;
             }
@@ -261,7 +297,7 @@ impl Profile {
                 j += 1;
             }
             let run = &toks[i..j];
-            let words: Vec<String> = run.iter().map(|t| t.low.clone()).collect();
+            let words: Vec<String> = run.iter().map(|t| t.low.to_string()).collect();
             let last = canon_street(&words[words.len() - 1]).to_owned();
             let is_street = STREET_SUFFIXES.contains_key(last.as_str()) && words.len() > 1;
             let venue = words.iter().rev().find_map(|w| venue_noun(w));
@@ -270,10 +306,8 @@ impl Profile {
                 _ if is_street => (RedactionKind::Address, "a nearby street"),
                 _ => (RedactionKind::Address, "a place nearby"),
             };
-            let distinctive: Vec<&Tok> = run
-                .iter()
-                .filter(|t| !generic_place_word(&t.low) && !CALENDAR.contains(t.low.as_str()) && t.low.chars().count() >= 3)
-                .collect();
+            let distinctive: Vec<&Tok> =
+                run.iter().filter(|t| !generic_place_word(&t.low) && !t.calendar() && t.low.chars().count() >= 3).collect();
             if !distinctive.is_empty() {
                 if words.len() > 1 {
                     self.add_phrase(words.clone(), kind, rep);
@@ -287,7 +321,7 @@ impl Profile {
                     }
                 }
                 if i > 0 && toks[i - 1].num {
-                    let mut with_number = vec![toks[i - 1].low.clone()];
+                    let mut with_number = vec![toks[i - 1].low.to_string()];
                     with_number.extend(words.iter().cloned());
                     self.add_phrase(with_number, RedactionKind::Address, "an address nearby");
                 }
@@ -307,9 +341,11 @@ impl Profile {
     }
 
     /// "called himself Gaz", "said his name was bill": the name after such words is the offender's.
-    fn find_offender_names(&mut self, text: &str) {
-        let toks = tokenize(text);
+    fn find_offender_names(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
+            if !toks[i].cue() {
+                continue;
+            }
             for cue in OFFENDER_NAME_CUES {
                 if i + cue.len() >= toks.len() || !cue.iter().enumerate().all(|(k, w)| toks[i + k].low == *w) {
                     continue;
@@ -320,15 +356,16 @@ impl Profile {
                     continue;
                 }
                 let mut name = text[cand.s..cand.e].to_owned();
-                self.found_keep.insert(cand.low.clone());
-                if let Some(next) = toks.get(n + 1) {
-                    if next.cap && soft_gap(&text[cand.e..next.s]) && self.offender_name_like(next) && !next.common() {
-                        self.found_keep.insert(next.low.clone());
-                        name.push(' ');
-                        name.push_str(&text[next.s..next.e]);
-                    }
+                self.found_keep.insert(cand.low.to_string());
+                let surname = toks
+                    .get(n + 1)
+                    .filter(|next| next.cap && soft_gap(&text[cand.e..next.s]) && self.offender_name_like(next) && !next.common());
+                if let Some(next) = surname {
+                    self.found_keep.insert(next.low.to_string());
+                    name.push(' ');
+                    name.push_str(&text[next.s..next.e]);
                 }
-                if cand.cap || GIVEN_NAMES.contains(cand.low.as_str()) {
+                if (cand.cap || cand.given()) && !weak_cue(cue) {
                     self.found_offender_names.push(name);
                 }
             }
@@ -336,32 +373,29 @@ impl Profile {
     }
 
     fn offender_name_like(&self, t: &Tok) -> bool {
-        if t.num || t.stop() || t.embedded || CALENDAR.contains(t.low.as_str()) || self.words.contains_key(&t.low) {
+        if t.num || t.stop() || t.embedded || t.calendar() || self.words.contains_key(&*t.low) {
             return false;
         }
         if t.low.chars().count() < 2 {
             return false;
         }
-        GIVEN_NAMES.contains(t.low.as_str()) || self.keep_words.contains(&t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
+        t.given() || self.keep_words.contains(&*t.low) || (!t.common() && t.low.chars().all(char::is_alphabetic))
     }
 
     /// Third parties: named after a role ("my friend Kayla", "the driver Marius"), before one ("Leanne (our maid)",
     /// "Fiona, the manageress"), or by a given name from the shipped list.
-    fn find_third_parties(&mut self, text: &str) {
-        let toks = tokenize(text);
+    fn find_third_parties(&mut self, text: &str, toks: &[Tok]) {
         for i in 0..toks.len() {
             // Role, then name.
-            if let Some(role) = role_word(&toks[i].low) {
-                if let Some(n) = toks.get(i + 1) {
-                    let gap = &text[toks[i].e..n.s];
-                    if matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate(n) {
-                        self.add_third(n, role);
-                        if let Some(m) = toks.get(i + 2) {
-                            if m.cap && soft_gap(&text[n.e..m.s]) && self.third_candidate(m) && !m.common() {
-                                self.add_third(m, role);
-                            }
-                        }
-                    }
+            let role_then_name = toks[i].role().zip(toks.get(i + 1)).filter(|(_, n)| {
+                let gap = &text[toks[i].e..n.s];
+                matches!(gap.trim(), "" | "," | ":" | "-") && gap.len() <= 3 && self.third_candidate_in(n, true)
+            });
+            if let Some((role, n)) = role_then_name {
+                self.add_third(n, role);
+                let surname = toks.get(i + 2).filter(|m| m.cap && soft_gap(&text[n.e..m.s]) && self.third_candidate(m) && !m.common());
+                if let Some(m) = surname {
+                    self.add_third(m, role);
                 }
             }
             // Name, then role: "Leanne (our maid)", "Fiona, the manageress", "Kirsty my pal".
@@ -369,25 +403,31 @@ impl Profile {
                 let gap = text[toks[i].e..next.s].trim();
                 if matches!(gap, "" | "," | "(" | ", (" | "-") {
                     let mut k = i + 1;
-                    if matches!(toks[k].low.as_str(), "our" | "my" | "the" | "her" | "his" | "a") {
+                    if matches!(&*toks[k].low, "our" | "my" | "the" | "her" | "his" | "a") {
                         k += 1;
                     }
-                    if let Some(role) = toks.get(k).and_then(|t| role_word(&t.low)) {
+                    if let Some(role) = toks.get(k).and_then(|t| t.role()) {
                         let t = &toks[i];
-                        if k > i + 1 && (t.cap || !t.common()) && self.third_candidate(t) && !(t.start && t.common()) {
+                        let name_like = t.cap || t.given();
+                        if k > i + 1 && name_like && self.third_candidate(t) && !(t.start && t.common()) {
                             self.add_third(t, role);
                         }
                     }
                 }
             }
         }
-        for t in &toks {
-            if !GIVEN_NAMES.contains(t.low.as_str()) || !self.third_candidate(t) {
+        for (i, t) in toks.iter().enumerate() {
+            if !t.given() || !self.third_candidate(t) {
+                continue;
+            }
+            if !t.cap && i > 0 && determiner(&toks[i - 1].low) {
                 continue;
             }
             if t.common() {
-                // "Precious", "Grace": a name only when capitalised in mid-sentence.
-                if t.cap && !t.start && !is_shouting(text, t) {
+                // "Precious", "Grace": a name when capitalised in mid-sentence, or at the start of one before a verb
+                // ("Holly saw him").
+                let verb_after = toks.get(i + 1).is_some_and(|n| follows_a_name(&n.low) && soft_gap(&text[t.e..n.s]));
+                if t.cap && (!t.start || verb_after) && !is_shouting(text, t) {
                     self.add_third_if_new(t, Role::Unknown, true);
                 }
             } else {
@@ -397,7 +437,12 @@ impl Profile {
     }
 
     fn third_candidate(&self, t: &Tok) -> bool {
-        let w = t.low.as_str();
+        self.third_candidate_in(t, false)
+    }
+
+    /// `in_context`: after a role word, a lower-case given name that is also a word ("my friend holly") is a name.
+    fn third_candidate_in(&self, t: &Tok, in_context: bool) -> bool {
+        let w = &*t.low;
         !(t.num
             || t.embedded
             || t.stop()
@@ -405,20 +450,22 @@ impl Profile {
             || self.keep_words.contains(w)
             || self.found_keep.contains(w)
             || self.town_words.contains(w)
-            || CALENDAR.contains(w)
-            || role_word(w).is_some()
-            || (!t.cap && t.common() && !GIVEN_NAMES.contains(w))
-            || (!t.cap && t.common())
+            || t.calendar()
+            || t.role().is_some()
+            || NOT_NAMES.contains(w)
+            || (!t.cap && t.common() && !(in_context && t.given()))
+            || (!t.cap && w.chars().count() < 3)
             || self.words.get(w).is_some_and(|x| x.kind == RedactionKind::ReporterIdentity))
     }
 
     fn add_third(&mut self, t: &Tok, role: Role) {
-        let cap_only = t.common();
-        self.third.insert(t.low.clone(), Third { role, cap_only });
+        // Written in lower case where it was introduced, the name is written so elsewhere too.
+        let cap_only = t.common() && t.cap;
+        self.third.insert(t.low.to_string(), Third { role, cap_only });
     }
 
     fn add_third_if_new(&mut self, t: &Tok, role: Role, cap_only: bool) {
-        self.third.entry(t.low.clone()).or_insert(Third { role, cap_only });
+        self.third.entry(t.low.to_string()).or_insert(Third { role, cap_only });
     }
 }
 

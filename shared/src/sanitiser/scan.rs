@@ -8,22 +8,22 @@ use regex::Regex;
 use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
-use super::lexicon::{
-    CALENDAR, GIVEN_NAMES, HOTEL_CHAINS, STREET_SUFFIXES, canon_street, place_preposition, role_word, venue_noun, weak_venue_noun,
-};
+use super::lexicon::{HOTEL_CHAINS, NOT_NAMES, STREET_SUFFIXES, canon_street, determiner, place_preposition, weak_venue_noun};
+use super::lexicon::{follows_a_name, strong_venue_noun};
 use super::profile::{Profile, is_shouting, normal_reg, strip_prefixes};
-use super::tokens::{Tok, phrase_gap, soft_gap, tokenize};
+use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_PROTECTED, PF_THIRD, PF_TOWN, PF_WORD, Tok, phrase_gap, soft_gap, tokenize};
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap()
+    Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap()
 });
 static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+|\b[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?\b").unwrap()
+    Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s<>()\[\]]+|(?-u:\b)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?(?-u:\b)").unwrap()
 });
 static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?").unwrap());
-static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
-static EIRCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
+// Codes are matched where a word that starts with a letter holds a digit, anchored there (see `codes`).
+static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
+static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
+static EIRCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Rep {
@@ -44,19 +44,39 @@ pub(crate) struct Span {
 
 pub(crate) struct Scan<'a> {
     text: &'a str,
-    lower: String,
     p: &'a Profile,
     claimed: Vec<bool>,
     pub spans: Vec<Span>,
-    toks: Vec<Tok>,
+    toks: Vec<Tok<'a>>,
+    /// Contact details not in the offender block that the text gives as his ("he rang from …"): kept, and added to
+    /// the alert's lists. Phones, emails, handles.
+    pub found_phones: Vec<String>,
+    pub found_emails: Vec<String>,
+    pub found_handles: Vec<String>,
 }
 
 impl<'a> Scan<'a> {
     pub fn run(text: &'a str, p: &'a Profile) -> Self {
-        let mut s =
-            Scan { text, lower: text.to_ascii_lowercase(), p, claimed: vec![false; text.len()], spans: Vec::new(), toks: Vec::new() };
+        Self::with_tokens(text, tokenize(text), p)
+    }
+
+    /// As `run`, with the words of `text` already split.
+    pub fn with_tokens(text: &'a str, toks: Vec<Tok<'a>>, p: &'a Profile) -> Self {
+        let mut s = Scan {
+            text,
+            p,
+            claimed: vec![false; text.len()],
+            spans: Vec::new(),
+            toks: Vec::new(),
+            found_phones: Vec::new(),
+            found_emails: Vec::new(),
+            found_handles: Vec::new(),
+        };
         s.patterns();
-        s.toks = tokenize(text);
+        s.toks = toks;
+        for t in &mut s.toks {
+            t.pf = p.facts(&t.low);
+        }
         s.words();
         s.spans.sort_by_key(|x| x.s);
         s
@@ -87,18 +107,26 @@ impl<'a> Scan<'a> {
 
     fn patterns(&mut self) {
         let p = self.p;
+        // The text in ASCII lower case (same byte offsets), made only when there is something to look for in it.
+        let needles = !(p.offender_handles.is_empty() && p.offender_emails.is_empty() && p.reporter_needles.is_empty());
+        let lower = if needles { self.text.to_ascii_lowercase() } else { String::new() };
         for needle in p.offender_handles.iter().chain(&p.offender_emails) {
-            for (s, e) in find_literal(&self.lower, needle) {
+            for (s, e) in find_literal(&lower, needle) {
                 let s = if s > 0 && self.text.as_bytes()[s - 1] == b'@' { s - 1 } else { s };
                 self.keep(s, e);
             }
         }
-        for m in EMAIL.find_iter(self.text).collect::<Vec<_>>() {
+        let has_at = self.text.contains('@');
+        for m in if has_at { EMAIL.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
             let low = m.as_str().to_lowercase();
             if p.offender_emails.contains(&low) {
                 self.keep(m.start(), m.end());
             } else if p.reporter_email.as_deref() == Some(low.as_str()) {
                 self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "an email address");
+            } else if self.his(m.start()) {
+                if self.keep(m.start(), m.end()) {
+                    self.found_emails.push(m.as_str().to_owned());
+                }
             } else {
                 self.remove(m.start(), m.end(), RedactionKind::Email, "an email address");
             }
@@ -113,7 +141,7 @@ impl<'a> Scan<'a> {
                 self.remove(m.start(), m.end(), RedactionKind::Other, "a link");
             }
         }
-        for m in HANDLE.find_iter(self.text).collect::<Vec<_>>() {
+        for m in if has_at { HANDLE.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
             let before = self.text[..m.start()].chars().next_back();
             if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
                 continue;
@@ -123,27 +151,71 @@ impl<'a> Scan<'a> {
                 self.keep(m.start(), m.end());
             } else if p.reporter_handles.contains(&key) {
                 self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "an account");
+            } else if self.his(m.start()) {
+                if self.keep(m.start(), m.end()) {
+                    self.found_handles.push(m.as_str().to_owned());
+                }
             } else {
                 self.remove(m.start(), m.end(), RedactionKind::Handle, "an account");
             }
         }
         for needle in &p.reporter_needles {
-            for (s, e) in find_literal(&self.lower, needle) {
+            for (s, e) in find_literal(&lower, needle) {
                 self.remove(s, e, RedactionKind::ReporterContact, "an account");
             }
         }
         self.phones();
-        for m in REGISTRATION.find_iter(self.text).collect::<Vec<_>>() {
-            self.keep(m.start(), m.end());
-        }
-        for m in POSTCODE.find_iter(self.text).chain(EIRCODE.find_iter(self.text)).collect::<Vec<_>>() {
-            let s = m.as_str();
-            // An Eircode's last part mixes letters and digits; a bare word of code letters is prose.
-            let looks_like_code = s.chars().filter(char::is_ascii_digit).count() >= 2 || s == s.to_uppercase();
-            if looks_like_code && !p.offender_regs.contains(&normal_reg(s)) {
-                self.remove(m.start(), m.end(), RedactionKind::Postcode, "an address nearby");
+        let starts = self.code_starts();
+        for &(s, window) in &starts {
+            if let Some(m) = REGISTRATION.find(&self.text[s..window]) {
+                self.keep(s, s + m.end());
             }
         }
+        for &(s, window) in &starts {
+            let hay = &self.text[s..window];
+            let Some(m) = POSTCODE.find(hay).or_else(|| EIRCODE.find(hay)) else { continue };
+            let code = m.as_str();
+            // An Eircode's last part mixes letters and digits; a bare word of code letters is prose.
+            let looks_like_code = code.chars().filter(char::is_ascii_digit).count() >= 2 || code == code.to_uppercase();
+            if looks_like_code && !p.offender_regs.contains(&normal_reg(code)) {
+                self.remove(s, s + m.end(), RedactionKind::Postcode, "an address nearby");
+            }
+        }
+    }
+
+    /// Where a postcode, Eircode or registration may start: a word that begins with an ASCII letter and has a digit in
+    /// its first four characters. With each, the end of a window long enough for any of them and the character after.
+    fn code_starts(&self) -> Vec<(usize, usize)> {
+        let b = self.text.as_bytes();
+        let mut out = Vec::new();
+        for i in 0..b.len() {
+            let word_start = b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80));
+            if word_start && b[i + 1..b.len().min(i + 5)].iter().any(u8::is_ascii_digit) {
+                let mut end = b.len().min(i + 24);
+                while !self.text.is_char_boundary(end) {
+                    end += 1;
+                }
+                out.push((i, end));
+            }
+        }
+        out
+    }
+
+    /// Whether the words before a contact detail give it as the offender's ("he rang from", "his number is") and not
+    /// as the reporter's or someone else's ("my work number", "her mate's number").
+    fn his(&self, at: usize) -> bool {
+        let before = &self.text[..at];
+        let from = before.rfind(['.', '!', '?', '\n']).map_or(0, |x| x + 1);
+        let mut from = from.max(at.saturating_sub(100));
+        while !before.is_char_boundary(from) {
+            from += 1;
+        }
+        let words: Vec<Tok> = tokenize(&before[from..]);
+        let recent = &words[words.len().saturating_sub(4)..];
+        if recent.iter().any(|w| matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
+            return false;
+        }
+        words.iter().any(|w| matches!(&*w.low, "he" | "his" | "him" | "hes") || self.p.keep_words.contains(&*w.low))
     }
 
     /// Phone numbers in any layout: compared by their national digits with the offender's and the reporter's.
@@ -189,7 +261,7 @@ impl<'a> Scan<'a> {
             let international = c == b'+';
             let mut matched = None;
             for &(end, n) in ends.iter().rev() {
-                if n < 9 || n > 15 {
+                if !(9..=15).contains(&n) {
                     continue;
                 }
                 // A word straight after the digits ("07700900111abc") is not a number.
@@ -204,7 +276,12 @@ impl<'a> Scan<'a> {
                 } else if p.reporter_phone_digits.as_deref() == Some(nd) {
                     Some(RedactionKind::ReporterContact)
                 } else if n >= 10 && PhoneNumber::parse(raw).is_ok() && (raw.starts_with(['0', '+', '(']) || n >= 11) {
-                    Some(RedactionKind::Phone)
+                    if self.his(i) {
+                        self.found_phones.push(raw.to_owned());
+                        None
+                    } else {
+                        Some(RedactionKind::Phone)
+                    }
                 } else {
                     continue;
                 };
@@ -250,17 +327,23 @@ impl<'a> Scan<'a> {
     /// Applies the first rule that matches at word `i`; returns the index of the word after what it took.
     fn word_at(&mut self, i: usize) -> usize {
         let p = self.p;
-        let t = self.toks[i].clone();
+        let (ts, te, tcap, tembedded) = {
+            let t = &self.toks[i];
+            (t.s, t.e, t.cap, t.embedded)
+        };
+        let shouting = is_shouting(self.text, &self.toks[i]);
         // The offender's registration split over two words, in any case.
+        let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
+        let maybe_reg = !p.offender_regs.is_empty() && (has_digit(i) || has_digit(i + 1));
         for len in [1usize, 2] {
-            if i + len <= self.toks.len() && !p.offender_regs.is_empty() {
+            if i + len <= self.toks.len() && maybe_reg {
                 let last = &self.toks[i + len - 1];
                 if len == 2 && !soft_gap(self.gap(i + 1)) {
                     continue;
                 }
-                let joined = normal_reg(&self.text[t.s..last.e]);
+                let joined = normal_reg(&self.text[ts..last.e]);
                 if p.offender_regs.contains(&joined) {
-                    self.keep(t.s, last.e);
+                    self.keep(ts, last.e);
                     return i + len;
                 }
             }
@@ -268,30 +351,16 @@ impl<'a> Scan<'a> {
         if let Some(end) = self.phrase_at(i) {
             return end;
         }
-        if p.keep_words.contains(&t.low) {
-            self.keep(t.s, t.e);
+        let pf = self.toks[i].pf;
+        if pf & PF_KEEP != 0 {
+            self.keep(ts, te);
             return i + 1;
         }
-        if let Some(w) = p.words.get(&t.low).copied() {
-            if !(w.cap_only && !t.cap) && !(w.kind != RedactionKind::ReporterIdentity && t.embedded) {
-                self.remove_word(i, i, w.kind, w.rep, true);
-                return i + 1;
-            }
-        }
-        if let Some(th) = p.third.get(&t.low).copied() {
-            if !t.embedded && !(th.cap_only && (!t.cap || is_shouting(self.text, &t))) {
-                let after_role = i > 0 && role_word(&self.toks[i - 1].low).is_some() && self.gap(i).trim().len() <= 1;
-                let after_name = i > 0 && p.third.contains_key(&self.toks[i - 1].low) && soft_gap(self.gap(i));
-                if after_role || after_name {
-                    self.drop_word(i);
-                } else {
-                    self.remove_word(i, i, RedactionKind::ThirdPartyName, th.role.words(), true);
-                }
-                return i + 1;
-            }
-        }
-        if p.found_keep.contains(&t.low) {
-            self.keep(t.s, t.e);
+        let word = if pf & PF_WORD != 0 { p.words.get(&*self.toks[i].low).copied() } else { None };
+        // A word that is also common English is only the name when capitalised; inside an address or handle only
+        // the reporter's own words count.
+        if let Some(w) = word.filter(|w| (!w.cap_only || tcap) && (w.kind == RedactionKind::ReporterIdentity || !tembedded)) {
+            self.remove_word(i, i, w.kind, w.rep, true);
             return i + 1;
         }
         if let Some(end) = self.venue_at(i) {
@@ -302,6 +371,25 @@ impl<'a> Scan<'a> {
         }
         if let Some(end) = self.street_at(i) {
             return end;
+        }
+        let third = if pf & PF_THIRD != 0 { p.third.get(&*self.toks[i].low).copied() } else { None };
+        if let Some(th) = third.filter(|th| !tembedded && (!th.cap_only || (tcap && !shouting))) {
+            let after_role = i > 0 && self.toks[i - 1].role().is_some() && self.gap(i).trim().len() <= 1;
+            let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
+            // "Rhys my driver came up" reads "My driver came up".
+            let before_role = self.toks.get(i + 2).is_some_and(|r| r.role().is_some())
+                && matches!(self.toks.get(i + 1).map(|x| &*x.low), Some("my" | "our"))
+                && soft_gap(self.gap(i + 1));
+            if after_role || after_name || before_role {
+                self.drop_word(i);
+            } else {
+                self.remove_word(i, i, RedactionKind::ThirdPartyName, th.role.words(), true);
+            }
+            return i + 1;
+        }
+        if pf & PF_FOUND != 0 {
+            self.keep(ts, te);
+            return i + 1;
         }
         if self.given_name_at(i) {
             self.remove_word(i, i, RedactionKind::ThirdPartyName, "someone", true);
@@ -354,6 +442,9 @@ impl<'a> Scan<'a> {
     /// Longest of the report's phrases that starts at word `i`.
     fn phrase_at(&mut self, i: usize) -> Option<usize> {
         let p = self.p;
+        if self.toks[i].pf & PF_PHRASE == 0 {
+            return None;
+        }
         let first = canon_street(&self.toks[i].low);
         let list = p.phrases.get(first)?;
         for ph in list {
@@ -378,12 +469,12 @@ impl<'a> Scan<'a> {
     }
 
     fn protected(&self, t: &Tok) -> bool {
-        self.p.keep_words.contains(&t.low) || self.p.found_keep.contains(&t.low)
+        t.pf & PF_PROTECTED != 0
     }
 
     /// A capitalised word that can be part of a proper name.
     fn cap_name_word(&self, t: &Tok) -> bool {
-        t.cap && !t.num && !t.stop() && !CALENDAR.contains(t.low.as_str()) && !self.protected(t) && venue_noun(&t.low).is_none()
+        t.cap && !t.num && !t.stop() && !t.calendar() && !self.protected(t) && t.venue().is_none()
     }
 
     /// Venues named in the text: "the Amber Lounge sauna", "Harbour View Hotel", "the irwell court hotel",
@@ -397,7 +488,8 @@ impl<'a> Scan<'a> {
             return None;
         }
         // Hotel chains.
-        for chain in HOTEL_CHAINS {
+        let chains: &[&[&str]] = if self.toks[j].chain_start() { HOTEL_CHAINS } else { &[] };
+        for chain in chains {
             let len = chain.len();
             if j + len <= n && (0..len).all(|k| self.toks[j + k].low == chain[k] && (k == 0 || soft_gap(self.gap(j + k)))) {
                 let end = self.extend_venue(j + len - 1);
@@ -410,7 +502,8 @@ impl<'a> Scan<'a> {
             k += 1;
         }
         if k > j && k < n && soft_gap(self.gap(k)) {
-            if let Some(rep) = venue_noun(&self.toks[k].low) {
+            let k = self.last_venue_noun(k);
+            if let Some(rep) = self.toks[k].venue() {
                 let run = &self.toks[j..k];
                 let distinctive = run.iter().any(|r| !r.common() || !r.start) && !run.iter().all(|r| is_shouting(self.text, r));
                 if distinctive {
@@ -420,29 +513,59 @@ impl<'a> Scan<'a> {
             }
         }
         // Lower case: "the irwell court hotel", "at lotus blossom massage".
-        if matches!(t.low.as_str(), "the" | "at" | "to" | "from" | "in") {
+        if matches!(&*t.low, "the" | "at" | "to" | "from" | "in") {
             let j = i + 1;
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                !w.cap && !w.num && !w.stop() && !self.protected(w) && venue_noun(&w.low).is_none()
+                !w.cap && !w.num && !w.stop() && !self.protected(w) && w.venue().is_none()
             } {
                 k += 1;
             }
-            if k > j && k < n && soft_gap(self.gap(k)) && self.toks[j..k].iter().any(|w| !w.common()) {
-                if let Some(rep) = venue_noun(&self.toks[k].low).filter(|_| !weak_venue_noun(&self.toks[k].low)) {
+            let named = |ws: &[Tok], noun: &str| {
+                ws.iter().any(|w| !w.common())
+                    || (strong_venue_noun(noun)
+                        && !ws.iter().any(|w| matches!(&*w.low, "same" | "other" | "usual" | "whole" | "only" | "own" | "nearest")))
+            };
+            if k > j && k < n && soft_gap(self.gap(k)) && named(&self.toks[j..k], &self.toks[k].low) {
+                let k = self.last_venue_noun(k);
+                if let Some(rep) = self.toks[k].venue().filter(|_| !weak_venue_noun(&self.toks[k].low)) {
                     let start = if is_the { i } else { j };
                     let end = self.extend_venue(k);
                     return self.take_venue(start, j, end, rep);
                 }
             }
         }
+        // A bare name with its street: "at Silks on Holmeside".
+        if t.low == "at" && !is_the {
+            let j = i + 1;
+            let mut k = j;
+            while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
+                let w = &self.toks[k];
+                self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && w.pf & PF_THIRD == 0
+            } {
+                k += 1;
+            }
+            if k > j && k < n && matches!(&*self.toks[k].low, "on" | "off") {
+                let end = self.extend_venue(k - 1);
+                if end >= k {
+                    return self.take_venue(j, j, end, "a venue");
+                }
+            }
+            // "I work at Silks": a name after "at" that is no word, person or town we know is a place.
+            let unknown = |w: &Tok| !w.common() && !w.given() && w.low.chars().count() >= 3 && !is_shouting(self.text, w);
+            // Not when it only qualifies the next word ("at Leeds station").
+            let qualifies = self.toks.get(k).is_some_and(|w| !w.cap && !w.stop() && !w.num) && soft_gap(self.gap(k));
+            if k > j && k <= j + 2 && !qualifies && self.toks[j..k].iter().all(unknown) {
+                return self.take_venue(j, j, k - 1, "a place");
+            }
+        }
         // Venue noun, then its name: "hotel Marlowe Grand", "Sauna Blue".
-        if let Some(rep) = venue_noun(&self.toks[j].low).filter(|_| !weak_venue_noun(&self.toks[j].low)) {
+        if let Some(rep) = self.toks[j].venue().filter(|_| !weak_venue_noun(&self.toks[j].low)) {
             let mut k = j + 1;
             while k < n && k < j + 4 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && !self.p.town_words.contains(&w.low) && !GIVEN_NAMES.contains(w.low.as_str())
+                self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && !w.given()
             } {
                 k += 1;
             }
@@ -454,11 +577,19 @@ impl<'a> Scan<'a> {
         None
     }
 
+    /// "Amber Lounge sauna": the last of the venue nouns in a row names the kind of place.
+    fn last_venue_noun(&self, mut k: usize) -> usize {
+        while self.toks[k].venue().is_some() && k + 1 < self.toks.len() && soft_gap(self.gap(k + 1)) && self.toks[k + 1].venue().is_some() {
+            k += 1;
+        }
+        k
+    }
+
     /// "… on Deansgate", "… by the Quayside": the place after a venue goes with it.
     fn extend_venue(&self, k: usize) -> usize {
         let n = self.toks.len();
         let mut m = k + 1;
-        if m < n && matches!(self.toks[m].low.as_str(), "on" | "off" | "near" | "by") && soft_gap(self.gap(m)) {
+        if m < n && matches!(&*self.toks[m].low, "on" | "off" | "near" | "by") && soft_gap(self.gap(m)) {
             m += 1;
             if m < n && self.toks[m].low == "the" && soft_gap(self.gap(m)) {
                 m += 1;
@@ -466,13 +597,13 @@ impl<'a> Scan<'a> {
             let start = m;
             while m < n && m < start + 3 && soft_gap(self.gap(m)) && self.tok_free(m) && {
                 let w = &self.toks[m];
-                self.cap_name_word(w) && !self.p.town_words.contains(&w.low)
+                self.cap_name_word(w) && (w.pf & PF_TOWN == 0)
             } {
                 m += 1;
             }
             if m > start {
                 // Take a street word after the name too ("on Chapel Street").
-                if m < n && soft_gap(self.gap(m)) && STREET_SUFFIXES.contains_key(canon_street(&self.toks[m].low)) {
+                if m < n && soft_gap(self.gap(m)) && self.toks[m].street() {
                     m += 1;
                 }
                 return m - 1;
@@ -491,7 +622,11 @@ impl<'a> Scan<'a> {
     fn address_at(&mut self, i: usize) -> Option<usize> {
         let n = self.toks.len();
         let mut j = i;
-        if matches!(self.toks[j].low.as_str(), "flat" | "apartment" | "apt" | "unit" | "no") && j + 1 < n && self.toks[j + 1].num {
+        if matches!(&*self.toks[j].low, "flat" | "apartment" | "apt" | "unit" | "no")
+            && j + 1 < n
+            && self.toks[j + 1].num
+            && soft_gap(self.gap(j + 1))
+        {
             j += 1;
         }
         let num = &self.toks[j];
@@ -511,10 +646,10 @@ impl<'a> Scan<'a> {
         while k < n && k < start + 4 && (k == start && matches!(self.gap(k).trim(), "" | ",") || soft_gap(self.gap(k))) && self.tok_free(k)
         {
             let w = &self.toks[k];
-            if w.num || CALENDAR.contains(w.low.as_str()) || self.protected(w) {
+            if w.num || w.calendar() || self.protected(w) {
                 break;
             }
-            if k > start && STREET_SUFFIXES.contains_key(canon_street(&w.low)) {
+            if k > start && w.street() {
                 let e = self.toks[k].e;
                 let s = self.toks[i].s;
                 return self.remove(s, e, RedactionKind::Address, "an address nearby").then_some(k + 1);
@@ -553,7 +688,7 @@ impl<'a> Scan<'a> {
             let mut k = start;
             while k < n && k < start + 2 && soft_gap(self.gap(k)) && self.tok_free(k) && {
                 let w = &self.toks[k];
-                !w.num && !w.stop() && !self.protected(w) && !STREET_SUFFIXES.contains_key(canon_street(&w.low))
+                !w.num && !w.stop() && !self.protected(w) && !w.street()
             } {
                 k += 1;
             }
@@ -572,15 +707,19 @@ impl<'a> Scan<'a> {
     /// English word; capitalised in mid-sentence when it is ("Precious" but not "precious").
     fn given_name_at(&self, i: usize) -> bool {
         let t = &self.toks[i];
-        let w = t.low.as_str();
-        if t.embedded || t.num || !GIVEN_NAMES.contains(w) || self.protected(t) || self.p.town_words.contains(w) || CALENDAR.contains(w) {
+        let w = &*t.low;
+        if t.embedded || t.num || !t.given() || self.protected(t) || (t.pf & PF_TOWN != 0) || t.calendar() {
+            return false;
+        }
+        if NOT_NAMES.contains(w) || (!t.cap && i > 0 && determiner(&self.toks[i - 1].low)) {
             return false;
         }
         if t.common() {
+            let verb_after = self.toks.get(i + 1).is_some_and(|n| follows_a_name(&n.low)) && soft_gap(self.gap(i + 1));
             return t.cap
-                && !t.start
+                && (!t.start || verb_after)
                 && !is_shouting(self.text, t)
-                && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(p.low.as_str(), "the" | "a" | "an"));
+                && !self.toks.get(i.wrapping_sub(1)).is_some_and(|p| matches!(&*p.low, "the" | "a" | "an"));
         }
         true
     }
@@ -591,19 +730,22 @@ impl<'a> Scan<'a> {
         let mut out = String::with_capacity(self.text.len());
         let mut pos = 0;
         let mut last_addr = false;
+        let mut cap_next = false;
         for sp in &self.spans {
             let gap = &self.text[pos..sp.s];
+            let gap = &*capitalise_first(gap, &mut cap_next);
             let addr = matches!(sp.kind, Some(RedactionKind::Address | RedactionKind::Postcode));
             match &sp.rep {
                 Rep::Keep => {
                     out.push_str(gap);
-                    out.push_str(&self.text[sp.s..sp.e]);
+                    out.push_str(&capitalise_first(&self.text[sp.s..sp.e], &mut cap_next));
                     last_addr = false;
                 }
                 Rep::Drop => {
                     out.push_str(gap);
-                    let trimmed = out.trim_end_matches([' ', ',']).len();
+                    let trimmed = out.trim_end_matches([' ', ',', '-']).len();
                     out.truncate(trimmed);
+                    cap_next = sentence_start(&out);
                     last_addr = false;
                 }
                 Rep::Text(r) => {
@@ -630,17 +772,63 @@ impl<'a> Scan<'a> {
             }
             pos = sp.e;
         }
-        out.push_str(&self.text[pos..]);
-        out
+        out.push_str(&capitalise_first(&self.text[pos..], &mut cap_next));
+        if self.spans.iter().any(|sp| sp.rep == Rep::Drop) { tidy(&out) } else { out }
+    }
+}
+
+/// Spaces left doubled where a name was dropped, and a space left before punctuation. Works on bytes: it only
+/// ever drops an ASCII space, so the text stays valid UTF-8.
+fn tidy(s: &str) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let mut last = b'\n';
+    // The last byte written that is not a space.
+    let mut before_space = b'\n';
+    for &c in s.as_bytes() {
+        if c == b' ' && last == b' ' {
+            continue;
+        }
+        if matches!(c, b',' | b'.' | b')' | b'!' | b'?' | b';' | b':')
+            && last == b' '
+            && (before_space.is_ascii_alphanumeric() || before_space >= 0x80 || before_space == b')' || before_space == b'\'')
+        {
+            out.pop();
+        }
+        if c != b' ' {
+            before_space = c;
+        }
+        last = c;
+        out.push(c);
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Upper-cases the first letter of `s` when `pending`, and clears `pending` once a letter or digit is seen.
+fn capitalise_first<'s>(s: &'s str, pending: &mut bool) -> std::borrow::Cow<'s, str> {
+    if !*pending {
+        return s.into();
+    }
+    match s.char_indices().find(|(_, c)| c.is_alphanumeric()) {
+        Some((i, c)) => {
+            *pending = false;
+            let mut out = String::with_capacity(s.len() + 2);
+            out.push_str(&s[..i]);
+            out.extend(c.to_uppercase());
+            out.push_str(&s[i + c.len_utf8()..]);
+            out.into()
+        }
+        None => s.into(),
     }
 }
 
 fn sentence_start(out: &str) -> bool {
+    let mut quoted = false;
     for c in out.chars().rev() {
         match c {
             '\n' | '.' | '!' | '?' => return true,
+            ':' => return quoted,
             c if c.is_whitespace() => {}
-            '"' | '“' | '‘' | '(' => {}
+            '"' | '“' | '‘' | '(' | '\'' => quoted = true,
             _ => return false,
         }
     }

@@ -1,13 +1,45 @@
 //! Words of a text with their byte positions, and the small facts about each that the rules read.
 
-use super::lexicon::{COMMON_WORDS, STOPWORDS};
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use super::lexicon::{
+    CALENDAR, COMMON_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, ROLE_WORDS, Role, STOPWORDS,
+    STREET_ABBREVIATIONS, STREET_SUFFIXES, VENUE_NOUNS, role_word, venue_noun,
+};
+
+/// The four word lists in one table, so each word is looked up once.
+static LEXICON: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, u16> = HashMap::default();
+    for (set, bit) in [(&*STOPWORDS, STOP), (&*COMMON_WORDS, COMMON), (&*GIVEN_NAMES, GIVEN), (&*CALENDAR, CAL)] {
+        for w in set.iter() {
+            *m.entry(w).or_default() |= bit;
+        }
+    }
+    for w in ROLE_WORDS.keys() {
+        *m.entry(w).or_default() |= ROLE;
+    }
+    for w in HOTEL_CHAIN_STARTS.iter() {
+        *m.entry(w).or_default() |= CHAIN;
+    }
+    for w in VENUE_NOUNS {
+        *m.entry(w).or_default() |= VENUE;
+    }
+    for w in STREET_SUFFIXES.keys().chain(STREET_ABBREVIATIONS) {
+        *m.entry(w).or_default() |= STREET;
+    }
+    for w in OFFENDER_CUE_STARTS.iter() {
+        *m.entry(w).or_default() |= CUE;
+    }
+    m
+});
 
 #[derive(Debug, Clone)]
-pub(crate) struct Tok {
+pub(crate) struct Tok<'a> {
     pub s: usize,
     pub e: usize,
-    /// Lower case.
-    pub low: String,
+    /// Lower case; borrowed from the text when it already is.
+    pub low: Cow<'a, str>,
     /// Starts with an upper-case letter.
     pub cap: bool,
     /// Only digits, or digits and one trailing letter ("14a").
@@ -16,19 +48,72 @@ pub(crate) struct Tok {
     pub start: bool,
     /// Part of an email, link or handle ("scarlett" in "scarlett.leeds@…"): not a word of the prose.
     pub embedded: bool,
+    flags: u16,
+    /// Facts from the report's profile, filled in by the scanner (`PF_*`).
+    pub pf: u8,
 }
 
-impl Tok {
+/// A word of the offender's names or vehicles.
+pub(crate) const PF_KEEP: u8 = 1;
+pub(crate) const PF_TOWN: u8 = 2;
+/// A name the account gives as the offender's.
+pub(crate) const PF_FOUND: u8 = 4;
+pub(crate) const PF_WORD: u8 = 8;
+pub(crate) const PF_THIRD: u8 = 16;
+pub(crate) const PF_PHRASE: u8 = 32;
+pub(crate) const PF_PROTECTED: u8 = PF_KEEP | PF_FOUND;
+
+const STOP: u16 = 1;
+const COMMON: u16 = 2;
+const GIVEN: u16 = 4;
+const CAL: u16 = 8;
+const ROLE: u16 = 16;
+const CHAIN: u16 = 32;
+const VENUE: u16 = 64;
+const STREET: u16 = 128;
+const CUE: u16 = 256;
+
+impl Tok<'_> {
+    /// A function word ("the", "my", "said").
     pub fn stop(&self) -> bool {
-        STOPWORDS.contains(self.low.as_str())
+        self.flags & STOP != 0
     }
+    /// A common English word (`data/common_words.txt`).
     pub fn common(&self) -> bool {
-        COMMON_WORDS.contains(self.low.as_str())
+        self.flags & COMMON != 0
+    }
+    /// In the shipped list of given names.
+    pub fn given(&self) -> bool {
+        self.flags & GIVEN != 0
+    }
+    /// The role a word names ("friend", "maid", "sister"), if it names one.
+    pub fn role(&self) -> Option<Role> {
+        if self.flags & ROLE != 0 { role_word(&self.low) } else { None }
+    }
+    /// The first word of a hotel chain's name.
+    pub fn chain_start(&self) -> bool {
+        self.flags & CHAIN != 0
+    }
+    /// The neutral words for the kind of venue this word names ("hotel" → "a hotel").
+    pub fn venue(&self) -> Option<&'static str> {
+        if self.flags & VENUE != 0 { venue_noun(&self.low) } else { None }
+    }
+    /// A street word or its abbreviation ("Street", "St", "Rd").
+    pub fn street(&self) -> bool {
+        self.flags & STREET != 0
+    }
+    /// The first word of a phrase that names the offender ("called himself", "his name is").
+    pub fn cue(&self) -> bool {
+        self.flags & CUE != 0
+    }
+    /// A month or a day.
+    pub fn calendar(&self) -> bool {
+        self.flags & CAL != 0
     }
 }
 
 /// Splits text into runs of letters and digits.
-pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
+pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut out = Vec::with_capacity(text.len() / 5);
     let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -36,7 +121,15 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
             if start.is_none() {
                 start = Some(i);
             }
-        } else if let Some(s) = start.take() {
+        } else if let Some(s) = start {
+            // Irish and Norman surnames hold an apostrophe: "O'Neill", "D'Arcy" are one word.
+            if (c == '\'' || c == '’') && i == s + 1 && matches!(text.as_bytes()[s], b'O' | b'o' | b'D' | b'd') {
+                let next = text[i + c.len_utf8()..].chars().next();
+                if next.is_some_and(char::is_alphabetic) {
+                    continue;
+                }
+            }
+            start = None;
             out.push(make(text, s, i));
         }
     }
@@ -46,13 +139,20 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok> {
     out
 }
 
-fn make(text: &str, s: usize, e: usize) -> Tok {
+fn make(text: &str, s: usize, e: usize) -> Tok<'_> {
     let w = &text[s..e];
-    let low = w.to_lowercase();
+    let low: Cow<'_, str> = if w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        Cow::Borrowed(w)
+    } else if w.is_ascii() {
+        Cow::Owned(w.to_ascii_lowercase())
+    } else {
+        Cow::Owned(w.to_lowercase())
+    };
     let cap = w.chars().next().is_some_and(char::is_uppercase);
     let digits = w.bytes().take_while(u8::is_ascii_digit).count();
     let num = digits > 0 && (digits == w.len() || (w.len() == digits + 1 && w.as_bytes()[digits].is_ascii_alphabetic()));
-    Tok { s, e, low, cap, num, start: sentence_start(text, s), embedded: embedded(text, s, e) }
+    let flags = if num { 0 } else { LEXICON.get(&*low).copied().unwrap_or(0) };
+    Tok { s, e, low, cap, num, start: sentence_start(text, s), embedded: embedded(text, s, e), flags, pf: 0 }
 }
 
 fn sentence_start(text: &str, s: usize) -> bool {
@@ -79,7 +179,8 @@ fn embedded(text: &str, s: usize, e: usize) -> bool {
         let mut cs = rest.chars();
         cs.next() == Some('.') && cs.next().is_some_and(char::is_alphanumeric)
     };
-    let before_dot = text[..s].ends_with('.') && text[..s.saturating_sub(1)].chars().next_back().is_some_and(char::is_alphanumeric);
+    let b = text.as_bytes();
+    let before_dot = s >= 2 && b[s - 1] == b'.' && text[..s - 1].chars().next_back().is_some_and(char::is_alphanumeric);
     dot_then_alnum(&text[e..]) || before_dot
 }
 

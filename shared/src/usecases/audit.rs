@@ -92,7 +92,9 @@ pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str,
         match deps.tables.put(Table::Audit, to_item(&e)?, Condition::NotExists).await {
             Ok(()) => {
                 advance_head(deps.tables.as_ref(), e.seq, &e.hash).await?;
-                tracing::info!(audit_seq = e.seq, action, role = staff.role.as_str(), "audit entry");
+                // The log is a second witness of the chain: with each head hash logged, rewriting the table alone is
+                // not enough to hide a change.
+                tracing::info!(audit_seq = e.seq, audit_hash = %e.hash, action, role = staff.role.as_str(), "audit entry");
                 return Ok(e);
             }
             Err(StoreError::ConditionFailed) => {
@@ -117,4 +119,65 @@ async fn advance_head(tables: &dyn Tables, seq: u64, hash: &str) -> Result<(), S
         Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// One page of the log, oldest first, after entry number `after`.
+pub async fn read(tables: &dyn Tables, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut q = crate::ports::Query::partition(crate::ports::Index::Primary, PARTITION);
+    q.sort = crate::ports::SortCondition::Between(format!("E#{:012}", after + 1), "E#999999999999".into());
+    q.limit = limit.clamp(1, 1000);
+    let page = tables.query(Table::Audit, q).await?;
+    page.items.into_iter().map(from_item).collect()
+}
+
+/// What checking the chain found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every entry is there, in order, and each hash holds.
+    Intact { entries: u64 },
+    /// The entry at `seq` was changed after it was written (its hash, or the next entry's link, does not hold).
+    Altered { seq: u64 },
+    /// The entry at `seq` is gone.
+    Missing { seq: u64 },
+}
+
+/// Walks the whole chain from the first entry to the head.
+pub async fn verify(tables: &dyn Tables) -> Result<Verdict, StoreError> {
+    let head = tables.get(Table::Audit, &head_key()).await?;
+    let head_seq = match head.as_ref().and_then(|h| h.get("seq")) {
+        Some(AttributeValue::N(n)) => n.parse::<u64>().unwrap_or(0),
+        _ => 0,
+    };
+    let head_hash = head.as_ref().and_then(|h| crate::ports::tables::attr_str(h, "hash")).unwrap_or(GENESIS).to_owned();
+    let mut expected_seq = 1;
+    let mut prev = GENESIS.to_owned();
+    loop {
+        let page = read(tables, expected_seq - 1, 1000).await?;
+        if page.is_empty() {
+            break;
+        }
+        for e in page {
+            if e.seq != expected_seq {
+                return Ok(Verdict::Missing { seq: expected_seq });
+            }
+            if e.prev_hash != prev {
+                // The link back is broken: this entry or the one before was touched.
+                return Ok(Verdict::Altered { seq: e.seq.saturating_sub(1).max(1) });
+            }
+            if entry_hash(&e) != e.hash {
+                return Ok(Verdict::Altered { seq: e.seq });
+            }
+            prev = e.hash.clone();
+            expected_seq += 1;
+        }
+    }
+    let last = expected_seq - 1;
+    if last < head_seq {
+        return Ok(Verdict::Missing { seq: last + 1 });
+    }
+    if last == head_seq && head_hash != prev {
+        return Ok(Verdict::Altered { seq: last });
+    }
+    Ok(Verdict::Intact { entries: last })
 }

@@ -228,6 +228,10 @@ fn index_key(hex: &str) -> Key {
     Key::new(format!("CONTACT#{hex}"), "CONTACT")
 }
 
+fn pending_index_key(hex: &str) -> Key {
+    Key::new(format!("CONTACT#{hex}"), "PENDING")
+}
+
 fn unsubscribe_key(token: &str) -> Key {
     let digest = Sha256::digest(crate::domain::ids::normalise_base32(token).as_bytes());
     Key::new(format!("UNSUB#{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()), "UNSUB")
@@ -365,6 +369,17 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
     lookup.insert("subscription_id".into(), s(id.as_str()));
     deps.tables.put(Table::Subscribers, lookup, Condition::NotExists).await?;
     deps.tables.put(Table::Subscribers, to_item(&rec)?, Condition::NotExists).await?;
+    // The help desk finds a member who never got in by the contact they give: the newest pending subscription of it.
+    for hex in &rec.contact_indexes {
+        let k = pending_index_key(hex);
+        let mut item = Item::default();
+        item.insert("pk".into(), s(k.pk));
+        item.insert("sk".into(), s(k.sk));
+        item.insert("kind".into(), s("pending_index"));
+        item.insert("subscription_id".into(), s(id.as_str()));
+        item.insert("expires_at".into(), AttributeValue::N(rec.expires_at.unwrap_or_default().to_string()));
+        deps.tables.put(Table::Subscribers, item, Condition::Always).await?;
+    }
     tracing::info!(subscription_id = %id, channels = rec.channels.len(), regions = rec.regions.len(), "subscription pending");
     Ok(id)
 }
@@ -539,4 +554,104 @@ pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<boo
     }
     tracing::info!(subscription_id = %id, "text alerts stopped by reply");
     Ok(true)
+}
+
+// ---- the office manager's help desk ----
+
+/// What the help desk sees of a subscription: never the contacts themselves (the member gave them) nor any code.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionView {
+    pub subscription_id: SubscriptionId,
+    pub status: SubscriptionStatus,
+    pub regions: Vec<Region>,
+    pub channels: Vec<Channel>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// Too many wrong codes: only a fresh code lets the member in.
+    pub locked: bool,
+}
+
+impl From<&SubscriptionRecord> for SubscriptionView {
+    fn from(r: &SubscriptionRecord) -> Self {
+        Self {
+            subscription_id: r.subscription_id.clone(),
+            status: r.status,
+            regions: r.regions.clone(),
+            channels: r.channels.clone(),
+            created_at: r.created_at.clone(),
+            verified_at: r.verified_at.clone(),
+            locked: r.status == SubscriptionStatus::Pending && r.code_attempts >= MAX_CODE_ATTEMPTS,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Finds the subscription of one exact email or phone, through the blind index: the active one, else the newest
+/// pending one. There is no way to list members.
+pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Result<Option<SubscriptionView>, ApiError> {
+    let canonical = match (
+        req.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
+        req.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
+    ) {
+        (Some(e), None) => format!("email:{}", Email::parse(e).map_err(|m| field_err("invalid_email", "email", m))?.canonical()),
+        (None, Some(p)) => format!("phone:{}", PhoneNumber::parse(p).map_err(|m| field_err("invalid_phone", "phone", m))?.as_str()),
+        _ => return Err(ApiError::bad_request("one_contact", "Give exactly one of email or phone, as the member wrote it.")),
+    };
+    let hex = contact_index(deps.keys.as_ref(), &canonical).await?;
+    for key in [index_key(&hex), pending_index_key(&hex)] {
+        if let Some(item) = deps.tables.get(Table::Subscribers, &key).await?
+            && let Some(id) = attr_str(&item, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok())
+            && let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await?
+            && rec.status != SubscriptionStatus::Unsubscribed
+        {
+            return Ok(Some(SubscriptionView::from(&rec)));
+        }
+    }
+    Ok(None)
+}
+
+/// Sends a pending member a fresh code: the old one stops working, the count of wrong tries starts again.
+pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result<(), ApiError> {
+    let rec =
+        get_subscription(deps.tables.as_ref(), id).await?.ok_or_else(|| ApiError::not_found("There is no subscription with this id."))?;
+    if rec.status != SubscriptionStatus::Pending {
+        return Err(ApiError::conflict("not_pending", "Only a subscription waiting for its code can get a new one."));
+    }
+    let mut private = rec.open(deps.keys.as_ref()).await?;
+    let code = six_digit_code();
+    private.code = Some(code.clone());
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
+    let env = seal::parse(&rec.sealed)?;
+    let key = deps.keys.decrypt_data_key(env.wrapped, &keyring_context(&rec.contact_key_id)).await?;
+    let sealed = seal::seal_with(&key, env.wrapped, &SubscriptionRecord::context(id), &json);
+    let code_hash = tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(|e| ApiError::internal(&e))?;
+    let now = deps.clock.now();
+    let update = Update::default()
+        .set("sealed", AttributeValue::B(sealed))
+        .set("code_hash", s(code_hash))
+        .set("code_attempts", AttributeValue::N("0".into()))
+        .set("code_generation", AttributeValue::N((rec.code_generation + 1).to_string()))
+        .set("code_expires_at", AttributeValue::N((now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp().to_string()))
+        .set("expires_at", AttributeValue::N((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp().to_string()));
+    let cond = Condition::And(vec![
+        Condition::Equals("status".into(), s("pending")),
+        Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
+    ]);
+    match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, cond).await {
+        Ok(_) => {
+            tracing::info!(subscription_id = %id, "verification code renewed");
+            Ok(())
+        }
+        Err(StoreError::ConditionFailed) => Err(ApiError::conflict("conflict", "The subscription changed meanwhile. Look it up again.")),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -131,9 +131,8 @@ pub fn present(text: &str, needle: &str) -> bool {
     let n = needle.trim();
     if phone_like(n) {
         let key = phone_key(n);
-        // Present when any run of digits in the text holds the number.
-        return phone_keys_in(text).iter().any(|k| k.contains(&key))
-            || text.chars().filter(char::is_ascii_digit).collect::<String>().contains(&key);
+        // Present when any run of digits and separators in the text holds the number.
+        return phone_keys_in(text).iter().any(|k| k.contains(&key));
     }
     if code_like(n) {
         let compact: String = n.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
@@ -151,7 +150,14 @@ pub fn check_case(case: &Case, json: &str) -> Vec<String> {
     let text = alert_text(json);
     let mut failures = Vec::new();
     for s in &case.must_not_appear {
-        if present(&text, s) || present(json, s) {
+        // For a leak, also a number split by other characters ("07700.900.101").
+        let digits_only = || {
+            phone_like(s)
+                && text
+                    .split(|c: char| c.is_alphabetic() || c == '\n')
+                    .any(|part| part.chars().filter(char::is_ascii_digit).collect::<String>().contains(&phone_key(s)))
+        };
+        if present(&text, s) || present(json, s) || digits_only() {
             failures.push(format!("{}: '{}' leaked into the alert", case.id, s));
         }
     }

@@ -1,0 +1,95 @@
+//! Email on SES v2: one SendEmail per recipient, simple content (subject and text body), through the configuration
+//! set (for bounce and complaint events), with `List-Unsubscribe` where the message has an unsubscribe link.
+//!
+//! SES error messages quote addresses, so errors keep the code and status only.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader, MessageTag};
+
+use super::Failure;
+use crate::config::EmailConfig;
+use crate::ports::messaging::{EmailMessage, EmailSender, MessageId, SendError};
+
+/// The message tag that carries the idempotency key, so a send can be traced in SES events.
+pub const IDEMPOTENCY_TAG: &str = "idempotency_key";
+
+/// Codes that say this message will never go as it is.
+const PERMANENT_CODES: &[&str] =
+    &["MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException", "BadRequestException", "NotFoundException"];
+
+#[derive(Clone)]
+pub struct SesEmail {
+    client: Client,
+    config: EmailConfig,
+}
+
+fn send_error<E: aws_sdk_sesv2::error::ProvideErrorMetadata>(
+    err: aws_sdk_sesv2::error::SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>,
+) -> SendError {
+    let f = Failure::of(&err);
+    tracing::debug!(code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "ses call failed");
+    send_error_of(&f)
+}
+
+/// Known final refusals, and client errors other than a paused sending, are permanent; anything else (throttling,
+/// a 5xx, no answer, sending paused by an operator) may pass.
+pub(crate) fn send_error_of(f: &Failure) -> SendError {
+    let e = f.describe("ses SendEmail", false);
+    let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
+    let client_error = !f.transient && f.status.is_some_and(|s| (400..500).contains(&s)) && !f.is("SendingPausedException");
+    if known_final || client_error { SendError::Permanent(e) } else { SendError::Transient(e) }
+}
+
+/// SES tag values take letters, digits, `_` and `-` only (up to 256); other keys are not sent as a tag.
+pub fn is_safe_tag_value(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 256 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn content(data: &str) -> Result<Content, SendError> {
+    Content::builder().data(data).charset("UTF-8").build().map_err(|e| SendError::Permanent(anyhow::anyhow!("ses content: {e}")))
+}
+
+impl SesEmail {
+    pub fn new(client: Client, config: EmailConfig) -> Self {
+        Self { client, config }
+    }
+}
+
+#[async_trait]
+impl EmailSender for SesEmail {
+    async fn send_email(&self, m: &EmailMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
+        let mut message = Message::builder().subject(content(&m.subject)?).body(Body::builder().text(content(&m.text)?).build());
+        if let Some(url) = &m.unsubscribe_url {
+            // A header value with a line break would let a URL add headers of its own.
+            if url.chars().any(char::is_control) || url.contains(['<', '>']) {
+                return Err(SendError::Permanent(anyhow::anyhow!("the unsubscribe link is not a valid header value")));
+            }
+            let header = MessageHeader::builder()
+                .name("List-Unsubscribe")
+                .value(format!("<{url}>"))
+                .build()
+                .map_err(|e| SendError::Permanent(anyhow::anyhow!("ses header: {e}")))?;
+            message = message.headers(header);
+        }
+        let mut req = self
+            .client
+            .send_email()
+            .from_email_address(&self.config.from_address)
+            .destination(Destination::builder().to_addresses(m.to.to_string()).build())
+            .content(EmailContent::builder().simple(message.build()).build())
+            .configuration_set_name(&self.config.configuration_set);
+        if is_safe_tag_value(idempotency_key) {
+            let tag = MessageTag::builder()
+                .name(IDEMPOTENCY_TAG)
+                .value(idempotency_key)
+                .build()
+                .map_err(|e| SendError::Permanent(anyhow::anyhow!("ses tag: {e}")))?;
+            req = req.email_tags(tag);
+        }
+        let out = req.send().await.map_err(send_error)?;
+        let id = out.message_id.ok_or_else(|| SendError::Transient(anyhow::anyhow!("ses answered without a message id")))?;
+        tracing::info!(message_id = %id, idempotency_key, "email sent");
+        Ok(MessageId(id))
+    }
+}

@@ -1,0 +1,279 @@
+//! Typed configuration of the cloud functions, read from the environment the SAM template sets.
+//!
+//! One small struct per need, so each function reads only what it uses (the function that takes reports knows
+//! nothing of email). A missing or empty variable stops start-up with a message that names it; nothing falls back
+//! to a default. `AWS_REGION`, credentials and, in tests, `AWS_ENDPOINT_URL` are read by aws-config itself.
+
+use std::collections::BTreeMap;
+
+use crate::ports::Table;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the environment variable {name} is not set: set it in the function's Environment (infra/template.yaml)")]
+    Missing { name: &'static str },
+    #[error("the environment variable {name} is empty: give it a value in the function's Environment (infra/template.yaml)")]
+    Empty { name: &'static str },
+    #[error("the environment variable {name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Where variables come from: the process environment, or a map in tests (`std::env::set_var` is unsafe).
+pub trait Source {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Env;
+
+impl Source for Env {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// A variable that must be present and not blank.
+pub fn required(src: &dyn Source, name: &'static str) -> Result<String, ConfigError> {
+    let v = src.var(name).ok_or(ConfigError::Missing { name })?;
+    let v = v.trim();
+    if v.is_empty() { Err(ConfigError::Empty { name }) } else { Ok(v.to_owned()) }
+}
+
+/// The physical names of the logical tables a function uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableNames(BTreeMap<Table, String>);
+
+impl TableNames {
+    /// The variable that names a table.
+    pub fn variable(table: Table) -> &'static str {
+        match table {
+            Table::Reports => "REPORTS_TABLE",
+            Table::Alerts => "ALERTS_TABLE",
+            Table::Subscribers => "SUBSCRIBERS_TABLE",
+            Table::Audit => "AUDIT_TABLE",
+        }
+    }
+
+    /// Reads the names of `tables` only.
+    pub fn from_env(tables: &[Table]) -> Result<Self, ConfigError> {
+        Self::from_source(&Env, tables)
+    }
+
+    pub fn from_source(src: &dyn Source, tables: &[Table]) -> Result<Self, ConfigError> {
+        let mut names = BTreeMap::new();
+        for &t in tables {
+            names.insert(t, required(src, Self::variable(t))?);
+        }
+        Ok(Self(names))
+    }
+
+    /// Names given directly (tests).
+    pub fn with(mut self, table: Table, name: impl Into<String>) -> Self {
+        self.0.insert(table, name.into());
+        self
+    }
+
+    /// The physical name, if this function was given one.
+    pub fn name(&self, table: Table) -> Option<&str> {
+        self.0.get(&table).map(String::as_str)
+    }
+}
+
+/// The KMS key that wraps data keys (`DATA_KEY_ID`: key id, ARN or alias).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKeyConfig {
+    pub data_key_id: String,
+}
+
+impl DataKeyConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self { data_key_id: required(src, "DATA_KEY_ID")? })
+    }
+}
+
+/// The KMS HMAC key for blind indexes (`MAC_KEY_ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacKeyConfig {
+    pub mac_key_id: String,
+}
+
+impl MacKeyConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self { mac_key_id: required(src, "MAC_KEY_ID")? })
+    }
+}
+
+/// Sending email: the verified sender and the SES configuration set (`SES_FROM_ADDRESS`, `SES_CONFIGURATION_SET`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailConfig {
+    pub from_address: String,
+    pub configuration_set: String,
+}
+
+impl EmailConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let from_address = required(src, "SES_FROM_ADDRESS")?;
+        crate::domain::Email::parse(&from_address)
+            .map_err(|_| ConfigError::Invalid { name: "SES_FROM_ADDRESS", reason: "it is not an email address".into() })?;
+        Ok(Self { from_address, configuration_set: required(src, "SES_CONFIGURATION_SET")? })
+    }
+}
+
+/// Sending SMS: the alphanumeric sender id (`SMS_SENDER_ID`, 1 to 11 letters and digits, at least one letter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsConfig {
+    pub sender_id: String,
+}
+
+impl SmsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let sender_id = required(src, "SMS_SENDER_ID")?;
+        let ok = sender_id.len() <= 11
+            && sender_id.bytes().all(|b| b.is_ascii_alphanumeric())
+            && sender_id.bytes().any(|b| b.is_ascii_alphabetic());
+        if !ok {
+            return Err(ConfigError::Invalid {
+                name: "SMS_SENDER_ID",
+                reason: "it must be 1 to 11 letters and digits, with at least one letter".into(),
+            });
+        }
+        Ok(Self { sender_id })
+    }
+}
+
+/// The public address of the site, for links in messages (`SITE_URL`, https, no trailing slash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteConfig {
+    pub site_url: String,
+}
+
+impl SiteConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let url = required(src, "SITE_URL")?;
+        let rest = url
+            .strip_prefix("https://")
+            .ok_or_else(|| ConfigError::Invalid { name: "SITE_URL", reason: "it must start with https://".into() })?;
+        if rest.is_empty() || rest.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err(ConfigError::Invalid { name: "SITE_URL", reason: "it must be an https address without spaces".into() });
+        }
+        Ok(Self { site_url: url.trim_end_matches('/').to_owned() })
+    }
+}
+
+/// Everything any function reads, for tools that need the lot; each function reads only its own parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudConfig {
+    pub tables: TableNames,
+    pub data_key: DataKeyConfig,
+    pub mac_key: MacKeyConfig,
+    pub email: EmailConfig,
+    pub sms: SmsConfig,
+    pub site: SiteConfig,
+}
+
+impl CloudConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            tables: TableNames::from_source(src, &Table::ALL)?,
+            data_key: DataKeyConfig::from_source(src)?,
+            mac_key: MacKeyConfig::from_source(src)?,
+            email: EmailConfig::from_source(src)?,
+            sms: SmsConfig::from_source(src)?,
+            site: SiteConfig::from_source(src)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k: &str| m.get(k).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("REPORTS_TABLE", "num-reports"),
+        ("ALERTS_TABLE", "num-alerts"),
+        ("SUBSCRIBERS_TABLE", "num-subscribers"),
+        ("AUDIT_TABLE", "num-audit"),
+        ("DATA_KEY_ID", "alias/num-data"),
+        ("MAC_KEY_ID", "alias/num-mac"),
+        ("SES_FROM_ADDRESS", "alerts@example.org"),
+        ("SES_CONFIGURATION_SET", "num-alerts"),
+        ("SMS_SENDER_ID", "NUMAlerts"),
+        ("SITE_URL", "https://num.example.org/"),
+    ];
+
+    #[test]
+    fn a_complete_environment_gives_the_whole_configuration() {
+        let c = CloudConfig::from_source(&env(FULL)).unwrap();
+        assert_eq!(c.tables.name(Table::Audit), Some("num-audit"));
+        assert_eq!(c.site.site_url, "https://num.example.org");
+        assert_eq!(c.sms.sender_id, "NUMAlerts");
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_in_the_error() {
+        for (name, _) in FULL {
+            let rest: Vec<(&str, &str)> = FULL.iter().copied().filter(|(k, _)| k != name).collect();
+            let err = CloudConfig::from_source(&env(&rest)).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_empty_variable_is_refused_not_defaulted() {
+        let mut pairs = FULL.to_vec();
+        pairs.retain(|(k, _)| *k != "DATA_KEY_ID");
+        pairs.push(("DATA_KEY_ID", "  "));
+        assert_eq!(CloudConfig::from_source(&env(&pairs)).unwrap_err(), ConfigError::Empty { name: "DATA_KEY_ID" });
+    }
+
+    #[test]
+    fn a_function_reads_only_the_tables_it_uses() {
+        let names = TableNames::from_source(&env(&[("REPORTS_TABLE", "r")]), &[Table::Reports]).unwrap();
+        assert_eq!(names.name(Table::Reports), Some("r"));
+        assert_eq!(names.name(Table::Alerts), None);
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_start_up() {
+        assert!(SiteConfig::from_source(&env(&[("SITE_URL", "http://num.example.org")])).is_err());
+        assert!(SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "TwelveLetter")])).is_err());
+        assert!(EmailConfig::from_source(&env(&[("SES_FROM_ADDRESS", "nobody"), ("SES_CONFIGURATION_SET", "x")])).is_err());
+    }
+}

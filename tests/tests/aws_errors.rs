@@ -1,0 +1,93 @@
+//! On moto: the AWS adapters turn the services' refusals into the errors callers act on, and the retry wrapper
+//! around them retries only what may pass.
+
+use num_tests::aws::aws_backend;
+use shared::adapters::aws::{DynamoTables, KmsKeys, SesEmail};
+use shared::adapters::faults::{Fault, Faulty};
+use shared::adapters::{RetryPolicy, Retrying};
+use shared::config::{EmailConfig, TableNames};
+use shared::domain::{Email, PhoneNumber};
+use shared::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage, SmsSender};
+use shared::ports::{EncryptionContext, Key, KeyError, KeyService, StoreError, Table, Tables};
+
+const QUICK: RetryPolicy =
+    RetryPolicy { max_attempts: 3, base_delay: std::time::Duration::from_millis(5), max_delay: std::time::Duration::from_millis(10) };
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_is_a_permanent_error_not_a_retry() {
+    let aws = aws_backend().await;
+    let tables = Retrying::new(
+        Faulty::new(DynamoTables::new(aws.dynamo.clone(), TableNames::default().with(Table::Reports, "no-such-table"))),
+        QUICK,
+    );
+    let err = tables.get(Table::Reports, &Key::new("a", "b")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Other(_)), "{err}");
+    assert!(err.to_string().contains("ResourceNotFoundException"), "{err}");
+    assert_eq!(tables.inner().calls(), 1);
+    // A table the function was not given is refused before any call.
+    assert!(matches!(tables.get(Table::Alerts, &Key::new("a", "b")).await, Err(StoreError::Other(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_sender_is_a_permanent_refusal_that_does_not_quote_the_addresses() {
+    let aws = aws_backend().await;
+    let ses = SesEmail::new(
+        aws_sdk_sesv2::Client::new(&aws.sdk),
+        EmailConfig { from_address: format!("nobody@unverified-{}.example.org", aws.prefix), configuration_set: "x".into() },
+    );
+    let email = Retrying::new(Faulty::new(ses), QUICK);
+    let m = EmailMessage {
+        to: Email::parse("member-secret@example.net").unwrap(),
+        subject: "s".into(),
+        text: "t".into(),
+        unsubscribe_url: None,
+    };
+    let err = email.send_email(&m, "k").await.unwrap_err();
+    assert!(matches!(err, SendError::Permanent(_)), "{err}");
+    assert_eq!(email.inner().calls(), 1, "a permanent refusal is not retried");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("MessageRejected"), "{text}");
+    assert!(!text.contains("member-secret") && !text.contains("unverified-"), "the error quotes no address: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_sns_refuses_is_permanent() {
+    let aws = aws_backend().await;
+    let m = SmsMessage { to: PhoneNumber::parse("+447700900123").unwrap(), text: "x".repeat(1700) };
+    let err = aws.sms.send_sms(&m, "k").await.unwrap_err();
+    assert!(matches!(err, SendError::Permanent(_)), "{err}");
+    assert!(!format!("{err:?}").contains("900123"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_is_an_error_but_not_a_context_mismatch() {
+    let aws = aws_backend().await;
+    let ctx = EncryptionContext::new("reports", "report", "R1");
+    let unknown = KmsKeys::new(aws.kms.clone(), "alias/no-such-key", None);
+    assert!(matches!(unknown.generate_data_key(&ctx).await, Err(KeyError::Other(_))));
+    assert!(
+        matches!(unknown.mac(shared::ports::MacPurpose::SubscriberContact, b"x").await, Err(KeyError::Other(_))),
+        "no MAC key configured"
+    );
+    // (A disabled key would be another case, but moto 5.2.1 still decrypts under a disabled key.)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_kms_and_sns_calls_are_retried_and_succeed() {
+    let aws = aws_backend().await;
+    let keys = Retrying::new(Faulty::new(aws.keys.clone()), QUICK);
+    keys.inner().fail_next(2, Fault::Throttled);
+    let ctx = EncryptionContext::new("reports", "report", "R1");
+    let dk = keys.generate_data_key(&ctx).await.unwrap();
+    keys.inner().fail_next(2, Fault::Throttled);
+    assert_eq!(*keys.decrypt_data_key(&dk.wrapped, &ctx).await.unwrap(), *dk.plaintext);
+    assert_eq!(keys.inner().calls(), 6);
+
+    let sms = Retrying::new(Faulty::new(aws.sms.clone()), QUICK);
+    sms.inner().fail_next(2, Fault::Throttled);
+    let m = SmsMessage { to: PhoneNumber::parse("+447700900124").unwrap(), text: "hello".into() };
+    sms.send_sms(&m, "k").await.unwrap();
+    sms.inner().fail_next(3, Fault::Throttled);
+    assert!(matches!(sms.send_sms(&m, "k").await, Err(SendError::Transient(_))), "throttling past the attempts surfaces as transient");
+    assert_eq!(sms.inner().calls(), 6);
+}
