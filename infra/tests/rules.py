@@ -24,7 +24,7 @@ FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "
 # The environment each function gets: exactly these names (the functions check them at start-up).
 EXPECTED_ENV = {
     "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG"},
-    "subscriptions": {"SUBSCRIBERS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
+    "subscriptions": {"SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
         "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID",
@@ -39,7 +39,12 @@ EXPECTED_ENV = {
 # Envelope-encryption grants: (action, table, kind) exactly as the code asks KMS for them.
 EXPECTED_KMS = {
     "submit-report": {("kms:GenerateDataKey", "reports", "report")},
-    "subscriptions": {("kms:GenerateDataKey", "subscribers", "contact_key"), ("kms:Decrypt", "subscribers", "contact_key")},
+    "subscriptions": {
+        ("kms:GenerateDataKey", "subscribers", "contact_key"),
+        ("kms:Decrypt", "subscribers", "contact_key"),
+        # The members' page opens a published alert.
+        ("kms:Decrypt", "alerts", "alert"),
+    },
     "sanitise-report": {("kms:Decrypt", "reports", "report"), ("kms:GenerateDataKey", "alerts", "alert")},
     "admin-api": {
         ("kms:Decrypt", "reports", "report"),
@@ -57,7 +62,7 @@ MAC_USERS = {"subscriptions", "sanitise-report", "admin-api"}
 # DynamoDB data-plane actions per function and table (DescribeTable, stream reading and ListStreams are checked apart).
 EXPECTED_DYNAMODB = {
     "submit-report": {"ReportsTable": {"PutItem"}},
-    "subscriptions": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}},
+    "subscriptions": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, "AlertsTable": {"GetItem"}},
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
         "AlertsTable": {"GetItem", "Query", "UpdateItem"},
@@ -641,7 +646,7 @@ def rule_site_private(t: dict) -> list[str]:
             if not beh.get("ResponseHeadersPolicyId"):
                 v.append(f"{name}: {beh.get('PathPattern', 'default')} has no security headers")
         patterns = {str(b.get("PathPattern")) for b in as_list(cfg.get("CacheBehaviors")) if b.get("TargetOriginId") == "api"}
-        for needed in ("/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/admin/*"):
+        for needed in ("/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/alerts/*", "/admin/*"):
             if needed not in patterns:
                 v.append(f"{name}: {needed} does not go to the API origin")
         if cfg.get("Logging"):
