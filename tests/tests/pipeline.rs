@@ -379,3 +379,17 @@ async fn a_stop_reply_ends_text_alerts_to_that_number() {
     assert!(app.alerts_sent_to(A_PHONE).is_empty(), "no text after STOP");
     assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "email alerts go on");
 }
+
+#[tokio::test]
+async fn a_verification_code_that_fails_for_now_is_sent_again_and_arrives_once() {
+    let app = spawn_app_with(|dir| num_cli::serve::Options {
+        email: Some(Arc::new(FlakyEmail::new(outbox_of(dir), 2, None))),
+        ..Default::default()
+    });
+    let res = app.post_json("/subscriptions", &json!({"email": A_EMAIL, "regions": ["wales"], "channels": ["email"]})).await;
+    assert_eq!(res.status, 202);
+    app.drain().await;
+    let codes: Vec<_> = app.outbox().into_iter().filter(|e| e.to == A_EMAIL).collect();
+    assert_eq!(codes.len(), 1, "the code went once, after two throttled tries");
+    assert!(app.latest_code_for(A_EMAIL).is_some());
+}

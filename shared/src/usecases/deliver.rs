@@ -364,6 +364,7 @@ impl SubscriberStreamHandler {
         let contact = sub.open(self.deps.keys.as_ref()).await?;
         let Some(code) = contact.code.clone() else { return Ok(()) };
         let idem = format!("code:{}:{}", sub.subscription_id, sub.code_generation);
+        let mut transient = false;
         if let Some(to) = &contact.email {
             let text = format!(
                 "Your code to start safety alerts is {code}. It works for 30 minutes.\n\nIf you did not ask for alerts, ignore this message: nothing will be sent to you."
@@ -371,6 +372,7 @@ impl SubscriberStreamHandler {
             let msg = EmailMessage { to: to.clone(), subject: "Your code for safety alerts".into(), text, unsubscribe_url: None };
             if let Err(e) = self.deps.email.send_email(&msg, &idem).await {
                 tracing::warn!(subscription_id = %sub.subscription_id, transient = e.is_transient(), "verification email failed");
+                transient |= e.is_transient();
             }
         }
         if let Some(to) = &contact.phone {
@@ -380,7 +382,15 @@ impl SubscriberStreamHandler {
             };
             if let Err(e) = self.deps.sms.send_sms(&msg, &idem).await {
                 tracing::warn!(subscription_id = %sub.subscription_id, transient = e.is_transient(), "verification text failed");
+                transient |= e.is_transient();
             }
+        }
+        if transient {
+            // Give the claim back so the stream's retry sends the code again; a permanent refusal is final (the
+            // member sees no code and the help desk can send a new one).
+            let release = Update::default().remove("code_sent_generation");
+            self.deps.tables.update(Table::Subscribers, &key, release, Condition::Equals("code_sent_generation".into(), gen_value)).await?;
+            return Err(DeliverError::Transient);
         }
         tracing::info!(subscription_id = %sub.subscription_id, "verification code sent");
         Ok(())
