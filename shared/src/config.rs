@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::ports::Table;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("the environment variable {name} is not set: set it in the function's Environment (infra/template.yaml)")]
     Missing { name: &'static str },
@@ -16,6 +16,13 @@ pub enum ConfigError {
     Empty { name: &'static str },
     #[error("the environment variable {name} is not valid: {reason}")]
     Invalid { name: &'static str, reason: String },
+}
+
+/// A function that fails start-up prints its error's `Debug` form: make that the sentence that names the variable.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// Where variables come from: the process environment, or a map in tests (`std::env::set_var` is unsafe).
@@ -219,6 +226,14 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+
+    #[test]
+    fn a_function_that_stops_at_start_up_names_the_variable_in_its_message() {
+        let err = ConfigError::Missing { name: "STAFF_ISSUER" };
+        let printed = format!("{err:?}");
+        assert!(printed.contains("STAFF_ISSUER") && printed.contains("is not set"), "{printed}");
+        assert_eq!(printed, err.to_string());
+    }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
