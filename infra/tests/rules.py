@@ -54,6 +54,9 @@ EXPECTED_KMS = {
         ("kms:GenerateDataKey", "alerts", "alert_rejection"),
         # Help desk resend-code re-seals a member's contacts under their existing contact key.
         ("kms:Decrypt", "subscribers", "contact_key"),
+        # Reasons staff give are sealed in the audit log.
+        ("kms:GenerateDataKey", "audit", "audit_reason"),
+        ("kms:Decrypt", "audit", "audit_reason"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "alert"), ("kms:Decrypt", "subscribers", "contact_key")},
 }

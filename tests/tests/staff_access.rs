@@ -189,6 +189,8 @@ async fn each_read_of_a_report_writes_exactly_one_audit_entry() {
         assert_eq!(last["role"], "caseworker");
         assert_eq!(last["reason"], "follow-up call");
     }
+    // The reason is free text and may name someone: it is stored sealed, and shown only through the API.
+    assert!(!app.raw_rows().await.join("\n").contains("follow-up call"));
     // A refused read leaves a trace too, and shows nothing.
     let res = app.staff("GET", &format!("/admin/reports/{}", f.report_id), "office_manager", None).await;
     assert_eq!(res.status, 403);

@@ -44,7 +44,7 @@ impl AdminDeps {
     }
 
     fn audit(&self) -> AuditDeps {
-        AuditDeps { tables: self.tables.clone(), clock: self.clock.clone() }
+        AuditDeps { tables: self.tables.clone(), keys: self.keys.clone(), clock: self.clock.clone() }
     }
 
     fn subscriptions(&self) -> SubscriptionDeps {
@@ -233,7 +233,10 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
         Action::ReadAudit => {
             let after = query_param(&req, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
             let limit = query_param(&req, "limit").and_then(|l| l.parse().ok()).unwrap_or(100);
-            let entries = audit::read(deps.tables.as_ref(), after, limit).await?;
+            let mut entries = Vec::new();
+            for e in audit::read(deps.tables.as_ref(), after, limit).await? {
+                entries.push(e.open(deps.keys.as_ref()).await?);
+            }
             let next = entries.last().map(|e| e.seq);
             Ok(json(StatusCode::OK, &json!({"entries": entries, "next_after": next})))
         }

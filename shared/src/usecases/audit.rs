@@ -11,12 +11,14 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::ports::tables::{AttributeValue, from_item, s, to_item};
-use crate::ports::{Clock, Condition, Key, StoreError, Table, Tables, Update};
+use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyService, StoreError, Table, Tables, Update};
+use crate::seal::Sealer;
 use crate::staff::Staff;
 
 #[derive(Clone)]
 pub struct AuditDeps {
     pub tables: Arc<dyn Tables>,
+    pub keys: Arc<dyn KeyService>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -30,8 +32,9 @@ pub struct AuditEntry {
     pub role: String,
     pub action: String,
     pub target: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    /// The reason staff gave, sealed: it is free text and may name someone. Empty when none was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::usecases::submit_report::serde_bytes_b")]
+    pub reason_sealed: Vec<u8>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -49,13 +52,61 @@ fn head_key() -> Key {
 /// The hash of an entry: its predecessor's hash and every field but its own hash.
 pub fn entry_hash(e: &AuditEntry) -> String {
     let mut h = Sha256::new();
-    for part in
-        [e.prev_hash.as_str(), &e.seq.to_string(), &e.at, &e.actor, &e.role, &e.action, &e.target, e.reason.as_deref().unwrap_or("")]
-    {
+    for part in [
+        e.prev_hash.as_bytes(),
+        e.seq.to_string().as_bytes(),
+        e.at.as_bytes(),
+        e.actor.as_bytes(),
+        e.role.as_bytes(),
+        e.action.as_bytes(),
+        e.target.as_bytes(),
+        &e.reason_sealed,
+    ] {
         h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+        h.update(part);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn reason_context(seq: u64) -> EncryptionContext {
+    EncryptionContext::new(Table::Audit.as_str(), "audit_reason", &seq.to_string())
+}
+
+/// An entry as staff read it: the reason opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditView {
+    pub seq: u64,
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    pub async fn open(self, keys: &dyn KeyService) -> Result<AuditView, crate::seal::SealError> {
+        let reason = if self.reason_sealed.is_empty() {
+            None
+        } else {
+            let bytes = crate::seal::open_bytes(keys, &self.reason_sealed, &reason_context(self.seq)).await?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        Ok(AuditView {
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor,
+            role: self.role,
+            action: self.action,
+            target: self.target,
+            reason,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -84,7 +135,13 @@ pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str,
             role: staff.role.as_str().to_owned(),
             action: action.to_owned(),
             target: target.to_owned(),
-            reason: reason.map(|r| r.chars().take(500).collect()),
+            reason_sealed: match reason.map(str::trim).filter(|r| !r.is_empty()) {
+                Some(r) => {
+                    let r: String = r.chars().take(500).collect();
+                    Sealer::for_record(deps.keys.as_ref(), reason_context(seq + 1)).await?.seal_bytes(r.as_bytes())
+                }
+                None => Vec::new(),
+            },
             prev_hash: prev,
             hash: String::new(),
         };
