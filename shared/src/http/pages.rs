@@ -126,8 +126,8 @@ We cannot show the passphrase again, and we cannot recover it.</p>\
 
 /// The members' page for one published alert. Its address is the alert's unguessable id, sent only to members.
 pub fn alert_page(alert: &crate::domain::alert::Alert, regions: &[crate::domain::Region]) -> String {
-    let words = |s: &str| s.replace('_', " ");
-    let cats = alert.categories.iter().map(|c| words(c.as_str())).collect::<Vec<_>>().join(", ");
+    use crate::usecases::deliver::{categories, vehicle_line, words};
+    let cats = categories(alert);
     let mut body =
         format!("<h1>Safety alert: {}</h1><p><strong>{}</strong>, {}", escape(&cats), escape(&alert.town), alert.date.format("%-d %B %Y"));
     if let Some(t) = alert.time_of_day {
@@ -145,8 +145,7 @@ pub fn alert_page(alert: &crate::domain::alert::Alert, regions: &[crate::domain:
         }
     }
     for v in &o.vehicles {
-        let line = [&v.colour, &v.make, &v.model, &v.registration].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ");
-        body += &format!("<li>Vehicle: {}</li>", escape(&line));
+        body += &format!("<li>Vehicle: {}</li>", escape(&vehicle_line(v)));
     }
     if let Some(d) = &o.description {
         body += &format!("<li>Description: {}</li>", escape(d));

@@ -408,15 +408,17 @@ impl StreamHandler for SubscriberStreamHandler {
 
 // ---- messages ----
 
-fn words(s: &str) -> String {
+/// Plain words for a schema value (`non_payment` → "non payment"), and the alert's categories as one line, for the
+/// messages and the members' page alike.
+pub fn words(s: &str) -> String {
     s.replace('_', " ")
 }
 
-fn categories(alert: &Alert) -> String {
+pub fn categories(alert: &Alert) -> String {
     alert.categories.iter().map(|c| words(c.as_str())).collect::<Vec<_>>().join(", ")
 }
 
-fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
+pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
     [&v.colour, &v.make, &v.model, &v.registration].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ")
 }
 
