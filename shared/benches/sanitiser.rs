@@ -4,29 +4,22 @@
 //! `cargo bench -p shared --bench sanitiser`
 
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use shared::domain::Report;
 use shared::sanitiser::sanitise;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+/// The repository's own labelled cases, and the house's example reports where the house folder sits beside it.
 fn corpus() -> Vec<Report> {
-    let today = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
-    let mut out = Vec::new();
-    for dir in [concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports"), concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases")]
-    {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut files: Vec<_> =
-            entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
-        files.sort();
-        for f in files {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-            out.push(Report::from_value(v["report"].clone(), today).unwrap());
-        }
+    let mut out: Vec<Report> = common::load_dir(&common::corpus::own_cases()).into_iter().map(|c| c.report).collect();
+    assert!(!out.is_empty(), "no labelled cases in {}", common::corpus::own_cases().display());
+    if let Some(dir) = common::corpus::house_examples() {
+        out.extend(common::load_dir(&dir).into_iter().map(|c| c.report));
     }
-    assert!(!out.is_empty(), "no reports found under {}", Path::new(env!("CARGO_MANIFEST_DIR")).display());
     out
 }
 

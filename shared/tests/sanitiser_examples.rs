@@ -4,13 +4,11 @@ mod common;
 
 use std::path::Path;
 
+use common::corpus;
 use shared::sanitiser::sanitise;
 
-const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports");
-const OWN_CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
-
-fn run(dir: &str) -> (usize, Vec<String>) {
-    let cases = common::load_dir(Path::new(dir));
+fn run(dir: &Path) -> (usize, Vec<String>) {
+    let cases = common::load_dir(dir);
     let mut failures = Vec::new();
     for case in &cases {
         let alert = sanitise(&case.report);
@@ -25,20 +23,18 @@ fn run(dir: &str) -> (usize, Vec<String>) {
 }
 
 #[test]
-fn every_example_report_keeps_the_offender_and_loses_everyone_else() {
-    if !Path::new(EXAMPLES).is_dir() {
-        eprintln!("no examples at {EXAMPLES}: skipped");
-        return;
-    }
-    let (n, failures) = run(EXAMPLES);
-    assert!(n >= 14, "expected the 14 example reports, found {n}");
+fn every_own_labelled_case_keeps_the_offender_and_loses_everyone_else() {
+    let (n, failures) = run(&corpus::own_cases());
+    assert!(n >= 27, "expected at least 27 own cases, found {n}");
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
 }
 
+/// The extra corpus: the house's example reports, where the house folder sits beside the repository.
 #[test]
-fn every_own_labelled_case_keeps_the_offender_and_loses_everyone_else() {
-    let (n, failures) = run(OWN_CASES);
-    assert!(n >= 10, "expected at least 10 own cases, found {n}");
+fn every_example_report_of_the_house_keeps_the_offender_and_loses_everyone_else() {
+    let Some(dir) = corpus::house_examples() else { return };
+    let (n, failures) = run(&dir);
+    assert!(n >= 14, "expected the 14 example reports, found {n}");
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
 }
 

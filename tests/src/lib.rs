@@ -7,6 +7,10 @@ pub mod stream_bridge;
 pub mod faults;
 pub mod logs;
 
+/// Where the labelled report cases are: the one file that also names the optional `../shared`.
+#[path = "../../shared/tests/common/corpus.rs"]
+pub mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use axum::Router;
@@ -110,6 +114,14 @@ pub fn sample_report() -> Value {
         "workplace": {"setting": "parlour", "venue_name": "The Velvet Rooms", "venue_address": "14 Kirkgate, Leeds LS1 6BR"},
         "consent": {"publish_alert": true, "share_with_police": true, "caseworker_contact": true}
     })
+}
+
+/// One of the repository's labelled cases (`shared/tests/cases/<id>.json`): its `report`, `must_not_appear` and
+/// `must_appear`.
+pub fn labelled_case(id: &str) -> Value {
+    let path = corpus::own_case(id);
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read the labelled case {}: {e}", path.display()));
+    serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Finds `needle` in `haystack` as bytes.

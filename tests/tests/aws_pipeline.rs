@@ -140,10 +140,7 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
         assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
     }
 
-    let case: Value = serde_json::from_slice(
-        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports/01-leeds-parlour-maid.json")).unwrap(),
-    )
-    .unwrap();
+    let case = num_tests::labelled_case("28-leeds-parlour-maid-and-van");
     let res = shared::http::submit::handle(&c.submit, post("/reports", &case["report"])).await;
     assert_eq!(res.status(), 201);
     let report_id = json_of(&res)["reference"].as_str().unwrap().to_owned();

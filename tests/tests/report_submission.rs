@@ -22,20 +22,35 @@ async fn a_valid_report_is_stored_and_answered_with_a_reference_and_a_passphrase
     assert!(stored_rows(&app).await >= 1);
 }
 
+/// Posts the `report` of every labelled case in `dir`; returns how many there were.
+async fn post_every_case_in(app: &TestApp, dir: &std::path::Path) -> usize {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for path in &files {
+        let case: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let res = app.post_json("/reports", &case["report"]).await;
+        assert_eq!(res.status, 201, "{}: {}", path.display(), res.text());
+    }
+    files.len()
+}
+
 #[tokio::test]
 async fn every_sample_report_is_accepted() {
     let app = spawn_app();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/examples/reports");
-    let mut n = 0;
-    for entry in std::fs::read_dir(dir).expect("the sample reports are beside the project") {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let case: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            let res = app.post_json("/reports", &case["report"]).await;
-            assert_eq!(res.status, 201, "{}: {}", path.display(), res.text());
-            n += 1;
-        }
-    }
+    let n = post_every_case_in(&app, &num_tests::corpus::own_cases()).await;
+    assert!(n >= 27, "read {n} labelled cases");
+}
+
+/// The extra corpus: the house's example reports, where the house folder sits beside the repository.
+#[tokio::test]
+async fn every_example_report_of_the_house_is_accepted() {
+    let Some(dir) = num_tests::corpus::house_examples() else { return };
+    let app = spawn_app();
+    let n = post_every_case_in(&app, &dir).await;
     assert!(n >= 14, "read {n} samples");
 }
 

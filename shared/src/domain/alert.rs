@@ -1,5 +1,5 @@
 //! A sanitised alert (`alert.v1`): what `num sanitise` prints and what staff review before an alert is published.
-//! The shape follows `../shared/contracts/alert.schema.json`; empty optional fields are left out on output.
+//! The shape follows `infra/schemas/alert.schema.json`; empty optional fields are left out on output.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! An incident report as a member submits it (`report.v1`), parsed so that a `Report` that exists obeys every rule of
-//! `../shared/contracts/report.schema.json`.
+//! `infra/schemas/report.schema.json`.
 //!
 //! Parsing is two steps: serde reads the JSON into a loose transfer shape (unknown fields refused, field paths kept for
 //! the error), then `Report::parse` checks each rule and names the field at fault.

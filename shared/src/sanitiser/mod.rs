@@ -177,7 +177,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
         let scan = Scan::run(text, &p);
         for sp in &scan.spans {
             let (Some(kind), false) = (sp.kind, sp.rep == Rep::Keep) else { continue };
-            let piece = &text[sp.s..sp.e];
+            let piece = &text[sp.start..sp.end];
             match kind {
                 RedactionKind::Phone | RedactionKind::ReporterContact if piece.chars().filter(char::is_ascii_digit).count() >= 9 => {
                     p.removed_phone_digits.push(national_digits(piece))
@@ -224,7 +224,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
         let scan = Scan::run(text, &p);
         for sp in &scan.spans {
             let Some(kind) = sp.kind else { continue };
-            let piece = &text[sp.s..sp.e];
+            let piece = &text[sp.start..sp.end];
             let known = match kind {
                 RedactionKind::ReporterIdentity
                 | RedactionKind::ReporterContact

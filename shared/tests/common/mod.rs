@@ -1,7 +1,9 @@
-//! Labelled report cases (`../shared/examples/reports/README.md`): loading them and matching their strings against an
-//! alert exactly as that README describes.
+//! Labelled report cases (`shared/tests/cases/README.md`): loading them and matching their strings against an alert
+//! exactly as that README describes.
 
 #![allow(dead_code)]
+
+pub mod corpus;
 
 use std::path::{Path, PathBuf};
 

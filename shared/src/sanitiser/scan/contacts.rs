@@ -1,0 +1,251 @@
+//! Pass 1: contact details, numbers and codes, found by pattern over the raw text. The offender's are kept wherever
+//! they stand; the reporter's and anyone else's are taken out.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::domain::alert::RedactionKind;
+use crate::domain::phone::PhoneNumber;
+
+use super::Scan;
+use crate::sanitiser::profile::{normal_reg, strip_prefixes};
+use crate::sanitiser::tokens::{Tok, tokenize};
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap()
+});
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s<>()\[\]]+|(?-u:\b)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?(?-u:\b)").unwrap()
+});
+static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?").unwrap());
+// Codes are matched where a word that starts with a letter holds a digit, anchored there (see `code_starts`).
+static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
+static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
+static EIRCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
+
+impl Scan<'_> {
+    /// Emails, links, handles, the reporter's own account names, phone numbers, then registrations and postcodes.
+    pub(super) fn contacts_and_codes(&mut self) {
+        let p = self.profile;
+        // The text in ASCII lower case (same byte offsets), made only when there is something to look for in it.
+        let needles = !(p.offender_handles.is_empty() && p.offender_emails.is_empty() && p.reporter_needles.is_empty());
+        let lower = if needles { self.text.to_ascii_lowercase() } else { String::new() };
+        for needle in p.offender_handles.iter().chain(&p.offender_emails) {
+            for (s, e) in find_literal(&lower, needle) {
+                let s = if s > 0 && self.text.as_bytes()[s - 1] == b'@' { s - 1 } else { s };
+                self.keep(s, e);
+            }
+        }
+        let has_at = self.text.contains('@');
+        for m in if has_at { EMAIL.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
+            let low = m.as_str().to_lowercase();
+            if p.offender_emails.contains(&low) {
+                self.keep(m.start(), m.end());
+            } else if p.reporter_email.as_deref() == Some(low.as_str()) {
+                self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "an email address");
+            } else if self.given_as_his(m.start()) {
+                if self.keep(m.start(), m.end()) {
+                    self.found_emails.push(m.as_str().to_owned());
+                }
+            } else {
+                self.remove(m.start(), m.end(), RedactionKind::Email, "an email address");
+            }
+        }
+        for m in URL.find_iter(self.text).collect::<Vec<_>>() {
+            let low = m.as_str().to_lowercase();
+            if p.offender_handles.iter().any(|h| low.contains(h.as_str())) {
+                self.keep(m.start(), m.end());
+            } else if p.reporter_needles.iter().any(|h| low.contains(h.as_str())) {
+                self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "a link");
+            } else {
+                self.remove(m.start(), m.end(), RedactionKind::Other, "a link");
+            }
+        }
+        for m in if has_at { HANDLE.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
+            let before = self.text[..m.start()].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
+                continue;
+            }
+            let key = m.as_str()[1..].to_lowercase();
+            if p.offender_handles.contains(&key) {
+                self.keep(m.start(), m.end());
+            } else if p.reporter_handles.contains(&key) {
+                self.remove(m.start(), m.end(), RedactionKind::ReporterContact, "an account");
+            } else if self.given_as_his(m.start()) {
+                if self.keep(m.start(), m.end()) {
+                    self.found_handles.push(m.as_str().to_owned());
+                }
+            } else {
+                self.remove(m.start(), m.end(), RedactionKind::Handle, "an account");
+            }
+        }
+        for needle in &p.reporter_needles {
+            for (s, e) in find_literal(&lower, needle) {
+                self.remove(s, e, RedactionKind::ReporterContact, "an account");
+            }
+        }
+        self.phones();
+        let starts = self.code_starts();
+        for &(s, window) in &starts {
+            if let Some(m) = REGISTRATION.find(&self.text[s..window]) {
+                self.keep(s, s + m.end());
+            }
+        }
+        for &(s, window) in &starts {
+            let hay = &self.text[s..window];
+            let Some(m) = POSTCODE.find(hay).or_else(|| EIRCODE.find(hay)) else { continue };
+            let code = m.as_str();
+            // An Eircode's last part mixes letters and digits; a bare word of code letters is prose.
+            let looks_like_code = code.chars().filter(char::is_ascii_digit).count() >= 2 || code == code.to_uppercase();
+            if looks_like_code && !p.offender_regs.contains(&normal_reg(code)) {
+                self.remove(s, s + m.end(), RedactionKind::Postcode, "an address nearby");
+            }
+        }
+    }
+
+    /// Where a postcode, Eircode or registration may start: a word that begins with an ASCII letter and has a digit in
+    /// its first four characters. With each, the end of a window long enough for any of them and the character after.
+    fn code_starts(&self) -> Vec<(usize, usize)> {
+        let b = self.text.as_bytes();
+        let mut out = Vec::new();
+        for i in 0..b.len() {
+            let word_start = b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80));
+            if word_start && b[i + 1..b.len().min(i + 5)].iter().any(u8::is_ascii_digit) {
+                let mut end = b.len().min(i + 24);
+                while !self.text.is_char_boundary(end) {
+                    end += 1;
+                }
+                out.push((i, end));
+            }
+        }
+        out
+    }
+
+    /// Whether the words before a contact detail give it as the offender's ("he rang from", "his number is") and not
+    /// as the reporter's or someone else's ("my work number", "her mate's number").
+    fn given_as_his(&self, at: usize) -> bool {
+        let before = &self.text[..at];
+        let from = before.rfind(['.', '!', '?', '\n']).map_or(0, |x| x + 1);
+        let mut from = from.max(at.saturating_sub(100));
+        while !before.is_char_boundary(from) {
+            from += 1;
+        }
+        let words: Vec<Tok> = tokenize(&before[from..]);
+        let recent = &words[words.len().saturating_sub(4)..];
+        if recent.iter().any(|w| matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
+            return false;
+        }
+        words.iter().any(|w| matches!(&*w.low, "he" | "his" | "him" | "hes") || self.profile.keep_words.contains(&*w.low))
+    }
+
+    /// Phone numbers in any layout: compared by their national digits with the offender's and the reporter's.
+    fn phones(&mut self) {
+        let p = self.profile;
+        let b = self.text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            let at_start = (c.is_ascii_digit() || c == b'+' || c == b'(')
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'_' || b[i - 1] == b'@'));
+            if !at_start || self.claimed[i] {
+                i += 1;
+                continue;
+            }
+            // Walk over digits and separators; remember where each group of digits ends.
+            let mut j = i;
+            let mut digits = String::new();
+            let mut ends: Vec<(usize, usize)> = Vec::new();
+            let mut last_sep_run = 0;
+            while j < b.len() {
+                let d = b[j];
+                if d.is_ascii_digit() {
+                    digits.push(d as char);
+                    last_sep_run = 0;
+                    let next = b.get(j + 1).copied();
+                    if !next.is_some_and(|n| n.is_ascii_digit()) {
+                        ends.push((j + 1, digits.len()));
+                    }
+                } else if matches!(d, b' ' | b'-' | b'.' | b'(' | b')' | b'+') && j > i || (j == i && matches!(d, b'+' | b'(')) {
+                    last_sep_run += 1;
+                    if last_sep_run > 2 || (d == b'+' && j > i) {
+                        break;
+                    }
+                } else {
+                    break;
+                }
+                if digits.len() > 16 {
+                    break;
+                }
+                j += 1;
+            }
+            let international = c == b'+';
+            let mut matched = None;
+            for &(end, n) in ends.iter().rev() {
+                if !(9..=15).contains(&n) {
+                    continue;
+                }
+                // A word straight after the digits ("07700900111abc") is not a number.
+                if b.get(end).is_some_and(|x| x.is_ascii_alphabetic()) {
+                    continue;
+                }
+                let d = &digits[..n];
+                let nd = strip_prefixes(d, international);
+                let raw = &self.text[i..end];
+                let kind = if p.offender_phone_digits.iter().any(|o| o == nd) {
+                    None
+                } else if p.reporter_phone_digits.as_deref() == Some(nd) {
+                    Some(RedactionKind::ReporterContact)
+                } else if n >= 10 && PhoneNumber::parse(raw).is_ok() && (raw.starts_with(['0', '+', '(']) || n >= 11) {
+                    if self.given_as_his(i) {
+                        self.found_phones.push(raw.to_owned());
+                        None
+                    } else {
+                        Some(RedactionKind::Phone)
+                    }
+                } else {
+                    continue;
+                };
+                matched = Some((end, kind));
+                break;
+            }
+            match matched {
+                Some((end, kind)) => {
+                    let s = if c == b'(' && !self.text[i..end].contains(')') { i + 1 } else { i };
+                    match kind {
+                        None => self.keep(s, end),
+                        Some(k) => self.remove(s, end, k, "a phone number"),
+                    };
+                    i = end;
+                }
+                None => i += 1,
+            }
+        }
+    }
+}
+
+/// Places where `needle` (lower case) stands in `hay` (ASCII-lower-cased) as a whole: not inside a longer word,
+/// handle or address.
+pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if needle.is_empty() {
+        return out;
+    }
+    let joins = |c: char| c.is_alphanumeric() || c == '_' || c == '@';
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let s = from + pos;
+        let e = s + needle.len();
+        let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
+        let after_ok =
+            !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
+        if before_ok && after_ok {
+            out.push((s, e));
+        }
+        from = s + needle.len().max(1);
+        while !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    out
+}
