@@ -42,7 +42,7 @@ const REGION: &str = "yorkshire-humber";
 
 /// Subscriber `i`: every fourth takes texts as well as email.
 fn subscriber(i: usize) -> SubscribeRequest {
-    let sms = i % 4 == 0;
+    let sms = i.is_multiple_of(4);
     SubscribeRequest {
         email: Some(format!("member{i}@example.org")),
         phone: sms.then(|| format!("07700 {:06}", 100_000 + i)),

@@ -448,7 +448,7 @@ async fn put_new_many_counts_hundreds_of_items_exactly(b: Backend) {
     assert_eq!(all.len(), 300);
     for got in &all {
         let i: usize = shared::ports::tables::attr_str(got, "sk").unwrap().parse().unwrap();
-        assert_eq!(attr(got, "v"), Some(&s(if i % 3 == 0 { "old" } else { "new" })), "item {i}");
+        assert_eq!(attr(got, "v"), Some(&s(if i.is_multiple_of(3) { "old" } else { "new" })), "item {i}");
     }
     assert_eq!(b.put_new_many(Table::Alerts, items).await.unwrap(), 0, "a second run writes nothing");
 }

@@ -315,12 +315,12 @@ mod tests {
                 Err(StoreError::Unavailable(anyhow::anyhow!("throttled")))
             } else {
                 let key = (attr_str(&item, "pk").unwrap().to_owned(), sk);
-                let mut items = self.items.lock().unwrap();
-                if items.contains_key(&key) {
-                    Err(StoreError::ConditionFailed)
-                } else {
-                    items.insert(key, item);
-                    Ok(())
+                match self.items.lock().unwrap().entry(key) {
+                    std::collections::hash_map::Entry::Occupied(_) => Err(StoreError::ConditionFailed),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(item);
+                        Ok(())
+                    }
                 }
             };
             self.now.fetch_sub(1, Ordering::SeqCst);
