@@ -17,6 +17,10 @@
 //! throttling, 5xx answers and timeouts are `StoreError::Unavailable`. Reads are strongly consistent on the table (a
 //! GSI can only be read eventually consistent, as the port says). A page cursor is the key of the page's last item,
 //! as DynamoDB JSON in URL-safe base64: opaque to callers, and it holds keys only (ids), never other attributes.
+//!
+//! `put_new_many` (an alert's fan-out) is the port's own: one conditional put per item, `PUT_NEW_IN_FLIGHT` (32) under
+//! way at once, so behind the retry wrapper each put is retried on its own and a lost answer is read back as for any
+//! put. Not BatchWriteItem: it takes no conditions, so it would overwrite a delivery already being sent.
 
 use std::collections::HashMap;
 
