@@ -45,6 +45,11 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Write the static site (the report form, its stylesheet, robots.txt) into a folder: `num site --out infra/web`.
+    Site {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,5 +146,14 @@ fn main() -> ExitCode {
                 Err(e) => fail(1, format!("outbox: {e:#}")),
             }
         }
+        Command::Site { out } => match num_cli::site::write(&out) {
+            Ok(paths) => {
+                for p in paths {
+                    println!("wrote {}", p.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(1, format!("site: {e:#}")),
+        },
     }
 }
