@@ -5,4 +5,5 @@ pub mod logging;
 pub mod outbox;
 pub mod sanitise;
 pub mod serve;
+pub mod site;
 pub mod staff;

@@ -42,8 +42,26 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Only the messages about this subscription (S-...) or alert (A-...).
+        #[arg(long, value_name = "ID")]
+        about: Option<String>,
+        /// Wait up to this many seconds until there are at least --count messages (sending happens a moment after the
+        /// request that causes it). Exit status 1 if they have not come by then.
+        #[arg(long, value_name = "SECONDS")]
+        wait: Option<u64>,
+        /// How many messages --wait waits for.
+        #[arg(long, default_value_t = 1, requires = "wait")]
+        count: usize,
+        /// Print only the verification code of the newest code message, for a script to use.
+        #[arg(long, conflicts_with = "json")]
+        code: bool,
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Write the static site (the report form, its stylesheet, robots.txt) into a folder: `num site --out infra/web`.
+    Site {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -131,9 +149,10 @@ fn main() -> ExitCode {
                 Err(e) => fail(2, format!("audit verify: {e:#}")),
             }
         }
-        Command::Outbox { json, data_dir } => {
+        Command::Outbox { json, about, wait, count, code, data_dir } => {
             let dir = num_cli::serve::data_dir(data_dir);
-            match num_cli::outbox::render(&dir, json) {
+            let query = num_cli::outbox::Query { about, wait: wait.map(std::time::Duration::from_secs), count, code, json };
+            match num_cli::outbox::run(&dir, &query) {
                 Ok(s) => {
                     print!("{s}");
                     ExitCode::SUCCESS
@@ -141,5 +160,14 @@ fn main() -> ExitCode {
                 Err(e) => fail(1, format!("outbox: {e:#}")),
             }
         }
+        Command::Site { out } => match num_cli::site::write(&out) {
+            Ok(paths) => {
+                for p in paths {
+                    println!("wrote {}", p.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(1, format!("site: {e:#}")),
+        },
     }
 }

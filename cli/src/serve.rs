@@ -113,6 +113,8 @@ impl Local {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", get(|| async { to_axum(h::html(StatusCode::OK, h::pages::report_form())) }))
+            .route(h::pages::STYLESHEET_PATH, get(|| async { static_file("text/css; charset=utf-8", h::pages::STYLE) }))
+            .route("/robots.txt", get(|| async { static_file("text/plain; charset=utf-8", h::pages::ROBOTS) }))
             .route("/reports", any(reports))
             .route("/subscriptions", any(public))
             .route("/subscriptions/verify", any(public))
@@ -157,6 +159,12 @@ async fn to_shared(req: Request) -> Result<h::Request, Response> {
     let bytes: Bytes =
         axum::body::to_bytes(body, MAX_BODY + 1).await.map_err(|_| to_axum(h::error_json(&ApiError::too_large(MAX_BODY))))?;
     Ok(h::Request::from_parts(parts, bytes))
+}
+
+/// A file of the static site, as S3 behind CloudFront serves it in the cloud.
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    use http::header::{CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+    ([(CONTENT_TYPE, content_type), (X_CONTENT_TYPE_OPTIONS, "nosniff")], body).into_response()
 }
 
 fn to_axum(res: h::Response) -> Response {

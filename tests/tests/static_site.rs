@@ -1,5 +1,12 @@
-//! The static report form the cloud serves from S3 (`infra/web/index.html`) and the one `num serve` renders are two
-//! copies of one form: they must post the same fields to the same place, or one of them breaks.
+//! The static site the cloud serves from S3 (`infra/web/`) is written by `num site` from the very renderer `num serve`
+//! and the functions use: the committed files must be what that renderer gives today, byte for byte, and the static
+//! form must post what the served one posts.
+
+use std::path::PathBuf;
+
+fn web_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/web"))
+}
 
 fn field_names(html: &str) -> std::collections::BTreeSet<String> {
     html.split("name=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned).collect()
@@ -10,9 +17,27 @@ fn choices(html: &str) -> std::collections::BTreeSet<String> {
 }
 
 #[test]
+fn the_committed_static_site_is_what_the_renderer_writes() {
+    let files = shared::http::pages::site_files();
+    assert!(files.iter().any(|(name, _)| *name == "index.html"), "the site has its report form");
+    let mut stale = Vec::new();
+    for (name, rendered) in &files {
+        let committed = std::fs::read(web_dir().join(name)).unwrap_or_default();
+        if committed != rendered.as_bytes() {
+            stale.push(*name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "infra/web/{{{}}} differ from what the page renderer (shared/src/http/pages/) gives. Regenerate them from the \
+         repository root with `cargo run -p num -- site --out infra/web` and commit the result.",
+        stale.join(",")
+    );
+}
+
+#[test]
 fn the_static_form_and_the_served_form_post_the_same_fields_and_choices() {
-    let static_page =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/web/index.html")).expect("infra/web/index.html");
+    let static_page = std::fs::read_to_string(web_dir().join("index.html")).expect("infra/web/index.html");
     let served = shared::http::pages::report_form();
     let names = field_names(&served);
     assert!(names.len() > 20, "{names:?}");
@@ -22,4 +47,13 @@ fn the_static_form_and_the_served_form_post_the_same_fields_and_choices() {
         assert!(page.contains("action=\"/reports\"") && page.contains("method=\"post\""));
         assert!(!page.contains("<script"));
     }
+}
+
+#[test]
+fn the_stylesheet_the_pages_link_is_a_file_of_the_site() {
+    let page = shared::http::pages::report_form();
+    let link = format!("<link rel=\"stylesheet\" href=\"{}\">", shared::http::pages::STYLESHEET_PATH);
+    assert!(page.contains(&link), "{page}");
+    let css = std::fs::read_to_string(web_dir().join(shared::http::pages::STYLESHEET_PATH.trim_start_matches('/'))).unwrap();
+    assert!(css.contains(".secret{"), "the receipt's style is in the stylesheet");
 }

@@ -1,0 +1,26 @@
+//! Short answers to a browser: an ended subscription, a request that did not work.
+
+use maud::html;
+
+use super::layout;
+use crate::error::ApiError;
+
+pub fn unsubscribed() -> String {
+    let body = html! {
+        h1 { "You will get no more alerts" }
+        p {
+            "Your subscription has ended and your contact details will no longer be used. You can subscribe again at any \
+             time."
+        }
+    };
+    layout("Unsubscribed", body).into_string()
+}
+
+/// The page for any other refused request a browser made (an old unsubscribe link, a withdrawn alert).
+pub fn problem_page(err: &ApiError) -> String {
+    let body = html! {
+        h1 { "That did not work" }
+        p { (err.message) }
+    };
+    layout("Not found", body).into_string()
+}
