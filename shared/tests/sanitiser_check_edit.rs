@@ -1,7 +1,7 @@
 //! `check_edit`: a reviewer's edited alert is checked against the report's identifiers, field by field, and the
 //! findings never carry the text they found.
 
-mod common;
+use crate::common;
 
 use common::corpus;
 use shared::domain::alert::RedactionKind;

@@ -1,6 +1,6 @@
 //! The labelled example reports: nothing in `must_not_appear` reaches the alert, everything in `must_appear` does.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

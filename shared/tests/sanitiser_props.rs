@@ -4,7 +4,7 @@
 //! Case counts: `PROPTEST_CASES` sets them (proptest's own variable); without it each property runs 256 cases and the
 //! fuzz-style property 512. The long run is `PROPTEST_CASES=20000 cargo test --release -p shared --test sanitiser_props`.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use proptest::prelude::*;

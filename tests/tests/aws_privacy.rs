@@ -33,7 +33,7 @@ fn raw_bytes(v: &Av, out: &mut Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_private_field_appears_in_any_table_its_stream_or_the_log_on_aws() {
-    let logs = num_tests::logs::capture(tracing::Level::DEBUG);
+    let logs = num_tests::logs::capture(tracing::Level::TRACE);
     let aws = aws_backend().await;
     let deps = SubmitDeps {
         tables: Arc::new(Retrying::new(aws.tables.clone(), RetryPolicy::default())),

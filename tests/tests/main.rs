@@ -1,0 +1,14 @@
+//! Every cross-crate test in one binary (one link, one run). The contract suite is `contract::embedded::*` and
+//! `contract::aws::*`; `scripts/test` counts each.
+
+mod aws_errors;
+mod aws_pipeline;
+mod aws_privacy;
+mod aws_requests;
+mod contract;
+mod pipeline;
+mod privacy;
+mod report_submission;
+mod sealing;
+mod staff_access;
+mod static_site;
