@@ -122,21 +122,22 @@ mod tests {
     use super::*;
     use crate::ports::tables::{Item, from_item, s};
 
-    /// A batch of one shard: (pk, sk, kind) per record, sequence numbers 100, 101, ... (of unequal length from 99 on,
+    /// A batch of one shard: (item, label) per record, sequence numbers 95, 96, ... (of unequal length from 100 on,
     /// so that string order is not sequence order).
     fn batch(items: &[(&str, &str)]) -> Vec<StreamRecord> {
         items
             .iter()
             .enumerate()
-            .map(|(i, (pk, sk))| {
+            .map(|(i, (pk, label))| {
                 let mut r = StreamRecord::default();
                 r.event_name = "INSERT".into();
                 r.event_id = format!("event-{i}");
                 let mut keys = Item::default();
                 keys.insert("pk".into(), s(*pk));
-                keys.insert("sk".into(), s(*sk));
+                keys.insert("sk".into(), s("META"));
                 let mut image = keys.clone();
                 image.insert("kind".into(), s("test"));
+                image.insert("label".into(), s(*label));
                 r.change.keys = keys;
                 r.change.new_image = image;
                 r.change.sequence_number = Some((95 + i).to_string());
@@ -155,7 +156,7 @@ mod tests {
         r.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect()
     }
 
-    /// Fails the records whose sort key is listed; notes the order records were handled in.
+    /// Fails the records whose label is listed; notes the order records were handled in.
     struct FailsOn {
         fail: Vec<&'static str>,
         concurrency: usize,
@@ -177,7 +178,7 @@ mod tests {
             self.concurrency
         }
         async fn handle_record(&self, r: &StreamRecord) -> Result<(), RecordError> {
-            let sk = attr_str(&r.change.keys, "sk").unwrap().to_owned();
+            let sk = attr_str(&r.change.new_image, "label").unwrap().to_owned();
             // Later records finish first, so order is kept by the runner, not by luck.
             let n: u64 = sk.trim_start_matches(char::is_alphabetic).parse().unwrap_or(0);
             tokio::time::sleep(Duration::from_millis(20u64.saturating_sub(n * 2))).await;
