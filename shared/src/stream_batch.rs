@@ -110,7 +110,12 @@ pub fn retry_from(records: &[StreamRecord], answer: &DynamoDbEventResponse) -> O
     answer
         .batch_item_failures
         .iter()
-        .map(|f| f.item_identifier.as_deref().and_then(|id| records.iter().position(|r| r.change.sequence_number.as_deref() == Some(id))).unwrap_or(0))
+        .map(|f| {
+            f.item_identifier
+                .as_deref()
+                .and_then(|id| records.iter().position(|r| r.change.sequence_number.as_deref() == Some(id)))
+                .unwrap_or(0)
+        })
         .min()
 }
 

@@ -189,7 +189,10 @@ async fn a_text_whose_answer_is_lost_is_unknown_and_sent_exactly_once() {
     let (endpoint, taken) = provider_that_loses_answers(true).await;
     let sdk = sdk_with_retries_on(&endpoint).await;
     let sms = Retrying::new(
-        Faulty::new(shared::adapters::aws::SnsSms::new(aws_sdk_sns::Client::new(&sdk), shared::config::SmsConfig { sender_id: "NUM".into() })),
+        Faulty::new(shared::adapters::aws::SnsSms::new(
+            aws_sdk_sns::Client::new(&sdk),
+            shared::config::SmsConfig { sender_id: "NUM".into() },
+        )),
         QUICK,
     );
     let m = SmsMessage { to: PhoneNumber::parse("+447700900125").unwrap(), text: "hello".into() };

@@ -16,13 +16,13 @@ use shared::domain::ids::random_base32;
 use shared::domain::{Email, PhoneNumber};
 use shared::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage, SmsSender};
 use shared::ports::stream::{ChangeStream, StreamEvent, StreamRecord};
-use shared::stream_batch::{RecordError, RecordHandler};
 use shared::ports::tables::{AttributeValue, s};
 use shared::ports::{
     Condition, EncryptionContext, Index, Item, Key, KeyError, KeyService, MacPurpose, Page, Query, SortCondition, StoreError, Table,
     Tables, Update,
 };
 use shared::seal::{self, SealError, Sealer};
+use shared::stream_batch::{RecordError, RecordHandler};
 
 // ---------------------------------------------------------------------------------------------------------------
 // The backends

@@ -8,8 +8,8 @@ use num_tests::faults::{CountingSms, CrashBeforeMarkingSent, FlakyEmail};
 use num_tests::{TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 use shared::adapters::faults::{Fault, Faulty};
-use shared::adapters::{Outbox, RetryPolicy, Retrying};
 use shared::adapters::stream_poller::StreamPoller;
+use shared::adapters::{Outbox, RetryPolicy, Retrying};
 use shared::ports::Table;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps};
 

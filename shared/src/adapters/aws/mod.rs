@@ -183,9 +183,13 @@ impl Failure {
         match err {
             SdkError::DispatchFailure(d) if d.as_connector_error().is_some_and(|c| could_not_connect(c)) => no_answer(Reached::NotSent),
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => no_answer(Reached::NoAnswer),
-            SdkError::ConstructionFailure(_) => {
-                Failure { transient: false, reached: Reached::NotSent, code: Some("ConstructionFailure".into()), status: None, message: None }
-            }
+            SdkError::ConstructionFailure(_) => Failure {
+                transient: false,
+                reached: Reached::NotSent,
+                code: Some("ConstructionFailure".into()),
+                status: None,
+                message: None,
+            },
             _ => Failure::service(err.code(), status, err.message()),
         }
     }
