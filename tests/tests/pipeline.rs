@@ -415,7 +415,7 @@ fn app_with_faulty_email() -> (TestApp, Arc<Retrying<Faulty<Outbox>>>) {
 async fn a_send_the_provider_took_but_whose_answer_was_lost_goes_once_and_is_unconfirmed_not_retried() {
     let (app, email) = app_with_faulty_email();
     app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
-    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let draft = draft_from(&app, &num_tests::sample_report()).await;
     let id = draft["alert_id"].as_str().unwrap();
     let calls_before = email.inner().calls();
 
@@ -433,7 +433,7 @@ async fn a_send_the_provider_took_but_whose_answer_was_lost_goes_once_and_is_unc
 async fn a_send_whose_connection_was_refused_is_retried_and_goes_once() {
     let (app, email) = app_with_faulty_email();
     app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
-    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let draft = draft_from(&app, &num_tests::sample_report()).await;
     let id = draft["alert_id"].as_str().unwrap();
     let calls_before = email.inner().calls();
 
