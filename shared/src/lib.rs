@@ -16,4 +16,5 @@ pub mod ratelimit;
 pub mod sanitiser;
 pub mod seal;
 pub mod staff;
+pub mod stream_batch;
 pub mod usecases;

@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::ports::{KeyService, MacPurpose};
@@ -165,7 +166,7 @@ pub async fn verify_local_token(keys: &dyn KeyService, token: &str, now: i64) ->
     };
     let expected = keys.mac(MacPurpose::StaffToken, format!("{h}.{b}").as_bytes()).await?;
     let given = URL_SAFE_NO_PAD.decode(sig).map_err(|_| bad())?;
-    if !constant_time_eq(&expected, &given) {
+    if !bool::from(expected.as_slice().ct_eq(&given)) {
         return Err(bad());
     }
     let header: serde_json::Value = URL_SAFE_NO_PAD.decode(h).ok().and_then(|v| serde_json::from_slice(&v).ok()).ok_or_else(bad)?;
@@ -181,10 +182,6 @@ pub async fn verify_local_token(keys: &dyn KeyService, token: &str, now: i64) ->
     }
     let role = claims.role().ok_or_else(bad)?;
     Ok(Staff { subject: claims.sub, role })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Reads the bearer token of a request.

@@ -26,11 +26,11 @@ impl EmailSender for FlakyEmail {
     async fn send_email(&self, m: &EmailMessage, key: &str) -> Result<MessageId, SendError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.permanent_to.as_deref() == Some(m.to.as_str()) {
-            return Err(SendError::Permanent(anyhow::anyhow!("injected: address refused")));
+            return Err(SendError::Rejected(anyhow::anyhow!("injected: address refused")));
         }
         if self.transient.load(Ordering::SeqCst) > 0 {
             self.transient.fetch_sub(1, Ordering::SeqCst);
-            return Err(SendError::Transient(anyhow::anyhow!("injected: throttled")));
+            return Err(SendError::NotTaken(anyhow::anyhow!("injected: throttled")));
         }
         self.inner.send_email(m, key).await
     }

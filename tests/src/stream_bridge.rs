@@ -17,6 +17,7 @@ use aws_sdk_dynamodbstreams::types::{ShardIteratorType, StreamViewType as SdkVie
 use shared::config::TableNames;
 use shared::ports::stream::{ChangeStream, StreamEvent, StreamHandler, StreamRecord};
 use shared::ports::{Item, StoreError, Table};
+use shared::stream_batch::retry_from;
 
 /// A table stream on the emulator, read through the DynamoDB Streams API.
 pub struct DynamoStreams {
@@ -178,15 +179,12 @@ pub async fn pump(
         }
         let seqs: Vec<String> = records.iter().map(|r| r.change.sequence_number.clone().unwrap_or_default()).collect();
         let mut event = StreamEvent::default();
-        event.records = records;
+        event.records = records.clone();
+        let event_records = records;
         let response = handler.handle(event).await;
         done.batches += 1;
         // Lambda retries from the lowest failed sequence number in the batch; unknown identifiers fail the batch.
-        let failed_at = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone().and_then(|id| seqs.iter().position(|s| *s == id)).unwrap_or(0))
-            .min();
+        let failed_at = retry_from(&event_records, &response);
         match failed_at {
             None => {
                 done.delivered += seqs.len();

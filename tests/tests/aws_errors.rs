@@ -43,7 +43,7 @@ async fn an_unverified_sender_is_a_permanent_refusal_that_does_not_quote_the_add
         unsubscribe_url: None,
     };
     let err = email.send_email(&m, "k").await.unwrap_err();
-    assert!(matches!(err, SendError::Permanent(_)), "{err}");
+    assert!(matches!(err, SendError::Rejected(_)), "{err}");
     assert_eq!(email.inner().calls(), 1, "a permanent refusal is not retried");
     let text = format!("{err} {err:?}");
     assert!(text.contains("MessageRejected"), "{text}");
@@ -55,7 +55,7 @@ async fn an_sms_sns_refuses_is_permanent() {
     let aws = aws_backend().await;
     let m = SmsMessage { to: PhoneNumber::parse("+447700900123").unwrap(), text: "x".repeat(1700) };
     let err = aws.sms.send_sms(&m, "k").await.unwrap_err();
-    assert!(matches!(err, SendError::Permanent(_)), "{err}");
+    assert!(matches!(err, SendError::Rejected(_)), "{err}");
     assert!(!format!("{err:?}").contains("900123"));
 }
 
@@ -88,6 +88,126 @@ async fn throttled_kms_and_sns_calls_are_retried_and_succeed() {
     let m = SmsMessage { to: PhoneNumber::parse("+447700900124").unwrap(), text: "hello".into() };
     sms.send_sms(&m, "k").await.unwrap();
     sms.inner().fail_next(3, Fault::Throttled);
-    assert!(matches!(sms.send_sms(&m, "k").await, Err(SendError::Transient(_))), "throttling past the attempts surfaces as transient");
+    assert!(matches!(sms.send_sms(&m, "k").await, Err(SendError::NotTaken(_))), "throttling past the attempts surfaces as not taken");
     assert_eq!(sms.inner().calls(), 6);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sends once: what the SES and SNS adapters make of a refused connection and of a lost answer, over real HTTP (no
+// emulator needed: a local socket plays the provider).
+
+/// An SDK configuration for `endpoint` that leaves the SDK's standard retries on (three attempts), as a careless
+/// configuration would: the SES and SNS adapters must still make one attempt per call.
+async fn sdk_with_retries_on(endpoint: &str) -> aws_config::SdkConfig {
+    use std::time::Duration;
+    let creds = aws_sdk_sesv2::config::Credentials::new("testing", "testing", None, None, "num-tests");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("eu-west-2"))
+        .credentials_provider(creds)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_millis(400))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// A provider that takes every request it is sent and never answers: it hangs up (`hang_up`) or keeps silent (the
+/// caller times out). Counts the requests it took.
+async fn provider_that_loses_answers(hang_up: bool) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let taken = Arc::new(AtomicUsize::new(0));
+    let counter = taken.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 8192];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                if !hang_up {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), taken)
+}
+
+fn an_email() -> EmailMessage {
+    EmailMessage { to: Email::parse("member@example.net").unwrap(), subject: "s".into(), text: "t".into(), unsubscribe_url: None }
+}
+
+fn ses_at(sdk: &aws_config::SdkConfig) -> SesEmail {
+    SesEmail::new(
+        aws_sdk_sesv2::Client::new(sdk),
+        EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num".into() },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_whose_answer_is_lost_is_unknown_and_sent_exactly_once() {
+    use std::sync::atomic::Ordering;
+    for hang_up in [true, false] {
+        let (endpoint, taken) = provider_that_loses_answers(hang_up).await;
+        let sdk = sdk_with_retries_on(&endpoint).await;
+        let email = Retrying::new(Faulty::new(ses_at(&sdk)), QUICK);
+        let err = email.send_email(&an_email(), "k").await.unwrap_err();
+        assert!(matches!(err, SendError::Unknown(_)), "hang up {hang_up}: {err:?}");
+        assert_eq!(email.inner().calls(), 1, "the wrapper does not send again");
+        assert_eq!(taken.load(Ordering::SeqCst), 1, "the SDK does not send again (hang up {hang_up})");
+    }
+
+    // The same configuration used bare would have sent it three times: the check above can fail.
+    let (endpoint, taken) = provider_that_loses_answers(true).await;
+    let bare = aws_sdk_sesv2::Client::new(&sdk_with_retries_on(&endpoint).await);
+    let content = aws_sdk_sesv2::types::EmailContent::builder()
+        .raw(aws_sdk_sesv2::types::RawMessage::builder().data(aws_sdk_sesv2::primitives::Blob::new("x")).build().unwrap())
+        .build();
+    assert!(bare.send_email().content(content).send().await.is_err());
+    assert_eq!(taken.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_whose_answer_is_lost_is_unknown_and_sent_exactly_once() {
+    use std::sync::atomic::Ordering;
+    let (endpoint, taken) = provider_that_loses_answers(true).await;
+    let sdk = sdk_with_retries_on(&endpoint).await;
+    let sms = Retrying::new(
+        Faulty::new(shared::adapters::aws::SnsSms::new(
+            aws_sdk_sns::Client::new(&sdk),
+            shared::config::SmsConfig { sender_id: "NUM".into() },
+        )),
+        QUICK,
+    );
+    let m = SmsMessage { to: PhoneNumber::parse("+447700900125").unwrap(), text: "hello".into() };
+    assert!(matches!(sms.send_sms(&m, "k").await, Err(SendError::Unknown(_))));
+    assert_eq!(sms.inner().calls(), 1);
+    assert_eq!(taken.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_to_a_provider_that_refuses_the_connection_is_not_taken_and_retried() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let sdk = sdk_with_retries_on(&format!("http://127.0.0.1:{port}")).await;
+    let email = Retrying::new(Faulty::new(ses_at(&sdk)), QUICK);
+    let err = email.send_email(&an_email(), "k").await.unwrap_err();
+    assert!(matches!(err, SendError::NotTaken(_)), "{err:?}");
+    assert_eq!(email.inner().calls(), QUICK.max_attempts as usize, "a refused connection is tried again");
 }

@@ -82,7 +82,7 @@ async fn an_unsubscribe_link_with_a_line_break_is_refused_before_sending() {
         unsubscribe_url: Some("https://num.example.org/u\r\nBcc: someone@example.org".into()),
     };
     let err = aws.email.send_email(&m, "k").await.unwrap_err();
-    assert!(matches!(err, shared::ports::messaging::SendError::Permanent(_)));
+    assert!(matches!(err, shared::ports::messaging::SendError::Rejected(_)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

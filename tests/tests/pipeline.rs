@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use num_tests::faults::{CountingSms, CrashBeforeMarkingSent, FlakyEmail};
 use num_tests::{TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
-use shared::adapters::Outbox;
+use shared::adapters::faults::{Fault, Faulty};
 use shared::adapters::stream_poller::StreamPoller;
+use shared::adapters::{Outbox, RetryPolicy, Retrying};
 use shared::ports::Table;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps};
 
@@ -394,4 +396,55 @@ async fn a_verification_code_that_fails_for_now_is_sent_again_and_arrives_once()
     let codes: Vec<_> = app.outbox().into_iter().filter(|e| e.to == A_EMAIL).collect();
     assert_eq!(codes.len(), 1, "the code went once, after two throttled tries");
     assert!(app.latest_code_for(A_EMAIL).is_some());
+}
+
+/// An app whose email goes through the retry wrapper around the fault injector around the outbox, as a Lambda's SES
+/// sender sits in the retry wrapper.
+fn app_with_faulty_email() -> (TestApp, Arc<Retrying<Faulty<Outbox>>>) {
+    let slot: Arc<std::sync::OnceLock<Arc<Retrying<Faulty<Outbox>>>>> = Arc::new(std::sync::OnceLock::new());
+    let s2 = slot.clone();
+    let app = spawn_app_with(move |dir| {
+        let policy = RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) };
+        let email = Arc::new(Retrying::new(Faulty::new(Outbox::new(dir)), policy));
+        s2.set(email.clone()).ok();
+        num_cli::serve::Options { email: Some(email), stream_backoff: Duration::from_millis(5), ..Default::default() }
+    });
+    let email = slot.get().unwrap().clone();
+    (app, email)
+}
+
+#[tokio::test]
+async fn a_send_the_provider_took_but_whose_answer_was_lost_goes_once_and_is_unconfirmed_not_retried() {
+    let (app, email) = app_with_faulty_email();
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+    let draft = draft_from(&app, &num_tests::sample_report()).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    let calls_before = email.inner().calls();
+
+    // The outbox takes the alert email, then the answer is lost (a timeout, a reset connection).
+    email.inner().fail_next(1, Fault::LostAnswer);
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+
+    assert_eq!(email.inner().calls() - calls_before, 1, "neither the wrapper nor the stream sent it again");
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "the member has exactly one message");
+    assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 0, "failed": 0, "unconfirmed": 1}));
+}
+
+#[tokio::test]
+async fn a_send_whose_connection_was_refused_is_retried_and_goes_once() {
+    let (app, email) = app_with_faulty_email();
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+    let draft = draft_from(&app, &num_tests::sample_report()).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    let calls_before = email.inner().calls();
+
+    // The provider cannot be reached twice: the message certainly did not go, so the wrapper tries again.
+    email.inner().fail_next(2, Fault::Refused);
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+
+    assert_eq!(email.inner().calls() - calls_before, 3, "two refused attempts, then the one that went");
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "the member has exactly one message");
+    assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 1, "failed": 0, "unconfirmed": 0}));
 }

@@ -1,12 +1,14 @@
-//! One batch from either stream. Records go to the handler for their item kind (subscriptions to the code sender,
-//! everything else to the alert handler, which ignores what is not an alert or a delivery), so one function serves
-//! both streams; the failures of both are reported together, in sequence order.
+//! One batch from either stream (the alerts table's or the subscribers table's). Each record goes to the handler for
+//! its item kind (subscriptions to the code sender, everything else to the alert handler, which ignores what is not
+//! an alert or a delivery), through the one batch runner, so the answer is the one the embedded poller would get.
 
+use async_trait::async_trait;
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_runtime::LambdaEvent;
-use shared::ports::stream::StreamHandler;
+use shared::ports::stream::{StreamHandler, StreamRecord};
 use shared::ports::tables::attr_str;
+use shared::stream_batch::{RecordError, RecordHandler};
 use shared::usecases::deliver::{AlertStreamHandler, SubscriberStreamHandler};
 use shared::usecases::subscriptions::SUBSCRIPTION_KIND;
 
@@ -15,19 +17,21 @@ pub struct Handlers {
     pub subscribers: SubscriberStreamHandler,
 }
 
-pub async fn function_handler(h: &Handlers, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-    let records = event.payload.records.len();
-    let (subs, rest): (Vec<_>, Vec<_>) =
-        event.payload.records.into_iter().partition(|r| attr_str(&r.change.new_image, "kind") == Some(SUBSCRIPTION_KIND));
-    let mut response = DynamoDbEventResponse::default();
-    for (handler, records) in [(&h.subscribers as &dyn StreamHandler, subs), (&h.alerts as &dyn StreamHandler, rest)] {
-        if !records.is_empty() {
-            let mut e = Event::default();
-            e.records = records;
-            response.batch_item_failures.extend(handler.handle(e).await.batch_item_failures);
+#[async_trait]
+impl RecordHandler for Handlers {
+    fn concurrency(&self) -> usize {
+        self.alerts.concurrency().min(self.subscribers.concurrency())
+    }
+
+    async fn handle_record(&self, record: &StreamRecord) -> Result<(), RecordError> {
+        if attr_str(&record.change.new_image, "kind") == Some(SUBSCRIPTION_KIND) {
+            self.subscribers.handle_record(record).await
+        } else {
+            self.alerts.handle_record(record).await
         }
     }
-    response.batch_item_failures.sort_by(|a, b| a.item_identifier.cmp(&b.item_identifier));
-    tracing::info!(records, failed = response.batch_item_failures.len(), "batch handled");
-    Ok(response)
+}
+
+pub async fn function_handler(h: &Handlers, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
+    Ok(h.handle(event.payload).await)
 }

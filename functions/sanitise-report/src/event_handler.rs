@@ -1,4 +1,4 @@
-//! One batch of the reports stream.
+//! One batch of the reports stream, through the one batch runner (see `shared::stream_batch`).
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
@@ -9,8 +9,5 @@ pub async fn function_handler(
     handler: &dyn StreamHandler,
     event: LambdaEvent<Event>,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
-    let records = event.payload.records.len();
-    let response = handler.handle(event.payload).await;
-    tracing::info!(records, failed = response.batch_item_failures.len(), "batch handled");
-    Ok(response)
+    Ok(handler.handle(event.payload).await)
 }

@@ -1,8 +1,9 @@
 //! A fault-injecting wrapper around any port adapter, for tests: "fail the next N calls as throttled", "fail every
-//! call for good". Calls that are not failed go to the real adapter, so what a test sees after the faults is the real
-//! behaviour. (Exported behind the `mocks` feature.)
+//! call for good", "refuse the connection", "do the call but lose its answer". Calls that are not failed go to the
+//! real adapter, so what a test sees after the faults is the real behaviour. (Exported behind the `mocks` feature.)
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -19,14 +20,21 @@ use crate::ports::{
 pub enum Fault {
     /// Throttling: `StoreError::Unavailable`, `KeyError::Unavailable`, `SendError::Transient`.
     Throttled,
-    /// A failure that will not pass: `StoreError::Other`, `KeyError::Other`, `SendError::Permanent`.
+    /// A failure that will not pass: `StoreError::Other`, `KeyError::Other`, `SendError::Rejected`.
     Permanent,
+    /// The connection is refused: the call never reaches the adapter (`SendError::NotTaken`, and `Unavailable`).
+    Refused,
+    /// The call reaches the adapter and does its work, then the answer is lost (a timeout, a reset connection):
+    /// `SendError::Unknown`, and `Unavailable` for tables and keys.
+    LostAnswer,
 }
 
 impl Fault {
     fn store(self) -> StoreError {
         match self {
             Fault::Throttled => StoreError::Unavailable(anyhow::anyhow!("injected: ThrottlingException")),
+            Fault::Refused => StoreError::Unavailable(anyhow::anyhow!("injected: connection refused")),
+            Fault::LostAnswer => StoreError::Unavailable(anyhow::anyhow!("injected: no answer")),
             Fault::Permanent => StoreError::Other(anyhow::anyhow!("injected: ValidationException")),
         }
     }
@@ -34,14 +42,18 @@ impl Fault {
     fn key(self) -> KeyError {
         match self {
             Fault::Throttled => KeyError::Unavailable(anyhow::anyhow!("injected: ThrottlingException")),
+            Fault::Refused => KeyError::Unavailable(anyhow::anyhow!("injected: connection refused")),
+            Fault::LostAnswer => KeyError::Unavailable(anyhow::anyhow!("injected: no answer")),
             Fault::Permanent => KeyError::Other(anyhow::anyhow!("injected: DisabledException")),
         }
     }
 
     fn send(self) -> SendError {
         match self {
-            Fault::Throttled => SendError::Transient(anyhow::anyhow!("injected: TooManyRequestsException")),
-            Fault::Permanent => SendError::Permanent(anyhow::anyhow!("injected: MessageRejected")),
+            Fault::Throttled => SendError::NotTaken(anyhow::anyhow!("injected: TooManyRequestsException")),
+            Fault::Refused => SendError::NotTaken(anyhow::anyhow!("injected: connection refused")),
+            Fault::LostAnswer => SendError::Unknown(anyhow::anyhow!("injected: no answer")),
+            Fault::Permanent => SendError::Rejected(anyhow::anyhow!("injected: MessageRejected")),
         }
     }
 }
@@ -86,6 +98,18 @@ impl<T> Faulty<T> {
         &self.inner
     }
 
+    /// Runs `call` unless a fault stops it first; a lost answer lets it run, then fails it.
+    async fn call<R, E>(&self, error: fn(Fault) -> E, call: impl Future<Output = Result<R, E>>) -> Result<R, E> {
+        match self.next_fault() {
+            None => call.await,
+            Some(Fault::LostAnswer) => {
+                let _ = call.await;
+                Err(error(Fault::LostAnswer))
+            }
+            Some(f) => Err(error(f)),
+        }
+    }
+
     fn next_fault(&self) -> Option<Fault> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Some(f) = *self.always.lock().unwrap_or_else(|e| e.into_inner()) {
@@ -98,81 +122,51 @@ impl<T> Faulty<T> {
 #[async_trait]
 impl<T: Tables> Tables for Faulty<T> {
     async fn get(&self, table: Table, key: &Key) -> Result<Option<Item>, StoreError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.store());
-        }
-        self.inner.get(table, key).await
+        self.call(Fault::store, self.inner.get(table, key)).await
     }
 
     async fn put(&self, table: Table, item: Item, condition: Condition) -> Result<(), StoreError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.store());
-        }
-        self.inner.put(table, item, condition).await
+        self.call(Fault::store, self.inner.put(table, item, condition)).await
     }
 
     async fn update(&self, table: Table, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.store());
-        }
-        self.inner.update(table, key, update, condition).await
+        self.call(Fault::store, self.inner.update(table, key, update, condition)).await
     }
 
     async fn delete(&self, table: Table, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.store());
-        }
-        self.inner.delete(table, key, condition).await
+        self.call(Fault::store, self.inner.delete(table, key, condition)).await
     }
 
     async fn query(&self, table: Table, query: Query) -> Result<Page, StoreError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.store());
-        }
-        self.inner.query(table, query).await
+        self.call(Fault::store, self.inner.query(table, query)).await
     }
 }
 
 #[async_trait]
 impl<T: KeyService> KeyService for Faulty<T> {
     async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<DataKey, KeyError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.key());
-        }
-        self.inner.generate_data_key(ctx).await
+        self.call(Fault::key, self.inner.generate_data_key(ctx)).await
     }
 
     async fn decrypt_data_key(&self, wrapped: &[u8], ctx: &EncryptionContext) -> Result<Zeroizing<[u8; 32]>, KeyError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.key());
-        }
-        self.inner.decrypt_data_key(wrapped, ctx).await
+        self.call(Fault::key, self.inner.decrypt_data_key(wrapped, ctx)).await
     }
 
     async fn mac(&self, purpose: MacPurpose, message: &[u8]) -> Result<[u8; 32], KeyError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.key());
-        }
-        self.inner.mac(purpose, message).await
+        self.call(Fault::key, self.inner.mac(purpose, message)).await
     }
 }
 
 #[async_trait]
 impl<T: EmailSender> EmailSender for Faulty<T> {
     async fn send_email(&self, message: &EmailMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.send());
-        }
-        self.inner.send_email(message, idempotency_key).await
+        self.call(Fault::send, self.inner.send_email(message, idempotency_key)).await
     }
 }
 
 #[async_trait]
 impl<T: SmsSender> SmsSender for Faulty<T> {
     async fn send_sms(&self, message: &SmsMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
-        if let Some(f) = self.next_fault() {
-            return Err(f.send());
-        }
-        self.inner.send_sms(message, idempotency_key).await
+        self.call(Fault::send, self.inner.send_sms(message, idempotency_key)).await
     }
 }

@@ -44,10 +44,11 @@ impl Outbox {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut line = serde_json::to_vec(&entry).map_err(|e| SendError::Permanent(e.into()))?;
+        let mut line = serde_json::to_vec(&entry).map_err(|e| SendError::Rejected(e.into()))?;
         line.push(b'\n');
-        let mut f = opts.open(&self.path).map_err(|e| SendError::Transient(e.into()))?;
-        f.write_all(&line).and_then(|_| f.sync_data()).map_err(|e| SendError::Transient(e.into()))?;
+        // Nothing written yet: safe to try again. Once writing has begun, part or all of the message may be there.
+        let mut f = opts.open(&self.path).map_err(|e| SendError::NotTaken(e.into()))?;
+        f.write_all(&line).and_then(|_| f.sync_data()).map_err(|e| SendError::Unknown(e.into()))?;
         Ok(MessageId(entry.id))
     }
 

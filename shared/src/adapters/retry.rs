@@ -1,8 +1,14 @@
 //! Retries around any adapter: transient failures (`StoreError::Unavailable`, `KeyError::Unavailable`,
-//! `SendError::Transient`) are tried again with capped exponential backoff and full jitter, a bounded number of
+//! `SendError::NotTaken`) are tried again with capped exponential backoff and full jitter, a bounded number of
 //! times; everything else (a failed condition, a refused context, a rejected message) goes back to the caller at once.
 //!
-//! The SDK's own retries are off (`aws::load_sdk_config`), so this is the one place that retries.
+//! Senders are retried only when the provider certainly did not take the message (`SendError::NotTaken`: the
+//! connection was refused, or throttling was answered before acceptance). A timeout or a lost answer
+//! (`SendError::Unknown`) goes back at once: the message may have gone, and a retry could send it twice; the delivery
+//! use case records it as unconfirmed.
+//!
+//! The SDK's own retries are off (`aws::load_sdk_config`, and the SES and SNS adapters force it for their clients), so
+//! this is the one place that retries.
 //!
 //! A retried write may have landed the first time (the answer was lost, not the request). For `put` that shows up as
 //! `ConditionFailed` on the retry of a `NotExists` put; the wrapper then reads the item back and, if it is exactly the
@@ -73,8 +79,9 @@ impl Transient for KeyError {
 }
 
 impl Transient for SendError {
+    /// Only a message the provider certainly did not take is sent again.
     fn is_transient(&self) -> bool {
-        SendError::is_transient(self)
+        self.is_retryable()
     }
 }
 
@@ -313,7 +320,7 @@ mod tests {
         outbox.send_email(&email, "k1").await.unwrap();
         outbox.inner().fail_next(1, Fault::Permanent);
         let sms = SmsMessage { to: PhoneNumber::parse("+447700900123").unwrap(), text: "t".into() };
-        assert!(matches!(outbox.send_sms(&sms, "k2").await, Err(SendError::Permanent(_))));
+        assert!(matches!(outbox.send_sms(&sms, "k2").await, Err(SendError::Rejected(_))));
         assert_eq!(outbox.inner().calls(), 3);
         assert_eq!(Outbox::read(dir.path()).unwrap().len(), 1);
     }

@@ -22,19 +22,37 @@ pub struct SmsMessage {
     pub text: String,
 }
 
+/// Why a message did not certainly go. Providers do not deduplicate, so the kinds split on one question: could the
+/// provider have taken the message? Only `NotTaken` may be sent again; `Unknown` must not be (a second send could
+/// reach the member twice), and the delivery is recorded as unconfirmed instead.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// Throttling, a timeout, the service briefly down: try again later.
-    #[error("sending failed for now: {0}")]
-    Transient(#[source] anyhow::Error),
+    /// The provider certainly did not take the message: the connection was refused or never made, or it answered
+    /// "slow down" or "unavailable" before accepting anything. Sending again is safe.
+    #[error("the message was not taken; it may be sent again")]
+    NotTaken(#[source] anyhow::Error),
     /// The message can never be sent as it is (address refused, number opted out, message rejected).
-    #[error("sending failed for good: {0}")]
-    Permanent(#[source] anyhow::Error),
+    #[error("the message was refused for good")]
+    Rejected(#[source] anyhow::Error),
+    /// No clear answer: a timeout, a connection lost after the request went out, an answer that could not be read.
+    /// The provider may have taken the message; sending again could send it twice.
+    #[error("the provider may have taken the message; it gave no clear answer")]
+    Unknown(#[source] anyhow::Error),
 }
 
 impl SendError {
-    pub fn is_transient(&self) -> bool {
-        matches!(self, SendError::Transient(_))
+    /// Whether sending again is safe and may succeed: the provider certainly did not take the message.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SendError::NotTaken(_))
+    }
+
+    /// A stable name for logs and stored records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SendError::NotTaken(_) => "not_taken",
+            SendError::Rejected(_) => "rejected",
+            SendError::Unknown(_) => "unknown",
+        }
     }
 }
 

@@ -65,7 +65,7 @@ pub fn entry_hash(e: &AuditEntry) -> String {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 fn reason_context(seq: u64) -> EncryptionContext {

@@ -4,27 +4,27 @@
 //! Both steps run from the alerts table's stream, never as a second write after the first: publication (a MODIFY to
 //! `published`) fans out; each delivery item's INSERT sends. A send first claims its item (`pending` → `sending`, a
 //! conditional write), then sends, then marks it `sent`. A retry finds the claim and does not send again: a handler
-//! that died between sending and marking leaves the item `unconfirmed` rather than risk a second message. A transient
-//! failure puts the item back to `pending` and reports the record as failed, so the stream retries it; after
-//! `MAX_ATTEMPTS` it ends `failed`, which staff see in the counts.
+//! that died between sending and marking leaves the item `unconfirmed` rather than risk a second message, and so does
+//! a send without a clear answer (`SendError::Unknown`: a timeout, a lost answer). A send the provider certainly did
+//! not take (`SendError::NotTaken`) puts the item back to `pending` and reports the record as failed, so the stream
+//! retries it; after `MAX_ATTEMPTS` it ends `failed`, which staff see in the counts.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::alert::Alert;
 use crate::domain::{AlertId, SubscriptionId};
 use crate::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage, SmsSender};
-use crate::ports::stream::{StreamEvent, StreamHandler, StreamRecord, batch_failures};
+use crate::ports::stream::StreamRecord;
 use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, query_all, s, to_item};
 use crate::ports::{Clock, Condition, Index, Key, KeyService, Query, SortCondition, StoreError, Table, Tables, Update};
 use crate::seal::SealError;
+use crate::stream_batch::{RecordError, RecordHandler};
 use crate::usecases::alerts::{ALERT_KIND, AlertRecord, AlertStatus};
 use crate::usecases::submit_report::serde_bytes_b;
 use crate::usecases::subscriptions::{Channel, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriptionRecord, open_contact};
@@ -35,7 +35,7 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// Delivery items of one alert are spread over this many partitions, so a large fan-out does not write faster than
 /// one DynamoDB partition takes.
 pub const DELIVERY_SHARDS: u32 = 8;
-/// Sends under way at once within one stream batch.
+/// Records of different items handled at once within one stream batch.
 const CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +131,7 @@ impl AlertStreamHandler {
         Ok(Some(alert))
     }
 
-    async fn handle_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
+    async fn on_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
         match attr_str(new, "kind") {
             Some(ALERT_KIND) if rec.event_name == "MODIFY" || rec.event_name == "INSERT" => {
@@ -193,7 +193,7 @@ impl AlertStreamHandler {
                 let text = render_sms(&alert, &d.alert_id, &self.deps.site_url);
                 self.deps.sms.send_sms(&SmsMessage { to: to.clone(), text }, &idem).await
             }
-            _ => Err(SendError::Permanent(anyhow::anyhow!("the subscription has no contact for this channel"))),
+            _ => Err(SendError::Rejected(anyhow::anyhow!("the subscription has no contact for this channel"))),
         };
         drop(contact);
         let now = self.deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -201,14 +201,17 @@ impl AlertStreamHandler {
             Ok(id) => {
                 (Update::default().set("status", s("sent")).set("sent_at", s(now)).set("provider_message_id", s(id.0.clone())), Ok(()))
             }
-            Err(e) if e.is_transient() && attempts < MAX_ATTEMPTS => {
+            // The provider certainly did not take it: the stream sends again.
+            Err(SendError::NotTaken(_)) if attempts < MAX_ATTEMPTS => {
                 (Update::default().set("status", s("pending")).set("error_kind", s("transient")), Err(DeliverError::Transient))
             }
+            // It may have gone (a timeout, a lost answer): never risk a second message.
+            Err(SendError::Unknown(_)) => (Update::default().set("status", s("unconfirmed")).set("error_kind", s("no_answer")), Ok(())),
             Err(e) => (
                 Update::default()
                     .set("status", s("failed"))
                     .set("failed_at", s(now))
-                    .set("error_kind", s(if e.is_transient() { "gave_up" } else { "permanent" })),
+                    .set("error_kind", s(if e.is_retryable() { "gave_up" } else { "permanent" })),
                 Ok(()),
             ),
         };
@@ -218,35 +221,22 @@ impl AlertStreamHandler {
                 tracing::info!(alert_id = %d.alert_id, subscription_id = %d.subscription_id, channel = d.channel.as_str(), attempts, "delivery sent")
             }
             Err(e) => {
-                tracing::warn!(alert_id = %d.alert_id, subscription_id = %d.subscription_id, channel = d.channel.as_str(), attempts, transient = e.is_transient(), "delivery failed")
+                tracing::warn!(alert_id = %d.alert_id, subscription_id = %d.subscription_id, channel = d.channel.as_str(), attempts, error.kind = e.kind(), "delivery not sent")
             }
         }
         outcome
     }
 }
 
-/// Processes records in order (sends of one batch overlap, answers keep their order) and reports the sequence
-/// numbers of the ones that failed; the stream retries from the first of them, and the others are skipped as done.
-async fn handle_batch<'a>(records: &'a [StreamRecord], work: Vec<BoxFuture<'a, Result<(), DeliverError>>>) -> Vec<String> {
-    let results: Vec<_> = futures::stream::iter(work).buffered(CONCURRENCY).collect().await;
-    let mut failed = Vec::new();
-    for (r, res) in records.iter().zip(results) {
-        if let Err(e) = res {
-            if !matches!(e, DeliverError::Transient) {
-                tracing::error!(event = %r.event_name, error.kind = %e, "stream record failed");
-            }
-            failed.push(r.change.sequence_number.clone().unwrap_or_default());
-        }
-    }
-    failed
-}
-
 #[async_trait]
-impl StreamHandler for AlertStreamHandler {
-    async fn handle(&self, event: StreamEvent) -> aws_lambda_events::streams::DynamoDbEventResponse {
-        let work: Vec<_> = event.records.iter().map(|r| self.handle_record(r).boxed()).collect();
-        let failed = handle_batch(&event.records, work).await;
-        batch_failures(failed)
+impl RecordHandler for AlertStreamHandler {
+    /// Sends to different members overlap; the runner keeps one item's records in order.
+    fn concurrency(&self) -> usize {
+        CONCURRENCY
+    }
+
+    async fn handle_record(&self, record: &StreamRecord) -> Result<(), RecordError> {
+        Ok(self.on_record(record).await?)
     }
 }
 
@@ -335,7 +325,7 @@ impl SubscriberStreamHandler {
         Self { deps }
     }
 
-    async fn handle_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
+    async fn on_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
         if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || attr_str(new, "status") != Some("pending") {
             return Ok(());
@@ -371,8 +361,8 @@ impl SubscriberStreamHandler {
             );
             let msg = EmailMessage { to: to.clone(), subject: "Your code for safety alerts".into(), text, unsubscribe_url: None };
             if let Err(e) = self.deps.email.send_email(&msg, &idem).await {
-                tracing::warn!(subscription_id = %sub.subscription_id, transient = e.is_transient(), "verification email failed");
-                transient |= e.is_transient();
+                tracing::warn!(subscription_id = %sub.subscription_id, error.kind = e.kind(), "verification email not sent");
+                transient |= e.is_retryable();
             }
         }
         if let Some(to) = &contact.phone {
@@ -381,13 +371,13 @@ impl SubscriberStreamHandler {
                 text: format!("Your safety alerts code is {code}. It works for 30 minutes. Not you? Ignore this."),
             };
             if let Err(e) = self.deps.sms.send_sms(&msg, &idem).await {
-                tracing::warn!(subscription_id = %sub.subscription_id, transient = e.is_transient(), "verification text failed");
-                transient |= e.is_transient();
+                tracing::warn!(subscription_id = %sub.subscription_id, error.kind = e.kind(), "verification text not sent");
+                transient |= e.is_retryable();
             }
         }
         if transient {
-            // Give the claim back so the stream's retry sends the code again; a permanent refusal is final (the
-            // member sees no code and the help desk can send a new one).
+            // Give the claim back so the stream's retry sends the code again; a permanent refusal is final, and so is
+            // a send that may have gone (no second code: the member can ask for a new one, as the help desk can).
             let release = Update::default().remove("code_sent_generation");
             self.deps.tables.update(Table::Subscribers, &key, release, Condition::Equals("code_sent_generation".into(), gen_value)).await?;
             return Err(DeliverError::Transient);
@@ -398,11 +388,13 @@ impl SubscriberStreamHandler {
 }
 
 #[async_trait]
-impl StreamHandler for SubscriberStreamHandler {
-    async fn handle(&self, event: StreamEvent) -> aws_lambda_events::streams::DynamoDbEventResponse {
-        let work: Vec<_> = event.records.iter().map(|r| self.handle_record(r).boxed()).collect();
-        let failed = handle_batch(&event.records, work).await;
-        batch_failures(failed)
+impl RecordHandler for SubscriberStreamHandler {
+    fn concurrency(&self) -> usize {
+        CONCURRENCY
+    }
+
+    async fn handle_record(&self, record: &StreamRecord) -> Result<(), RecordError> {
+        Ok(self.on_record(record).await?)
     }
 }
 

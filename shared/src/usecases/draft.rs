@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 
-use crate::ports::stream::{StreamEvent, StreamHandler, batch_failures};
+use crate::ports::stream::StreamRecord;
 use crate::ports::tables::{attr_str, from_item};
+use crate::stream_batch::{RecordError, RecordHandler};
 use crate::usecases::alerts::{AlertDeps, draft_alert};
 use crate::usecases::submit_report::{REPORT_KIND, ReportRecord};
 
@@ -12,25 +13,18 @@ pub struct SanitiseHandler {
 }
 
 #[async_trait]
-impl StreamHandler for SanitiseHandler {
-    /// Records in order; a failed one is reported by sequence number and the rest still run (drafting is
-    /// idempotent, so the stream's retry of the ones after it changes nothing).
-    async fn handle(&self, event: StreamEvent) -> aws_lambda_events::streams::DynamoDbEventResponse {
-        let mut failed = Vec::new();
-        for rec in &event.records {
-            if rec.event_name != "INSERT" || attr_str(&rec.change.new_image, "kind") != Some(REPORT_KIND) {
-                continue;
-            }
-            let result = async {
-                let record: ReportRecord = from_item(rec.change.new_image.clone())?;
-                draft_alert(&self.deps, &record).await
-            }
-            .await;
-            if let Err(e) = result {
-                tracing::error!(error.kind = %e, "drafting failed");
-                failed.push(rec.change.sequence_number.clone().unwrap_or_default());
-            }
+impl RecordHandler for SanitiseHandler {
+    /// Reports are independent of each other; drafting is idempotent (the alert id is derived from the report).
+    fn concurrency(&self) -> usize {
+        4
+    }
+
+    async fn handle_record(&self, rec: &StreamRecord) -> Result<(), RecordError> {
+        if rec.event_name != "INSERT" || attr_str(&rec.change.new_image, "kind") != Some(REPORT_KIND) {
+            return Ok(());
         }
-        batch_failures(failed)
+        let record: ReportRecord = from_item(rec.change.new_image.clone())?;
+        draft_alert(&self.deps, &record).await?;
+        Ok(())
     }
 }

@@ -221,7 +221,7 @@ fn field_err(code: &'static str, field: &str, message: impl Into<String>) -> Api
 /// A contact's blind index: HMAC of its canonical form, hex.
 async fn contact_index(keys: &dyn KeyService, canonical: &str) -> Result<String, ApiError> {
     let mac = keys.mac(MacPurpose::SubscriberContact, canonical.as_bytes()).await?;
-    Ok(mac.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(mac))
 }
 
 fn index_key(hex: &str) -> Key {
@@ -234,7 +234,7 @@ fn pending_index_key(hex: &str) -> Key {
 
 fn unsubscribe_key(token: &str) -> Key {
     let digest = Sha256::digest(crate::domain::ids::normalise_base32(token).as_bytes());
-    Key::new(format!("UNSUB#{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()), "UNSUB")
+    Key::new(format!("UNSUB#{}", hex::encode(digest)), "UNSUB")
 }
 
 fn six_digit_code() -> String {

@@ -86,11 +86,51 @@ impl CoreClients {
 pub(crate) struct Failure {
     /// May pass on a retry: throttling, a 5xx, a timeout, a lost connection.
     pub transient: bool,
+    /// How far the request got: what decides whether a message may have been taken.
+    pub reached: Reached,
     /// The service's error code (`ConditionalCheckFailedException`, ...), when the service answered.
     pub code: Option<String>,
     pub status: Option<u16>,
     /// The service's own message, kept only where the adapter knows it carries no personal data.
     pub message: Option<String>,
+}
+
+/// How far one call got before it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reached {
+    /// The request never left: it could not be built, or no connection was made (refused, no route, the name did not
+    /// resolve, the connect or TLS handshake timed out). The service certainly did nothing.
+    NotSent,
+    /// The request may have been sent, and no usable answer came: a timeout, a connection reset or closed after the
+    /// request went out, an answer that could not be read. The service may have acted on it.
+    NoAnswer,
+    /// The service answered with an error.
+    Answered,
+}
+
+/// Whether a dispatch failure happened before any byte of the request could go out: the HTTP client failed to
+/// connect (`is_connect`, which covers DNS, TCP and TLS and the connect timeout) or the operating system refused the
+/// connection. Anything else (a reset, a closed connection, a read timeout) may have come after the request was sent.
+fn could_not_connect(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect())
+            || e.is::<aws_smithy_runtime_api::client::dns::ResolveDnsError>()
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::AddrNotAvailable
+                        | std::io::ErrorKind::NetworkUnreachable
+                        | std::io::ErrorKind::HostUnreachable
+                )
+            })
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Error codes that mean "slow down" or "try again", across the services used here.
@@ -121,29 +161,68 @@ const TRANSIENT_CODES: &[&str] = &[
     "TransactionInProgressException",
 ];
 
+/// Error codes a messaging service answers before it takes a message: "slow down", "unavailable".
+const NOT_TAKEN_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "Throttled",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+];
+
 impl Failure {
     pub(crate) fn of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Self {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let no_answer = |reached| Failure { transient: true, reached, code: None, status, message: None };
         match err {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-                Failure { transient: true, code: None, status: err.raw_response().map(|r| r.status().as_u16()), message: None }
-            }
-            SdkError::ConstructionFailure(_) => {
-                Failure { transient: false, code: Some("ConstructionFailure".into()), status: None, message: None }
-            }
-            _ => Failure::service(err.code(), err.raw_response().map(|r| r.status().as_u16()), err.message()),
+            SdkError::DispatchFailure(d) if d.as_connector_error().is_some_and(|c| could_not_connect(c)) => no_answer(Reached::NotSent),
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => no_answer(Reached::NoAnswer),
+            SdkError::ConstructionFailure(_) => Failure {
+                transient: false,
+                reached: Reached::NotSent,
+                code: Some("ConstructionFailure".into()),
+                status: None,
+                message: None,
+            },
+            _ => Failure::service(err.code(), status, err.message()),
         }
     }
 
     /// The service answered with an error: throttling codes, 429 and 5xx may pass.
     pub(crate) fn service(code: Option<&str>, status: Option<u16>, message: Option<&str>) -> Self {
         let transient = status.is_some_and(|s| s >= 500 || s == 429) || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
-        Failure { transient, code: code.map(str::to_owned), status, message: message.map(str::to_owned) }
+        Failure { transient, reached: Reached::Answered, code: code.map(str::to_owned), status, message: message.map(str::to_owned) }
     }
 
-    /// No answer: a timeout or a lost connection.
+    /// No answer: a timeout or a connection lost after the request went.
     #[cfg(test)]
     pub(crate) fn no_answer() -> Self {
-        Failure { transient: true, code: None, status: None, message: None }
+        Failure { transient: true, reached: Reached::NoAnswer, code: None, status: None, message: None }
+    }
+
+    /// No connection: refused, or never made.
+    #[cfg(test)]
+    pub(crate) fn not_sent() -> Self {
+        Failure { transient: true, reached: Reached::NotSent, code: None, status: None, message: None }
+    }
+
+    /// For a message sender: was the message certainly not taken, and may it pass later? Only a request that never
+    /// went out, or an answer that says "slow down" or "unavailable" (throttling, 429, 503), is that. Any other 5xx
+    /// (an internal error, a gateway timeout) may come after the service took the message.
+    pub(crate) fn certainly_not_taken(&self) -> bool {
+        match self.reached {
+            Reached::NotSent => self.transient,
+            Reached::NoAnswer => false,
+            Reached::Answered => {
+                self.status.is_some_and(|s| s == 429 || s == 503) || self.code.as_deref().is_some_and(|c| NOT_TAKEN_CODES.contains(&c))
+            }
+        }
     }
 
     pub(crate) fn is(&self, code: &str) -> bool {
@@ -152,7 +231,11 @@ impl Failure {
 
     /// An error for logs and callers: service, operation, code and status; the service's message only if `keep_message`.
     pub(crate) fn describe(&self, operation: &str, keep_message: bool) -> anyhow::Error {
-        let code = self.code.as_deref().unwrap_or(if self.transient { "no answer (timeout or connection)" } else { "unknown" });
+        let code = self.code.as_deref().unwrap_or(match self.reached {
+            Reached::NotSent => "no connection",
+            Reached::NoAnswer => "no answer (timeout or lost connection)",
+            Reached::Answered => "unknown",
+        });
         let status = self.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
         match (&self.message, keep_message) {
             (Some(m), true) => anyhow::anyhow!("{operation}: {code}{status}: {m}"),
@@ -196,27 +279,34 @@ mod tests {
     }
 
     #[test]
-    fn ses_errors_split_into_final_and_passing() {
+    fn ses_errors_split_into_rejected_not_taken_and_unknown() {
         let of = |f: Failure| super::ses::send_error_of(&f);
         for code in ["MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException", "BadRequestException"] {
-            assert!(matches!(of(svc(code, 400)), SendError::Permanent(_)), "{code}");
+            assert!(matches!(of(svc(code, 400)), SendError::Rejected(_)), "{code}");
         }
-        assert!(matches!(of(svc("TooManyRequestsException", 429)), SendError::Transient(_)));
-        assert!(matches!(of(svc("LimitExceededException", 400)), SendError::Transient(_)));
-        assert!(matches!(of(svc("SendingPausedException", 400)), SendError::Transient(_)));
-        assert!(matches!(of(svc("InternalFailure", 500)), SendError::Transient(_)));
-        assert!(matches!(of(Failure::no_answer()), SendError::Transient(_)));
+        // Refused before SES took anything: sent again.
+        assert!(matches!(of(svc("TooManyRequestsException", 429)), SendError::NotTaken(_)));
+        assert!(matches!(of(svc("LimitExceededException", 400)), SendError::NotTaken(_)));
+        assert!(matches!(of(svc("SendingPausedException", 400)), SendError::NotTaken(_)));
+        assert!(matches!(of(svc("ServiceUnavailable", 503)), SendError::NotTaken(_)));
+        assert!(matches!(of(Failure::not_sent()), SendError::NotTaken(_)));
+        // SES may have taken it: never sent again.
+        assert!(matches!(of(svc("InternalFailure", 500)), SendError::Unknown(_)));
+        assert!(matches!(of(svc("RequestTimeout", 400)), SendError::Unknown(_)));
+        assert!(matches!(of(Failure::no_answer()), SendError::Unknown(_)));
     }
 
     #[test]
-    fn sns_errors_split_into_final_and_passing() {
+    fn sns_errors_split_into_rejected_not_taken_and_unknown() {
         let of = |f: Failure| super::sns::send_error_of(&f);
         for code in ["InvalidParameter", "InvalidParameterValue", "OptedOut", "AuthorizationError"] {
-            assert!(matches!(of(svc(code, 400)), SendError::Permanent(_)), "{code}");
+            assert!(matches!(of(svc(code, 400)), SendError::Rejected(_)), "{code}");
         }
-        assert!(matches!(of(svc("Throttled", 429)), SendError::Transient(_)));
-        assert!(matches!(of(svc("ThrottledException", 400)), SendError::Transient(_)));
-        assert!(matches!(of(svc("InternalError", 500)), SendError::Transient(_)));
+        assert!(matches!(of(svc("Throttled", 429)), SendError::NotTaken(_)));
+        assert!(matches!(of(svc("ThrottledException", 400)), SendError::NotTaken(_)));
+        assert!(matches!(of(Failure::not_sent()), SendError::NotTaken(_)));
+        assert!(matches!(of(svc("InternalError", 500)), SendError::Unknown(_)));
+        assert!(matches!(of(Failure::no_answer()), SendError::Unknown(_)));
     }
 
     #[test]

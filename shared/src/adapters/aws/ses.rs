@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader, MessageTag};
 
-use super::Failure;
+use super::{Failure, Reached};
 use crate::config::EmailConfig;
 use crate::ports::messaging::{EmailMessage, EmailSender, MessageId, SendError};
 
@@ -32,13 +32,22 @@ fn send_error<E: aws_sdk_sesv2::error::ProvideErrorMetadata>(
     send_error_of(&f)
 }
 
-/// Known final refusals, and client errors other than a paused sending, are permanent; anything else (throttling,
-/// a 5xx, no answer, sending paused by an operator) may pass.
+/// Known final refusals, and client errors other than throttling or a paused sending, are rejections. The message was
+/// certainly not taken when no connection was made, or SES said "slow down" or "paused" (it refuses those before
+/// accepting anything). Anything else (a timeout, a lost connection, a 5xx other than 503) may come after SES took the
+/// message: unknown, never sent again.
 pub(crate) fn send_error_of(f: &Failure) -> SendError {
     let e = f.describe("ses SendEmail", false);
     let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
-    let client_error = !f.transient && f.status.is_some_and(|s| (400..500).contains(&s)) && !f.is("SendingPausedException");
-    if known_final || client_error { SendError::Permanent(e) } else { SendError::Transient(e) }
+    let not_taken = f.certainly_not_taken() || f.is("SendingPausedException");
+    let client_error = f.status.is_some_and(|s| (400..500).contains(&s)) && !f.transient && !not_taken;
+    if known_final || client_error || (f.reached == Reached::NotSent && !f.transient) {
+        SendError::Rejected(e)
+    } else if not_taken {
+        SendError::NotTaken(e)
+    } else {
+        SendError::Unknown(e)
+    }
 }
 
 /// SES tag values take letters, digits, `_` and `-` only (up to 256); other keys are not sent as a tag.
@@ -47,12 +56,20 @@ pub fn is_safe_tag_value(v: &str) -> bool {
 }
 
 fn content(data: &str) -> Result<Content, SendError> {
-    Content::builder().data(data).charset("UTF-8").build().map_err(|e| SendError::Permanent(anyhow::anyhow!("ses content: {e}")))
+    Content::builder().data(data).charset("UTF-8").build().map_err(|e| SendError::Rejected(anyhow::anyhow!("ses content: {e}")))
 }
 
 impl SesEmail {
+    /// Takes the client as built from the shared SDK configuration, and turns the SDK's own retries off for it,
+    /// whatever that configuration says. The SDK's standard retry mode tries a call again after a timeout, an I/O
+    /// error (a connection reset after the request was written among them), a 5xx or throttling: right for reads and
+    /// conditional writes, wrong for `SendEmail`, which the provider does not deduplicate: a retry after a lost answer
+    /// sends the message twice. The SDK's classifiers cannot tell "never reached the provider" from "reached it and
+    /// the answer was lost", so one attempt per call here, and the retry wrapper (`adapters::retry`) sends again only
+    /// on `SendError::NotTaken`, which `send_error_of` gives only when the provider certainly did not take it.
     pub fn new(client: Client, config: EmailConfig) -> Self {
-        Self { client, config }
+        let once = client.config().to_builder().retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled()).build();
+        Self { client: Client::from_conf(once), config }
     }
 }
 
@@ -63,13 +80,13 @@ impl EmailSender for SesEmail {
         if let Some(url) = &m.unsubscribe_url {
             // A header value with a line break would let a URL add headers of its own.
             if url.chars().any(char::is_control) || url.contains(['<', '>']) {
-                return Err(SendError::Permanent(anyhow::anyhow!("the unsubscribe link is not a valid header value")));
+                return Err(SendError::Rejected(anyhow::anyhow!("the unsubscribe link is not a valid header value")));
             }
             let header = MessageHeader::builder()
                 .name("List-Unsubscribe")
                 .value(format!("<{url}>"))
                 .build()
-                .map_err(|e| SendError::Permanent(anyhow::anyhow!("ses header: {e}")))?;
+                .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses header: {e}")))?;
             message = message.headers(header);
         }
         let mut req = self
@@ -84,11 +101,12 @@ impl EmailSender for SesEmail {
                 .name(IDEMPOTENCY_TAG)
                 .value(idempotency_key)
                 .build()
-                .map_err(|e| SendError::Permanent(anyhow::anyhow!("ses tag: {e}")))?;
+                .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses tag: {e}")))?;
             req = req.email_tags(tag);
         }
         let out = req.send().await.map_err(send_error)?;
-        let id = out.message_id.ok_or_else(|| SendError::Transient(anyhow::anyhow!("ses answered without a message id")))?;
+        // SES answered "sent" without an id: the message went, but cannot be traced.
+        let id = out.message_id.ok_or_else(|| SendError::Unknown(anyhow::anyhow!("ses answered without a message id")))?;
         tracing::info!(message_id = %id, idempotency_key, "email sent");
         Ok(MessageId(id))
     }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use super::Failure;
+use super::{Failure, Reached};
 use crate::config::SmsConfig;
 use crate::ports::messaging::{MessageId, SendError, SmsMessage, SmsSender};
 
@@ -40,11 +40,21 @@ fn send_error<E: aws_sdk_sns::error::ProvideErrorMetadata>(
     send_error_of(&f)
 }
 
+/// Known final refusals and other client errors (but throttling) are rejections; no connection or "slow down" means
+/// the text was certainly not taken; anything else (a timeout, a lost connection, a 5xx other than 503) may come after
+/// SNS took it: unknown, never sent again.
 pub(crate) fn send_error_of(f: &Failure) -> SendError {
     let e = f.describe("sns Publish", false);
     let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
-    let client_error = !f.transient && f.status.is_some_and(|s| (400..500).contains(&s));
-    if known_final || client_error { SendError::Permanent(e) } else { SendError::Transient(e) }
+    let not_taken = f.certainly_not_taken();
+    let client_error = f.status.is_some_and(|s| (400..500).contains(&s)) && !f.transient && !not_taken;
+    if known_final || client_error || (f.reached == Reached::NotSent && !f.transient) {
+        SendError::Rejected(e)
+    } else if not_taken {
+        SendError::NotTaken(e)
+    } else {
+        SendError::Unknown(e)
+    }
 }
 
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
@@ -52,12 +62,20 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
         .data_type("String")
         .string_value(value)
         .build()
-        .map_err(|e| SendError::Permanent(anyhow::anyhow!("sns attribute: {e}")))
+        .map_err(|e| SendError::Rejected(anyhow::anyhow!("sns attribute: {e}")))
 }
 
 impl SnsSms {
+    /// Takes the client as built from the shared SDK configuration, and turns the SDK's own retries off for it,
+    /// whatever that configuration says. The SDK's standard retry mode tries a call again after a timeout, an I/O
+    /// error (a connection reset after the request was written among them), a 5xx or throttling: right for reads and
+    /// conditional writes, wrong for `Publish`, which the provider does not deduplicate: a retry after a lost answer
+    /// sends the message twice. The SDK's classifiers cannot tell "never reached the provider" from "reached it and
+    /// the answer was lost", so one attempt per call here, and the retry wrapper (`adapters::retry`) sends again only
+    /// on `SendError::NotTaken`, which `send_error_of` gives only when the provider certainly did not take it.
     pub fn new(client: Client, config: SmsConfig) -> Self {
-        Self { client, config }
+        let once = client.config().to_builder().retry_config(aws_sdk_sns::config::retry::RetryConfig::disabled()).build();
+        Self { client: Client::from_conf(once), config }
     }
 }
 
@@ -74,7 +92,8 @@ impl SmsSender for SnsSms {
             .send()
             .await
             .map_err(send_error)?;
-        let id = out.message_id.ok_or_else(|| SendError::Transient(anyhow::anyhow!("sns answered without a message id")))?;
+        // SNS answered without an id: the text went, but cannot be traced.
+        let id = out.message_id.ok_or_else(|| SendError::Unknown(anyhow::anyhow!("sns answered without a message id")))?;
         tracing::info!(message_id = %id, idempotency_key, "sms sent");
         Ok(MessageId(id))
     }
