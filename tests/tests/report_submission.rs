@@ -38,20 +38,17 @@ async fn post_every_case_in(app: &TestApp, dir: &std::path::Path) -> usize {
     files.len()
 }
 
+/// The repository's own cases always; the house's example reports too, where the house folder sits beside the
+/// repository.
 #[tokio::test]
 async fn every_sample_report_is_accepted() {
     let app = spawn_app();
     let n = post_every_case_in(&app, &num_tests::corpus::own_cases()).await;
     assert!(n >= 27, "read {n} labelled cases");
-}
-
-/// The extra corpus: the house's example reports, where the house folder sits beside the repository.
-#[tokio::test]
-async fn every_example_report_of_the_house_is_accepted() {
-    let Some(dir) = num_tests::corpus::house_examples() else { return };
-    let app = spawn_app();
-    let n = post_every_case_in(&app, &dir).await;
-    assert!(n >= 14, "read {n} samples");
+    if let Some(dir) = num_tests::corpus::house_examples() {
+        let n = post_every_case_in(&app, &dir).await;
+        assert!(n >= 14, "read {n} samples");
+    }
 }
 
 #[tokio::test]
