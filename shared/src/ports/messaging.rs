@@ -25,10 +25,10 @@ pub struct SmsMessage {
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// Throttling, a timeout, the service briefly down: try again later.
-    #[error("sending failed for now: {0}")]
+    #[error("sending failed for now")]
     Transient(#[source] anyhow::Error),
     /// The message can never be sent as it is (address refused, number opted out, message rejected).
-    #[error("sending failed for good: {0}")]
+    #[error("sending failed for good")]
     Permanent(#[source] anyhow::Error),
 }
 

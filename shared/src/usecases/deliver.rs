@@ -95,9 +95,9 @@ pub struct DeliverDeps {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
-    #[error(transparent)]
+    #[error("the alerts or subscribers table failed")]
     Store(#[from] StoreError),
-    #[error(transparent)]
+    #[error("opening the alert or a contact failed")]
     Seal(#[from] SealError),
     #[error("a transient send failure; the stream retries it")]
     Transient,
@@ -233,7 +233,7 @@ async fn handle_batch<'a>(records: &'a [StreamRecord], work: Vec<BoxFuture<'a, R
     for (r, res) in records.iter().zip(results) {
         if let Err(e) = res {
             if !matches!(e, DeliverError::Transient) {
-                tracing::error!(event = %r.event_name, error.kind = %e, "stream record failed");
+                tracing::error!(event = %r.event_name, error.kind = %crate::error::Chain(&e), "stream record failed");
             }
             failed.push(r.change.sequence_number.clone().unwrap_or_default());
         }

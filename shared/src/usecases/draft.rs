@@ -27,7 +27,7 @@ impl StreamHandler for SanitiseHandler {
             }
             .await;
             if let Err(e) = result {
-                tracing::error!(error.kind = %e, "drafting failed");
+                tracing::error!(error.kind = %crate::error::Chain(&e), "drafting failed");
                 failed.push(rec.change.sequence_number.clone().unwrap_or_default());
             }
         }

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Passphrase, Report, ReportId};
-use crate::error::ApiError;
 use crate::ports::tables::{AttributeValue, Item, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, KeyService, Table, Tables};
+use crate::ports::{Clock, Condition, EncryptionContext, KeyService, StoreError, Table, Tables};
 use crate::seal::{self, Sealer};
 
 /// What `POST /reports` needs: a table to write to and a key service to seal with. Nothing that reads.
@@ -68,6 +67,17 @@ impl ReportRecord {
     }
 }
 
+/// Why a report was not stored. Nothing was written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("sealing the report failed")]
+    Seal(#[from] seal::SealError),
+    #[error("the reports table failed")]
+    Store(#[from] StoreError),
+    #[error("hashing the passphrase failed")]
+    Hashing(#[source] tokio::task::JoinError),
+}
+
 /// Stores sealed bytes as a DynamoDB binary attribute (`B`), not as a list of numbers.
 pub mod serde_bytes_b {
     use serde::{Deserializer, Serializer};
@@ -102,12 +112,12 @@ pub mod serde_bytes_b {
 }
 
 /// Seals and stores a parsed report. Nothing is written unless the whole report was sealed.
-pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, ApiError> {
+pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, SubmitError> {
     let id = ReportId::new();
     let passphrase = Passphrase::generate();
     let passphrase_hash = {
         let p = passphrase.hash_input();
-        tokio::task::spawn_blocking(move || crate::domain::passphrase::hash_secret(&p)).await.map_err(|e| ApiError::internal(&e))?
+        tokio::task::spawn_blocking(move || crate::domain::passphrase::hash_secret(&p)).await.map_err(SubmitError::Hashing)?
     };
     let sealer = Sealer::for_record(deps.keys.as_ref(), ReportRecord::context(&id)).await?;
     let now = deps.clock.now();
