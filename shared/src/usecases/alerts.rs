@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
 use crate::domain::gazetteer::suggest_regions;
+pub use crate::domain::status::AlertStatus;
 use crate::domain::{AlertId, Region, Report, ReportId};
 use crate::ports::tables::{from_item, to_item};
 use crate::ports::{Clock, Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Tables, Update};
@@ -17,33 +18,6 @@ use crate::seal::{self, Sealer};
 use crate::usecases::submit_report::{ReportRecord, serde_bytes_b};
 
 pub const ALERT_KIND: &str = "alert";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStatus {
-    Draft,
-    Published,
-    Rejected,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Draft => "draft",
-            AlertStatus::Published => "published",
-            AlertStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(AlertStatus::Draft),
-            "published" => Some(AlertStatus::Published),
-            "rejected" => Some(AlertStatus::Rejected),
-            _ => None,
-        }
-    }
-}
 
 /// The stored form of an alert.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -316,8 +290,7 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
         alert.offender = o;
     }
     if edited {
-        let report_item =
-            deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await?.ok_or(PublishError::ReportMissing)?;
+        let report_item = deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await?.ok_or(PublishError::ReportMissing)?;
         let report = from_item::<ReportRecord>(report_item)?.open(deps.keys.as_ref()).await?;
         let findings = crate::sanitiser::check_edit(&report, &alert);
         if !findings.is_empty() {
@@ -335,14 +308,14 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let regions_attr = crate::ports::tables::to_attr(&regions)?;
     let update = Update::default()
-        .set("status", crate::ports::tables::s("published"))
+        .set("status", AlertStatus::Published)
         .set("regions", regions_attr)
         .set("decided_at", crate::ports::tables::s(now.clone()))
         .set("decided_by", crate::ports::tables::s(by))
         .set("sealed", serde_dynamo::AttributeValue::B(sealer.seal_json(&alert)))
         .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Published)))
         .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
-    let cond = Condition::Equals("status".into(), crate::ports::tables::s("draft"));
+    let cond = Condition::Equals("status".into(), AlertStatus::Draft.into());
     match deps.tables.update(Table::Alerts, &AlertRecord::key(id), update, cond).await {
         Ok(item) => {
             tracing::info!(alert_id = %id, regions = regions.len(), edited, "alert published");
@@ -373,7 +346,7 @@ pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> R
     let sealed_reason = Sealer::for_record(deps.keys.as_ref(), ctx).await?.seal_bytes(reason.as_bytes());
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let update = Update::default()
-        .set("status", crate::ports::tables::s("rejected"))
+        .set("status", AlertStatus::Rejected)
         .set("decided_at", crate::ports::tables::s(now.clone()))
         .set("decided_by", crate::ports::tables::s(by))
         .set("rejection_sealed", serde_dynamo::AttributeValue::B(sealed_reason))
@@ -381,7 +354,7 @@ pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> R
         .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
     match deps
         .tables
-        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), crate::ports::tables::s("draft")))
+        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), AlertStatus::Draft.into()))
         .await
     {
         Ok(_) => {

@@ -19,15 +19,18 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::alert::Alert;
+pub use crate::domain::status::{DeliveryStatus, SendFailure};
 use crate::domain::{AlertId, SubscriptionId};
 use crate::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage, SmsSender};
-use crate::ports::stream::{StreamEvent, StreamHandler, StreamRecord, batch_failures};
+use crate::ports::stream::{Change, StreamEvent, StreamHandler, StreamRecord, batch_failures};
 use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, query_all, s, to_item};
 use crate::ports::{Clock, Condition, Index, Key, KeyService, Query, SortCondition, StoreError, Table, Tables, Update};
 use crate::seal::SealError;
 use crate::usecases::alerts::{ALERT_KIND, AlertRecord, AlertStatus};
 use crate::usecases::submit_report::serde_bytes_b;
-use crate::usecases::subscriptions::{Channel, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriptionRecord, open_contact};
+use crate::usecases::subscriptions::{
+    Channel, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriptionRecord, SubscriptionStatus, open_contact,
+};
 
 pub const DELIVERY_KIND: &str = "delivery";
 /// Sends tried per delivery before it ends `failed`.
@@ -38,14 +41,9 @@ pub const DELIVERY_SHARDS: u32 = 8;
 /// Sends under way at once within one stream batch.
 const CONCURRENCY: usize = 16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Sending,
-    Sent,
-    Failed,
-    Unconfirmed,
+/// The condition that a delivery is in `status` now.
+fn status_is(status: DeliveryStatus) -> Condition {
+    Condition::Equals("status".into(), status.into())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,17 +131,18 @@ impl AlertStreamHandler {
 
     async fn handle_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
+        let change = Change::of(rec);
         match attr_str(new, "kind") {
-            Some(ALERT_KIND) if rec.event_name == "MODIFY" || rec.event_name == "INSERT" => {
-                let now_published = attr_str(new, "status") == Some("published");
-                let was_published = attr_str(&rec.change.old_image, "status") == Some("published");
+            Some(ALERT_KIND) if matches!(change, Some(Change::Modify | Change::Insert)) => {
+                let now_published = AlertStatus::of(new, "status") == Some(AlertStatus::Published);
+                let was_published = AlertStatus::of(&rec.change.old_image, "status") == Some(AlertStatus::Published);
                 if now_published && !was_published {
                     let alert: AlertRecord = from_item(new.clone())?;
                     fan_out(&self.deps, &alert).await?;
                 }
                 Ok(())
             }
-            Some(DELIVERY_KIND) if rec.event_name == "INSERT" => {
+            Some(DELIVERY_KIND) if change == Some(Change::Insert) => {
                 let d: DeliveryRecord = from_item(new.clone())?;
                 self.send(&d).await
             }
@@ -160,8 +159,8 @@ impl AlertStreamHandler {
             DeliveryStatus::Pending => {}
             DeliveryStatus::Sending => {
                 // A previous run claimed it and never finished: the message may have gone. Never risk a second one.
-                let update = Update::default().set("status", s("unconfirmed"));
-                match self.deps.tables.update(Table::Alerts, &key, update, Condition::Equals("status".into(), s("sending"))).await {
+                let update = Update::default().set("status", DeliveryStatus::Unconfirmed);
+                match self.deps.tables.update(Table::Alerts, &key, update, status_is(DeliveryStatus::Sending)).await {
                     Ok(_) | Err(StoreError::ConditionFailed) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -173,8 +172,8 @@ impl AlertStreamHandler {
         let Some(alert) = self.alert(&d.alert_id).await? else { return Ok(()) };
         let contact = open_contact(self.deps.keys.as_ref(), &current.sealed, &current.contact_key_id, &current.subscription_id).await?;
         let attempts = current.attempts + 1;
-        let claim = Update::default().set("status", s("sending")).set("attempts", AttributeValue::N(attempts.to_string()));
-        match self.deps.tables.update(Table::Alerts, &key, claim, Condition::Equals("status".into(), s("pending"))).await {
+        let claim = Update::default().set("status", DeliveryStatus::Sending).set("attempts", AttributeValue::N(attempts.to_string()));
+        match self.deps.tables.update(Table::Alerts, &key, claim, status_is(DeliveryStatus::Pending)).await {
             Ok(_) => {}
             Err(StoreError::ConditionFailed) => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -198,21 +197,23 @@ impl AlertStreamHandler {
         drop(contact);
         let now = self.deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let (update, outcome) = match &result {
-            Ok(id) => {
-                (Update::default().set("status", s("sent")).set("sent_at", s(now)).set("provider_message_id", s(id.0.clone())), Ok(()))
-            }
-            Err(e) if e.is_transient() && attempts < MAX_ATTEMPTS => {
-                (Update::default().set("status", s("pending")).set("error_kind", s("transient")), Err(DeliverError::Transient))
-            }
+            Ok(id) => (
+                Update::default().set("status", DeliveryStatus::Sent).set("sent_at", s(now)).set("provider_message_id", s(id.0.clone())),
+                Ok(()),
+            ),
+            Err(e) if e.is_transient() && attempts < MAX_ATTEMPTS => (
+                Update::default().set("status", DeliveryStatus::Pending).set("error_kind", SendFailure::Transient),
+                Err(DeliverError::Transient),
+            ),
             Err(e) => (
                 Update::default()
-                    .set("status", s("failed"))
+                    .set("status", DeliveryStatus::Failed)
                     .set("failed_at", s(now))
-                    .set("error_kind", s(if e.is_transient() { "gave_up" } else { "permanent" })),
+                    .set("error_kind", if e.is_transient() { SendFailure::GaveUp } else { SendFailure::Permanent }),
                 Ok(()),
             ),
         };
-        self.deps.tables.update(Table::Alerts, &key, update, Condition::Equals("status".into(), s("sending"))).await?;
+        self.deps.tables.update(Table::Alerts, &key, update, status_is(DeliveryStatus::Sending)).await?;
         match &result {
             Ok(_) => {
                 tracing::info!(alert_id = %d.alert_id, subscription_id = %d.subscription_id, channel = d.channel.as_str(), attempts, "delivery sent")
@@ -311,12 +312,12 @@ pub async fn delivery_counts(tables: &dyn Tables, alert: &AlertId) -> Result<Del
         let mut q = Query::partition(Index::Primary, DeliveryRecord::partition(alert, shard));
         q.limit = 1000;
         for item in query_all(tables, Table::Alerts, q).await? {
-            match attr_str(&item, "status") {
-                Some("pending" | "sending") => c.pending += 1,
-                Some("sent") => c.sent += 1,
-                Some("failed") => c.failed += 1,
-                Some("unconfirmed") => c.unconfirmed += 1,
-                _ => {}
+            match DeliveryStatus::of(&item, "status") {
+                Some(DeliveryStatus::Pending | DeliveryStatus::Sending) => c.pending += 1,
+                Some(DeliveryStatus::Sent) => c.sent += 1,
+                Some(DeliveryStatus::Failed) => c.failed += 1,
+                Some(DeliveryStatus::Unconfirmed) => c.unconfirmed += 1,
+                None => {}
             }
         }
     }
@@ -337,10 +338,10 @@ impl SubscriberStreamHandler {
 
     async fn handle_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
-        if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || attr_str(new, "status") != Some("pending") {
+        if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || SubscriptionStatus::of(new, "status") != Some(SubscriptionStatus::Pending) {
             return Ok(());
         }
-        if rec.change.old_image.get("code_generation") == new.get("code_generation") && rec.event_name != "INSERT" {
+        if rec.change.old_image.get("code_generation") == new.get("code_generation") && Change::of(rec) != Some(Change::Insert) {
             return Ok(());
         }
         let sub: SubscriptionRecord = from_item(new.clone())?;
@@ -350,7 +351,7 @@ impl SubscriberStreamHandler {
         let claim = Update::default().set("code_sent_generation", gen_value.clone());
         let cond = Condition::And(vec![
             Condition::Equals("code_generation".into(), gen_value.clone()),
-            Condition::Equals("status".into(), s("pending")),
+            Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
         ]);
         let current = self.deps.tables.get(Table::Subscribers, &key).await?;
         if current.as_ref().and_then(|i| i.get("code_sent_generation")) == Some(&gen_value) {

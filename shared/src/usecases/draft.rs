@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::ports::stream::{StreamEvent, StreamHandler, batch_failures};
+use crate::ports::stream::{Change, StreamEvent, StreamHandler, batch_failures};
 use crate::ports::tables::{attr_str, from_item};
 use crate::usecases::alerts::{AlertDeps, draft_alert};
 use crate::usecases::submit_report::{REPORT_KIND, ReportRecord};
@@ -18,7 +18,7 @@ impl StreamHandler for SanitiseHandler {
     async fn handle(&self, event: StreamEvent) -> aws_lambda_events::streams::DynamoDbEventResponse {
         let mut failed = Vec::new();
         for rec in &event.records {
-            if rec.event_name != "INSERT" || attr_str(&rec.change.new_image, "kind") != Some(REPORT_KIND) {
+            if Change::of(rec) != Some(Change::Insert) || attr_str(&rec.change.new_image, "kind") != Some(REPORT_KIND) {
                 continue;
             }
             let result = async {

@@ -4,5 +4,6 @@ pub mod alerts;
 pub mod audit;
 pub mod deliver;
 pub mod draft;
+pub mod records;
 pub mod submit_report;
 pub mod subscriptions;

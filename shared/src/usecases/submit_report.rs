@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::status::ReportStatus;
 use crate::domain::{Passphrase, Report, ReportId};
 use crate::ports::tables::{AttributeValue, Item, to_item};
 use crate::ports::{Clock, Condition, EncryptionContext, KeyService, StoreError, Table, Tables};
@@ -36,7 +37,7 @@ pub struct ReportRecord {
     pub sk: String,
     pub kind: String,
     pub report_id: ReportId,
-    pub status: String,
+    pub status: ReportStatus,
     pub received_at: String,
     pub incident_date: String,
     pub town: String,
@@ -126,7 +127,7 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
         sk: ReportRecord::key(&id).sk,
         kind: REPORT_KIND.into(),
         report_id: id.clone(),
-        status: "received".into(),
+        status: ReportStatus::Received,
         received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         incident_date: report.incident.date.to_string(),
         town: report.incident.town.as_str().to_owned(),

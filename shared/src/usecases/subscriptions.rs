@@ -17,40 +17,18 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::ids::random_base32;
 use crate::domain::passphrase::{hash_secret, verify_secret};
+pub use crate::domain::status::{Channel, SubscriptionStatus};
 use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
-use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, s, to_item};
+use crate::ports::tables::{AttributeValue, Item, from_item, s, to_item};
 use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyError, KeyService, MacPurpose, StoreError, Table, Tables, Update};
 use crate::seal::{self, SealError};
+use crate::usecases::records::{Lookup, follow};
 use crate::usecases::submit_report::serde_bytes_b;
 
 pub const CODE_TTL_MINUTES: i64 = 30;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 /// An unverified subscription is removed after a week (DynamoDB TTL on `expires_at`).
 pub const PENDING_TTL_DAYS: i64 = 7;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Sms,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubscriptionStatus {
-    Pending,
-    Active,
-    Unsubscribed,
-}
 
 /// What is sealed for a subscription: the contacts, the unsubscribe token, and the code while it is pending.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -366,6 +344,11 @@ fn unsubscribe_key(token: &str) -> Key {
     Key::new(format!("UNSUB#{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()), "UNSUB")
 }
 
+/// Reads the id a lookup item points to.
+fn subscription_id(s: &str) -> Option<SubscriptionId> {
+    SubscriptionId::parse(s).ok()
+}
+
 fn six_digit_code() -> String {
     use rand::Rng;
     format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
@@ -410,11 +393,7 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
     }
     let mut channels = Vec::new();
     for (index, c) in req.channels.iter().enumerate() {
-        let ch = match c.as_str() {
-            "email" => Channel::Email,
-            "sms" => Channel::Sms,
-            _ => return Err(RequestError::InvalidChannel { index }.into()),
-        };
+        let Some(ch) = Channel::parse(c) else { return Err(RequestError::InvalidChannel { index }.into()) };
         if !channels.contains(&ch) {
             channels.push(ch);
         }
@@ -476,24 +455,20 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
         expires_at: Some((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp()),
     };
     // The unsubscribe lookup first: if the second write fails, an orphan lookup points at nothing and harms nobody.
-    let uk = unsubscribe_key(&token);
-    let mut lookup = Item::default();
-    lookup.insert("pk".into(), s(uk.pk));
-    lookup.insert("sk".into(), s(uk.sk));
-    lookup.insert("kind".into(), s("unsubscribe_token"));
-    lookup.insert("subscription_id".into(), s(id.as_str()));
-    deps.tables.put(Table::Subscribers, lookup, Condition::NotExists).await?;
+    Lookup { key: unsubscribe_key(&token), kind: "unsubscribe_token", points_to: id.as_str(), expires_at: None }
+        .put(deps.tables.as_ref(), Table::Subscribers, Condition::NotExists)
+        .await?;
     deps.tables.put(Table::Subscribers, to_item(&rec)?, Condition::NotExists).await?;
     // The help desk finds a member who never got in by the contact they give: the newest pending subscription of it.
     for hex in &rec.contact_indexes {
-        let k = pending_index_key(hex);
-        let mut item = Item::default();
-        item.insert("pk".into(), s(k.pk));
-        item.insert("sk".into(), s(k.sk));
-        item.insert("kind".into(), s("pending_index"));
-        item.insert("subscription_id".into(), s(id.as_str()));
-        item.insert("expires_at".into(), AttributeValue::N(rec.expires_at.unwrap_or_default().to_string()));
-        deps.tables.put(Table::Subscribers, item, Condition::Always).await?;
+        Lookup {
+            key: pending_index_key(hex),
+            kind: "pending_index",
+            points_to: id.as_str(),
+            expires_at: Some(rec.expires_at.unwrap_or_default()),
+        }
+        .put(deps.tables.as_ref(), Table::Subscribers, Condition::Always)
+        .await?;
     }
     tracing::info!(subscription_id = %id, channels = rec.channels.len(), regions = rec.regions.len(), "subscription pending");
     Ok(id)
@@ -523,7 +498,7 @@ pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(),
     }
     // Count the try before checking it, so parallel guesses cannot get past the limit.
     let attempts_cond = Condition::And(vec![
-        Condition::Equals("status".into(), s("pending")),
+        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
     let counted = deps
@@ -565,23 +540,19 @@ async fn activate(deps: &SubscriptionDeps, rec: SubscriptionRecord) -> Result<()
     let id = rec.subscription_id.clone();
     // The same contact may hold an older subscription: the newest verified one replaces it.
     for hex in &rec.contact_indexes {
-        if let Some(old) = deps.tables.get(Table::Subscribers, &index_key(hex)).await?
-            && let Some(old_id) = attr_str(&old, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok())
+        if let Some(old_id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(hex), subscription_id).await?
             && old_id != id
         {
             end_subscription(deps.tables.as_ref(), &old_id).await?;
         }
-        let k = index_key(hex);
-        let mut item = Item::default();
-        item.insert("pk".into(), s(k.pk));
-        item.insert("sk".into(), s(k.sk));
-        item.insert("kind".into(), s("contact_index"));
-        item.insert("subscription_id".into(), s(id.as_str()));
-        deps.tables.put(Table::Subscribers, item, Condition::Always).await?;
+        Lookup { key: index_key(hex), kind: "contact_index", points_to: id.as_str(), expires_at: None }
+            .put(deps.tables.as_ref(), Table::Subscribers, Condition::Always)
+            .await?;
     }
     write_memberships(deps.tables.as_ref(), &rec, &rec.channels).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let update = Update::default().set("status", s("active")).set("verified_at", s(now)).remove("code_hash").remove("expires_at");
+    let update =
+        Update::default().set("status", SubscriptionStatus::Active).set("verified_at", s(now)).remove("code_hash").remove("expires_at");
     deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), update, Condition::Exists).await?;
     tracing::info!(subscription_id = %id, "subscription active");
     Ok(())
@@ -620,7 +591,7 @@ pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
         .update(
             Table::Subscribers,
             &SubscriptionRecord::key(id),
-            Update::default().set("status", s("unsubscribed")).remove("code_hash"),
+            Update::default().set("status", SubscriptionStatus::Unsubscribed).remove("code_hash"),
             Condition::Exists,
         )
         .await?;
@@ -633,16 +604,16 @@ pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), Uns
     if token.trim().is_empty() || token.len() > 100 {
         return Err(UnsubscribeError::InvalidToken);
     }
-    let lookup = deps.tables.get(Table::Subscribers, &unsubscribe_key(token)).await?.ok_or(UnsubscribeError::InvalidToken)?;
-    let id = attr_str(&lookup, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok()).ok_or(UnsubscribeError::InvalidToken)?;
+    let id = follow(deps.tables.as_ref(), Table::Subscribers, &unsubscribe_key(token), subscription_id)
+        .await?
+        .ok_or(UnsubscribeError::InvalidToken)?;
     Ok(end_subscription(deps.tables.as_ref(), &id).await?)
 }
 
 /// An SMS reply of STOP from a number: text alerts to it end at once; a subscription left with no channel ends.
 pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<bool, StopError> {
     let hex = contact_index(deps.keys.as_ref(), &format!("phone:{}", from.as_str())).await?;
-    let Some(idx) = deps.tables.get(Table::Subscribers, &index_key(&hex)).await? else { return Ok(false) };
-    let Some(id) = attr_str(&idx, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok()) else { return Ok(false) };
+    let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(&hex), subscription_id).await? else { return Ok(false) };
     let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await? else { return Ok(false) };
     let channels: Vec<Channel> = rec.channels.iter().copied().filter(|c| *c != Channel::Sms).collect();
     if channels.is_empty() {
@@ -716,8 +687,7 @@ pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Resu
     };
     let hex = contact_index(deps.keys.as_ref(), &canonical).await?;
     for key in [index_key(&hex), pending_index_key(&hex)] {
-        if let Some(item) = deps.tables.get(Table::Subscribers, &key).await?
-            && let Some(id) = attr_str(&item, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok())
+        if let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &key, subscription_id).await?
             && let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await?
             && rec.status != SubscriptionStatus::Unsubscribed
         {
@@ -750,7 +720,7 @@ pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result
         .set("code_expires_at", AttributeValue::N((now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp().to_string()))
         .set("expires_at", AttributeValue::N((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp().to_string()));
     let cond = Condition::And(vec![
-        Condition::Equals("status".into(), s("pending")),
+        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
     match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, cond).await {
