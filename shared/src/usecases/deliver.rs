@@ -21,6 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::domain::alert::Alert;
 pub use crate::domain::status::{DeliveryStatus, SendFailure};
 use crate::domain::{AlertId, SubscriptionId};
+/// The rendering helpers the members' page shares with the messages.
+pub use crate::messages::{categories, vehicle_line, words};
+use crate::messages::{code_email, code_sms, render_email, render_sms};
 use crate::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage, SmsSender};
 use crate::ports::stream::{Change, StreamEvent, StreamHandler, StreamRecord, batch_failures};
 use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, query_all, s, to_item};
@@ -367,20 +370,15 @@ impl SubscriberStreamHandler {
         let idem = format!("code:{}:{}", sub.subscription_id, sub.code_generation);
         let mut transient = false;
         if let Some(to) = &contact.email {
-            let text = format!(
-                "Your code to start safety alerts is {code}. It works for 30 minutes.\n\nIf you did not ask for alerts, ignore this message: nothing will be sent to you."
-            );
-            let msg = EmailMessage { to: to.clone(), subject: "Your code for safety alerts".into(), text, unsubscribe_url: None };
+            let (subject, text) = code_email(&code);
+            let msg = EmailMessage { to: to.clone(), subject, text, unsubscribe_url: None };
             if let Err(e) = self.deps.email.send_email(&msg, &idem).await {
                 tracing::warn!(subscription_id = %sub.subscription_id, transient = e.is_transient(), "verification email failed");
                 transient |= e.is_transient();
             }
         }
         if let Some(to) = &contact.phone {
-            let msg = SmsMessage {
-                to: to.clone(),
-                text: format!("Your safety alerts code is {code}. It works for 30 minutes. Not you? Ignore this."),
-            };
+            let msg = SmsMessage { to: to.clone(), text: code_sms(&code) };
             if let Err(e) = self.deps.sms.send_sms(&msg, &idem).await {
                 tracing::warn!(subscription_id = %sub.subscription_id, transient = e.is_transient(), "verification text failed");
                 transient |= e.is_transient();
@@ -405,76 +403,4 @@ impl StreamHandler for SubscriberStreamHandler {
         let failed = handle_batch(&event.records, work).await;
         batch_failures(failed)
     }
-}
-
-// ---- messages ----
-
-/// Plain words for a schema value (`non_payment` → "non payment"), and the alert's categories as one line, for the
-/// messages and the members' page alike.
-pub fn words(s: &str) -> String {
-    s.replace('_', " ")
-}
-
-pub fn categories(alert: &Alert) -> String {
-    alert.categories.iter().map(|c| words(c.as_str())).collect::<Vec<_>>().join(", ")
-}
-
-pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
-    [&v.colour, &v.make, &v.model, &v.registration].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ")
-}
-
-/// The email for one member: the alert as published, and their own unsubscribe link.
-pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &str) -> (String, String) {
-    let subject = format!("Safety alert: {} in {}", categories(alert), alert.town);
-    let mut t = format!("SAFETY ALERT: {}, {}", alert.town, alert.date.format("%-d %B %Y"));
-    if let Some(tod) = alert.time_of_day {
-        t += &format!(" ({})", tod.as_str());
-    }
-    t += &format!("\nWhat happened: {}\n", categories(alert));
-    if let Some(fc) = alert.first_contact {
-        t += &format!("First contact: {}\n", words(fc.as_str()));
-    }
-    let o = &alert.offender;
-    t += "\nAbout him\n";
-    for (label, list) in [("Names used", &o.names_used), ("Phones", &o.phones), ("Emails", &o.emails), ("Online", &o.online_handles)] {
-        if !list.is_empty() {
-            t += &format!("{label}: {}\n", list.join(", "));
-        }
-    }
-    for v in &o.vehicles {
-        t += &format!("Vehicle: {}\n", vehicle_line(v));
-    }
-    if let Some(d) = &o.description {
-        t += &format!("Description: {d}\n");
-    }
-    t += &format!("\nWhat happened\n{}\n", alert.summary);
-    t += &format!(
-        "\nIf you recognise him, or he contacts you, tell us: {site}/\nThis alert on the members' page: {site}/alerts/{id}\n\nStop these alerts: {unsubscribe_url}\n"
-    );
-    (subject, t)
-}
-
-/// A text of at most two segments: the essentials and a link to the members' page.
-pub fn render_sms(alert: &Alert, id: &AlertId, site: &str) -> String {
-    let o = &alert.offender;
-    let mut ident: Vec<String> = Vec::new();
-    if let Some(n) = o.names_used.first() {
-        ident.push(format!("calls himself {n}"));
-    }
-    ident.extend(o.phones.iter().take(2).cloned());
-    ident.extend(o.vehicles.iter().filter_map(|v| v.registration.clone()).take(1));
-    let link = format!(" {site}/alerts/{id}");
-    let head = format!("ALERT {} {}: {}", alert.town, alert.date.format("%-d %b"), categories(alert));
-    let body = if ident.is_empty() { head } else { format!("{head}. Man {}", ident.join(", ")) };
-    let gsm = body.chars().chain(link.chars()).all(is_gsm7);
-    let max = if gsm { 306 } else { 134 };
-    let room = max - link.chars().count();
-    let ellipsis = if gsm { "..." } else { "…" };
-    let body =
-        if body.chars().count() > room { body.chars().take(room - ellipsis.len().min(3)).collect::<String>() + ellipsis } else { body };
-    format!("{body}{link}")
-}
-
-fn is_gsm7(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " @£$¥!\"#%&'()*+,-./:;<=>?_\n\r".contains(c)
 }
