@@ -8,7 +8,7 @@ use super::{Request, Response, body_kind, check_size, error_json, html, json, pa
 use crate::domain::AlertId;
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
-use crate::usecases::alerts::{AlertDeps, AlertError, AlertStatus, get_alert};
+use crate::usecases::alerts::{AlertError, AlertStatus, get_alert};
 use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, VerifyError, subscribe, unsubscribe, verify};
 
 #[derive(Deserialize)]
@@ -84,9 +84,8 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
             (Method::GET, p) if p.starts_with("/alerts/") => {
                 let not_found = || ApiError::not_found("There is no published alert at this address. It may have been withdrawn.");
                 let id = AlertId::parse(&p["/alerts/".len()..]).map_err(|_| not_found())?;
-                let alerts = AlertDeps { tables: deps.tables.clone(), keys: deps.keys.clone(), clock: deps.clock.clone() };
                 // Only an alert that is not there is "not found": a table that does not answer is an outage (503).
-                let rec = get_alert(&alerts, &id).await.map_err(|e| match e {
+                let rec = get_alert(deps, &id).await.map_err(|e| match e {
                     AlertError::NotFound => not_found(),
                     e => ApiError::from(e),
                 })?;

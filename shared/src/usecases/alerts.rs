@@ -64,12 +64,7 @@ impl AlertRecord {
     }
 }
 
-#[derive(Clone)]
-pub struct AlertDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type AlertDeps = super::Deps;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DraftError {

@@ -14,12 +14,7 @@ use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyService, StoreEr
 use crate::seal::Sealer;
 use crate::staff::Staff;
 
-#[derive(Clone)]
-pub struct AuditDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type AuditDeps = super::Deps;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

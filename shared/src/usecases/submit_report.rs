@@ -15,12 +15,7 @@ use crate::ports::{Clock, Condition, EncryptionContext, KeyService, StoreError, 
 use crate::seal::{self, Sealer};
 
 /// What `POST /reports` needs: a table to write to and a key service to seal with. Nothing that reads.
-#[derive(Clone)]
-pub struct SubmitDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type SubmitDeps = super::Deps;
 
 /// What the reporter is told, once.
 pub struct Receipt {

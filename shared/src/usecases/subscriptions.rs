@@ -173,12 +173,7 @@ pub async fn open_contact(keys: &dyn KeyService, sealed: &[u8], key_id: &str, id
 
 // ---- use cases ----
 
-#[derive(Clone)]
-pub struct SubscriptionDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type SubscriptionDeps = super::Deps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
