@@ -4,8 +4,6 @@
 //! checked, so it is treated as private until published. Plain attributes are what the staff list and the pipeline
 //! need: ids, status, town, categories, regions, times.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
@@ -13,7 +11,7 @@ use crate::domain::gazetteer::suggest_regions;
 pub use crate::domain::status::AlertStatus;
 use crate::domain::{AlertId, Region, Report, ReportId};
 use crate::ports::tables::{from_item, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Tables, Update};
+use crate::ports::{Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Update};
 use crate::seal::{self, Sealer};
 use crate::usecases::submit_report::{ReportRecord, serde_bytes_b};
 

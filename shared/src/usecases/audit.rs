@@ -4,13 +4,11 @@
 //! altered or removed entry breaks the chain where it stands. Appending writes the entry (conditional on its number
 //! being free) and then moves the head; an append that finds its number taken repairs the head and tries the next.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ports::tables::{AttributeValue, from_item, s, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyService, StoreError, Table, Tables, Update};
+use crate::ports::{Condition, EncryptionContext, Key, KeyService, StoreError, Table, Tables, Update};
 use crate::seal::Sealer;
 use crate::staff::Staff;
 

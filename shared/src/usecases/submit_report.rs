@@ -4,14 +4,12 @@
 //! what queries and the pipeline need (id, status, times, town, categories, consent flags). The reporter gets a
 //! reference and a passphrase; the passphrase is stored only as an argon2id hash.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::status::ReportStatus;
 use crate::domain::{Passphrase, Report, ReportId};
 use crate::ports::tables::{AttributeValue, Item, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, KeyService, StoreError, Table, Tables};
+use crate::ports::{Condition, EncryptionContext, KeyService, StoreError, Table};
 use crate::seal::{self, Sealer};
 
 /// What `POST /reports` needs: a table to write to and a key service to seal with. Nothing that reads.

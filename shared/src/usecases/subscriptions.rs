@@ -10,8 +10,6 @@
 //! not ten thousand, while a sealed contact still opens only on its own record. A per-record key would cost a KMS call
 //! per message; caching cannot help there, since every key would be different.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
