@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod messages;
 pub mod ports;
 pub mod ratelimit;
 pub mod sanitiser;

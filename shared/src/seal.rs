@@ -27,7 +27,7 @@ pub enum SealError {
     Malformed,
     #[error("the sealed value does not open under this context")]
     WrongContext,
-    #[error(transparent)]
+    #[error("the key service failed")]
     Key(#[from] KeyError),
     #[error("the opened value is not of the expected shape")]
     Shape,

@@ -84,7 +84,7 @@ pub async fn run_batch<H: RecordHandler + ?Sized>(handler: &H, records: &[Stream
                         sequence_number = %sequence_number(r),
                         event = %r.event_name,
                         item_kind = attr_str(&r.change.new_image, "kind").or(attr_str(&r.change.old_image, "kind")).unwrap_or("-"),
-                        error.kind = %e,
+                        error.kind = %crate::error::Chain(e.as_ref()),
                         "stream record failed; the stream retries it"
                     );
                     // The item's later records wait for this one.

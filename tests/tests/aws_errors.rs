@@ -22,7 +22,8 @@ async fn a_missing_table_is_a_permanent_error_not_a_retry() {
     );
     let err = tables.get(Table::Reports, &Key::new("a", "b")).await.unwrap_err();
     assert!(matches!(err, StoreError::Other(_)), "{err}");
-    assert!(err.to_string().contains("ResourceNotFoundException"), "{err}");
+    let text = format!("{}", shared::error::Chain(&err));
+    assert!(text.contains("ResourceNotFoundException"), "{text}");
     assert_eq!(tables.inner().calls(), 1);
     // A table the function was not given is refused before any call.
     assert!(matches!(tables.get(Table::Alerts, &Key::new("a", "b")).await, Err(StoreError::Other(_))));

@@ -107,7 +107,7 @@ impl StreamPoller {
             let idle = match self.poll_once().await {
                 Ok(p) => p.records == 0,
                 Err(e) => {
-                    tracing::warn!(consumer = %self.consumer, error.kind = %e, "stream poll failed");
+                    tracing::warn!(consumer = %self.consumer, error.kind = %crate::error::Chain(&e), "stream poll failed");
                     true
                 }
             };

@@ -9,6 +9,7 @@ pub mod passphrase;
 pub mod phone;
 pub mod region;
 pub mod report;
+pub mod status;
 pub mod town;
 
 pub use alert::Alert;

@@ -4,6 +4,7 @@
 //! code; each host only converts its own body type.
 
 pub mod admin;
+pub mod errors;
 pub mod form;
 pub mod pages;
 pub mod public;
@@ -71,10 +72,13 @@ pub fn html(status: StatusCode, body: String) -> Response {
     res
 }
 
+/// The JSON answer for an error; its internal cause, if any, is logged here, where it is answered.
 pub fn error_json(err: &ApiError) -> Response {
+    err.log();
     base(err.status, "application/json; charset=utf-8", err.to_json())
 }
 
 pub fn error_html(err: &ApiError) -> Response {
+    err.log();
     html(err.status, pages::error_page(err))
 }

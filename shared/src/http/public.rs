@@ -8,8 +8,8 @@ use super::{Request, Response, body_kind, check_size, error_json, html, json, pa
 use crate::domain::AlertId;
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
-use crate::usecases::alerts::{AlertDeps, AlertStatus, get_alert};
-use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, subscribe, unsubscribe, verify};
+use crate::usecases::alerts::{AlertError, AlertStatus, get_alert};
+use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, VerifyError, subscribe, unsubscribe, verify};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +58,8 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
                 let body: VerifyBody = parse_json(&req)?;
                 limiter.check(Secret::VerificationCode, client)?;
                 verify(deps, &body.subscription_id, &body.code).await.inspect_err(|e| {
-                    if e.status == StatusCode::BAD_REQUEST || e.status == StatusCode::NOT_FOUND {
+                    // A guess that missed counts against the client; an outage or an expired code does not.
+                    if matches!(e, VerifyError::WrongCode | VerifyError::Unknown) {
                         limiter.fail(Secret::VerificationCode, client);
                     }
                 })?;
@@ -83,8 +84,11 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
             (Method::GET, p) if p.starts_with("/alerts/") => {
                 let not_found = || ApiError::not_found("There is no published alert at this address. It may have been withdrawn.");
                 let id = AlertId::parse(&p["/alerts/".len()..]).map_err(|_| not_found())?;
-                let alerts = AlertDeps { tables: deps.tables.clone(), keys: deps.keys.clone(), clock: deps.clock.clone() };
-                let rec = get_alert(&alerts, &id).await.map_err(|_| not_found())?;
+                // Only an alert that is not there is "not found": a table that does not answer is an outage (503).
+                let rec = get_alert(deps, &id).await.map_err(|e| match e {
+                    AlertError::NotFound => not_found(),
+                    e => ApiError::from(e),
+                })?;
                 // Only what staff published: a draft or a rejected alert is not shown, even to someone holding its id.
                 if rec.status != AlertStatus::Published {
                     return Err(not_found());
@@ -102,7 +106,53 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
     .await;
     match result {
         Ok(r) => r,
-        Err(e) if is_get => html(e.status, pages::problem_page(&e)),
+        Err(e) if is_get => {
+            e.log();
+            html(e.status, pages::problem_page(&e))
+        }
         Err(e) => error_json(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http::StatusCode;
+
+    use super::handle;
+    use crate::adapters::faults::{Fault, Faulty};
+    use crate::adapters::{LocalKeys, SqliteTables};
+    use crate::domain::AlertId;
+    use crate::ports::SystemClock;
+    use crate::ratelimit::Limiter;
+    use crate::usecases::subscriptions::SubscriptionDeps;
+
+    fn members_page(id: &AlertId) -> super::Request {
+        http::Request::get(format!("/alerts/{id}")).body(Bytes::new()).expect("a valid request")
+    }
+
+    #[tokio::test]
+    async fn the_members_page_answers_503_not_404_when_the_table_is_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let tables = Arc::new(Faulty::new(SqliteTables::in_memory().unwrap()));
+        let deps = SubscriptionDeps {
+            tables: tables.clone(),
+            keys: Arc::new(LocalKeys::open_or_create(dir.path()).unwrap()),
+            clock: Arc::new(SystemClock),
+        };
+        let limiter = Limiter::default();
+        let id = AlertId::from_digest(&[7u8; 32]);
+
+        let res = handle(&deps, &limiter, members_page(&id)).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "an alert that is not there is not found");
+
+        tables.fail_always(Fault::Throttled);
+        let res = handle(&deps, &limiter, members_page(&id)).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "an outage is not an answer about the alert");
+        let body = String::from_utf8_lossy(res.body()).into_owned();
+        assert!(!body.contains("withdrawn"), "the page does not claim the alert is gone: {body}");
+        assert!(!body.contains("Throttling"), "the cause stays in the log: {body}");
     }
 }

@@ -30,7 +30,7 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
             BodyKind::Json => Report::from_json(req.body(), today)?,
             BodyKind::Form => Report::from_value(super::form::report_json_from_form(req.body())?, today)?,
         };
-        submit_report(deps, report).await
+        Ok(submit_report(deps, report).await?)
     }
     .await;
     match (result, wants_html) {

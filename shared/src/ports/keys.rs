@@ -51,9 +51,9 @@ pub enum KeyError {
     #[error("the data key does not open under this encryption context")]
     ContextMismatch,
     /// The key service could not be reached or refused for a reason that may pass (throttling, network).
-    #[error("the key service is unavailable: {0}")]
+    #[error("the key service is unavailable")]
     Unavailable(#[source] anyhow::Error),
-    #[error("key service error: {0}")]
+    #[error("key service error")]
     Other(#[source] anyhow::Error),
 }
 

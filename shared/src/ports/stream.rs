@@ -8,6 +8,26 @@ pub use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResp
 
 use super::tables::{StoreError, Table};
 
+/// What a stream record says happened to its item (the record's `eventName`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Insert,
+    Modify,
+    Remove,
+}
+
+impl Change {
+    /// The change a record describes; `None` for a name DynamoDB does not send.
+    pub fn of(record: &StreamRecord) -> Option<Self> {
+        match record.event_name.as_str() {
+            "INSERT" => Some(Change::Insert),
+            "MODIFY" => Some(Change::Modify),
+            "REMOVE" => Some(Change::Remove),
+            _ => None,
+        }
+    }
+}
+
 /// Reads a table's change log in order.
 #[async_trait]
 pub trait ChangeStream: Send + Sync {

@@ -142,9 +142,9 @@ pub enum StoreError {
     #[error("the write's condition did not hold")]
     ConditionFailed,
     /// Throttling, a timeout, a lost connection: may pass on retry.
-    #[error("the table is unavailable: {0}")]
+    #[error("the table is unavailable")]
     Unavailable(#[source] anyhow::Error),
-    #[error("table error: {0}")]
+    #[error("table error")]
     Other(#[source] anyhow::Error),
 }
 
@@ -250,6 +250,11 @@ pub async fn query_all(tables: &dyn Tables, table: Table, mut query: Query) -> R
 /// Turns a serialisable record into an item.
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Other(anyhow::anyhow!("cannot encode item: {e}")))
+}
+
+/// Turns a serialisable value into one attribute (for an `Update`).
+pub fn to_attr<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Other(anyhow::anyhow!("cannot encode attribute: {e}")))
 }
 
 /// Reads a record from an item.

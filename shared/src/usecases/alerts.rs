@@ -4,47 +4,18 @@
 //! checked, so it is treated as private until published. Plain attributes are what the staff list and the pipeline
 //! need: ids, status, town, categories, regions, times.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::Alert;
 use crate::domain::gazetteer::suggest_regions;
+pub use crate::domain::status::AlertStatus;
 use crate::domain::{AlertId, Region, Report, ReportId};
-use crate::error::ApiError;
 use crate::ports::tables::{from_item, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Tables, Update};
+use crate::ports::{Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Update};
 use crate::seal::{self, Sealer};
 use crate::usecases::submit_report::{ReportRecord, serde_bytes_b};
 
 pub const ALERT_KIND: &str = "alert";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStatus {
-    Draft,
-    Published,
-    Rejected,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Draft => "draft",
-            AlertStatus::Published => "published",
-            AlertStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(AlertStatus::Draft),
-            "published" => Some(AlertStatus::Published),
-            "rejected" => Some(AlertStatus::Rejected),
-            _ => None,
-        }
-    }
-}
 
 /// The stored form of an alert.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,21 +62,82 @@ impl AlertRecord {
     }
 }
 
-#[derive(Clone)]
-pub struct AlertDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type AlertDeps = super::Deps;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DraftError {
-    #[error(transparent)]
+    #[error("the alerts or reports table failed")]
     Store(#[from] StoreError),
-    #[error(transparent)]
+    #[error("sealing or opening failed")]
     Seal(#[from] seal::SealError),
-    #[error(transparent)]
+    #[error("the key service failed")]
     Key(#[from] crate::ports::KeyError),
+}
+
+/// Why an alert could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error("there is no alert with this id")]
+    NotFound,
+    #[error("the alerts table failed")]
+    Store(#[from] StoreError),
+}
+
+/// Why a draft was not published. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("no region was chosen")]
+    MissingRegions,
+    #[error("region {index} is not a region")]
+    InvalidRegion { index: usize, given: String },
+    #[error("the summary is empty or too long")]
+    InvalidSummary,
+    #[error("there is no alert with this id")]
+    NotFound,
+    #[error("the alert is {0:?}, not a draft")]
+    NotDraft(AlertStatus),
+    #[error("the report behind the alert is gone, so an edit cannot be checked")]
+    ReportMissing,
+    /// The reviewer's edit would identify someone other than the offender: the kinds found and the fields they are in.
+    #[error("the edit would identify someone other than the offender")]
+    IdentifiesSomeone { kinds: Vec<String>, fields: Vec<String> },
+    #[error("the alerts or reports table failed")]
+    Store(#[from] StoreError),
+    #[error("sealing or opening failed")]
+    Seal(#[from] seal::SealError),
+}
+
+/// Why a draft was not rejected. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum RejectError {
+    #[error("the reason is empty or too long")]
+    InvalidReason,
+    #[error("there is no alert with this id")]
+    NotFound,
+    #[error("the alert is {0:?}, not a draft")]
+    NotDraft(AlertStatus),
+    #[error("the alerts table failed")]
+    Store(#[from] StoreError),
+    #[error("sealing failed")]
+    Seal(#[from] seal::SealError),
+}
+
+impl From<AlertError> for PublishError {
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::NotFound => PublishError::NotFound,
+            AlertError::Store(e) => PublishError::Store(e),
+        }
+    }
+}
+
+impl From<AlertError> for RejectError {
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::NotFound => RejectError::NotFound,
+            AlertError::Store(e) => RejectError::Store(e),
+        }
+    }
 }
 
 /// What drafting did with a report.
@@ -197,7 +229,7 @@ pub async fn list_alerts(
     status: AlertStatus,
     limit: u32,
     start: Option<crate::ports::Cursor>,
-) -> Result<(Vec<AlertSummary>, Option<crate::ports::Cursor>), ApiError> {
+) -> Result<(Vec<AlertSummary>, Option<crate::ports::Cursor>), StoreError> {
     let mut q = Query::partition(Index::Gsi1, AlertRecord::list_partition(status));
     q.limit = limit.clamp(1, 200);
     q.start = start;
@@ -206,12 +238,8 @@ pub async fn list_alerts(
     Ok((items.iter().map(AlertSummary::from).collect(), page.next))
 }
 
-pub async fn get_alert(deps: &AlertDeps, id: &AlertId) -> Result<AlertRecord, ApiError> {
-    let item = deps
-        .tables
-        .get(Table::Alerts, &AlertRecord::key(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("There is no alert with this id."))?;
+pub async fn get_alert(deps: &AlertDeps, id: &AlertId) -> Result<AlertRecord, AlertError> {
+    let item = deps.tables.get(Table::Alerts, &AlertRecord::key(id)).await?.ok_or(AlertError::NotFound)?;
     Ok(from_item(item)?)
 }
 
@@ -226,35 +254,25 @@ pub struct PublishRequest {
     pub offender: Option<crate::domain::alert::AlertOffender>,
 }
 
-fn not_draft(status: AlertStatus) -> ApiError {
-    ApiError::conflict("alert_not_draft", format!("This alert is already {}; only a draft can be published or rejected.", status.as_str()))
-}
-
 /// Publishes a draft to regions, with the reviewer's edits. An edit that names the reporter, a third party or the
 /// venue is refused (409) and nothing changes. Publishing twice, or publishing a rejected alert, is 409.
-pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &str) -> Result<AlertRecord, ApiError> {
+pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &str) -> Result<AlertRecord, PublishError> {
     if req.regions.is_empty() {
-        return Err(ApiError::bad_request("missing_regions", "Choose at least one region to publish to.").with_field("regions"));
+        return Err(PublishError::MissingRegions);
     }
     let mut regions = Vec::new();
-    for (i, r) in req.regions.iter().enumerate() {
-        let region = Region::parse(r).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_region",
-                format!("'{}' is not a region. Use one of the region names of the API.", r.chars().take(40).collect::<String>()),
-            )
-            .with_field(format!("regions[{i}]"))
-        })?;
+    for (index, r) in req.regions.iter().enumerate() {
+        let region = Region::parse(r).ok_or_else(|| PublishError::InvalidRegion { index, given: r.chars().take(40).collect() })?;
         if !regions.contains(&region) {
             regions.push(region);
         }
     }
     if req.summary.as_ref().is_some_and(|s| s.trim().is_empty() || s.chars().count() > 10_000) {
-        return Err(ApiError::bad_request("invalid_summary", "The summary must be between 1 and 10,000 characters.").with_field("summary"));
+        return Err(PublishError::InvalidSummary);
     }
     let rec = get_alert(deps, id).await?;
     if rec.status != AlertStatus::Draft {
-        return Err(not_draft(rec.status));
+        return Err(PublishError::NotDraft(rec.status));
     }
     let mut alert = rec.open(deps.keys.as_ref()).await?;
     let edited = req.summary.is_some() || req.offender.is_some();
@@ -265,12 +283,7 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
         alert.offender = o;
     }
     if edited {
-        let report_item = deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await?.ok_or_else(|| {
-            ApiError::conflict(
-                "report_missing",
-                "The report behind this alert is gone, so an edit cannot be checked. Publish without edits or reject.",
-            )
-        })?;
+        let report_item = deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await?.ok_or(PublishError::ReportMissing)?;
         let report = from_item::<ReportRecord>(report_item)?.open(deps.keys.as_ref()).await?;
         let findings = crate::sanitiser::check_edit(&report, &alert);
         if !findings.is_empty() {
@@ -281,35 +294,27 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
                 .map(|f| serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
                 .collect();
             tracing::info!(alert_id = %id, findings = findings.len(), "edited alert refused");
-            return Err(ApiError::conflict(
-                "edit_identifies_someone",
-                format!(
-                    "The edit would identify someone other than the offender ({}). Remove it from: {}.",
-                    dedup(kinds).join(", "),
-                    fields.join(", ")
-                ),
-            )
-            .with_field(fields[0].clone()));
+            return Err(PublishError::IdentifiesSomeone { kinds: dedup(kinds), fields });
         }
     }
     let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(id)).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let regions_attr = serde_dynamo::to_attribute_value::<_, serde_dynamo::AttributeValue>(&regions).map_err(|e| ApiError::internal(&e))?;
+    let regions_attr = crate::ports::tables::to_attr(&regions)?;
     let update = Update::default()
-        .set("status", crate::ports::tables::s("published"))
+        .set("status", AlertStatus::Published)
         .set("regions", regions_attr)
         .set("decided_at", crate::ports::tables::s(now.clone()))
         .set("decided_by", crate::ports::tables::s(by))
         .set("sealed", serde_dynamo::AttributeValue::B(sealer.seal_json(&alert)))
         .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Published)))
         .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
-    let cond = Condition::Equals("status".into(), crate::ports::tables::s("draft"));
+    let cond = Condition::Equals("status".into(), AlertStatus::Draft.into());
     match deps.tables.update(Table::Alerts, &AlertRecord::key(id), update, cond).await {
         Ok(item) => {
             tracing::info!(alert_id = %id, regions = regions.len(), edited, "alert published");
             Ok(from_item(item)?)
         }
-        Err(StoreError::ConditionFailed) => Err(not_draft(get_alert(deps, id).await?.status)),
+        Err(StoreError::ConditionFailed) => Err(PublishError::NotDraft(get_alert(deps, id).await?.status)),
         Err(e) => Err(e.into()),
     }
 }
@@ -321,20 +326,20 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// Rejects a draft. The reason is kept sealed (it may quote the report).
-pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> Result<(), ApiError> {
+pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> Result<(), RejectError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::bad_request("invalid_reason", "Give a reason for rejecting, up to 2,000 characters.").with_field("reason"));
+        return Err(RejectError::InvalidReason);
     }
     let rec = get_alert(deps, id).await?;
     if rec.status != AlertStatus::Draft {
-        return Err(not_draft(rec.status));
+        return Err(RejectError::NotDraft(rec.status));
     }
     let ctx = EncryptionContext::new(Table::Alerts.as_str(), "alert_rejection", id.as_str());
     let sealed_reason = Sealer::for_record(deps.keys.as_ref(), ctx).await?.seal_bytes(reason.as_bytes());
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let update = Update::default()
-        .set("status", crate::ports::tables::s("rejected"))
+        .set("status", AlertStatus::Rejected)
         .set("decided_at", crate::ports::tables::s(now.clone()))
         .set("decided_by", crate::ports::tables::s(by))
         .set("rejection_sealed", serde_dynamo::AttributeValue::B(sealed_reason))
@@ -342,14 +347,14 @@ pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> R
         .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
     match deps
         .tables
-        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), crate::ports::tables::s("draft")))
+        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), AlertStatus::Draft.into()))
         .await
     {
         Ok(_) => {
             tracing::info!(alert_id = %id, "alert rejected");
             Ok(())
         }
-        Err(StoreError::ConditionFailed) => Err(not_draft(get_alert(deps, id).await?.status)),
+        Err(StoreError::ConditionFailed) => Err(RejectError::NotDraft(get_alert(deps, id).await?.status)),
         Err(e) => Err(e.into()),
     }
 }

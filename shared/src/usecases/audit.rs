@@ -4,23 +4,15 @@
 //! altered or removed entry breaks the chain where it stands. Appending writes the entry (conditional on its number
 //! being free) and then moves the head; an append that finds its number taken repairs the head and tries the next.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
 use crate::ports::tables::{AttributeValue, from_item, s, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyService, StoreError, Table, Tables, Update};
+use crate::ports::{Condition, EncryptionContext, Key, KeyService, StoreError, Table, Tables, Update};
 use crate::seal::Sealer;
 use crate::staff::Staff;
 
-#[derive(Clone)]
-pub struct AuditDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type AuditDeps = super::Deps;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -37,6 +29,18 @@ pub struct AuditEntry {
     pub reason_sealed: Vec<u8>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// Why an entry was not appended. The action it was to record is then not done.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("the audit table failed")]
+    Store(#[from] StoreError),
+    #[error("sealing the reason failed")]
+    Seal(#[from] crate::seal::SealError),
+    /// Every number tried was taken by a concurrent append.
+    #[error("concurrent appends kept taking the next number")]
+    Busy,
 }
 
 const PARTITION: &str = "AUDIT";
@@ -112,7 +116,7 @@ impl AuditEntry {
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Appends one entry. `reason` is what staff gave, where a reason is asked for.
-pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str, reason: Option<&str>) -> Result<AuditEntry, ApiError> {
+pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str, reason: Option<&str>) -> Result<AuditEntry, AuditError> {
     for _ in 0..20 {
         let head = deps.tables.get(Table::Audit, &head_key()).await?;
         let (seq, prev) = match &head {
@@ -165,7 +169,7 @@ pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::unavailable())
+    Err(AuditError::Busy)
 }
 
 async fn advance_head(tables: &dyn Tables, seq: u64, hash: &str) -> Result<(), StoreError> {

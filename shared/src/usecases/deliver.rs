@@ -18,16 +18,22 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::alert::Alert;
+pub use crate::domain::status::{DeliveryStatus, SendFailure};
 use crate::domain::{AlertId, SubscriptionId};
+/// The rendering helpers the members' page shares with the messages.
+pub use crate::messages::{categories, vehicle_line, words};
+use crate::messages::{code_email, code_sms, render_email, render_sms};
 use crate::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage, SmsSender};
-use crate::ports::stream::StreamRecord;
+use crate::ports::stream::{Change, StreamRecord};
 use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, query_all, s, to_item};
 use crate::ports::{Clock, Condition, Index, Key, KeyService, Query, SortCondition, StoreError, Table, Tables, Update};
 use crate::seal::SealError;
 use crate::stream_batch::{RecordError, RecordHandler};
 use crate::usecases::alerts::{ALERT_KIND, AlertRecord, AlertStatus};
 use crate::usecases::submit_report::serde_bytes_b;
-use crate::usecases::subscriptions::{Channel, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriptionRecord, open_contact};
+use crate::usecases::subscriptions::{
+    Channel, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriptionRecord, SubscriptionStatus, open_contact,
+};
 
 pub const DELIVERY_KIND: &str = "delivery";
 /// Sends tried per delivery before it ends `failed`.
@@ -38,14 +44,9 @@ pub const DELIVERY_SHARDS: u32 = 8;
 /// Records of different items handled at once within one stream batch.
 const CONCURRENCY: usize = 16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    Pending,
-    Sending,
-    Sent,
-    Failed,
-    Unconfirmed,
+/// The condition that a delivery is in `status` now.
+fn status_is(status: DeliveryStatus) -> Condition {
+    Condition::Equals("status".into(), status.into())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,9 +96,9 @@ pub struct DeliverDeps {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
-    #[error(transparent)]
+    #[error("the alerts or subscribers table failed")]
     Store(#[from] StoreError),
-    #[error(transparent)]
+    #[error("opening the alert or a contact failed")]
     Seal(#[from] SealError),
     #[error("a transient send failure; the stream retries it")]
     Transient,
@@ -133,17 +134,18 @@ impl AlertStreamHandler {
 
     async fn on_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
+        let change = Change::of(rec);
         match attr_str(new, "kind") {
-            Some(ALERT_KIND) if rec.event_name == "MODIFY" || rec.event_name == "INSERT" => {
-                let now_published = attr_str(new, "status") == Some("published");
-                let was_published = attr_str(&rec.change.old_image, "status") == Some("published");
+            Some(ALERT_KIND) if matches!(change, Some(Change::Modify | Change::Insert)) => {
+                let now_published = AlertStatus::of(new, "status") == Some(AlertStatus::Published);
+                let was_published = AlertStatus::of(&rec.change.old_image, "status") == Some(AlertStatus::Published);
                 if now_published && !was_published {
                     let alert: AlertRecord = from_item(new.clone())?;
                     fan_out(&self.deps, &alert).await?;
                 }
                 Ok(())
             }
-            Some(DELIVERY_KIND) if rec.event_name == "INSERT" => {
+            Some(DELIVERY_KIND) if change == Some(Change::Insert) => {
                 let d: DeliveryRecord = from_item(new.clone())?;
                 self.send(&d).await
             }
@@ -160,8 +162,8 @@ impl AlertStreamHandler {
             DeliveryStatus::Pending => {}
             DeliveryStatus::Sending => {
                 // A previous run claimed it and never finished: the message may have gone. Never risk a second one.
-                let update = Update::default().set("status", s("unconfirmed"));
-                match self.deps.tables.update(Table::Alerts, &key, update, Condition::Equals("status".into(), s("sending"))).await {
+                let update = Update::default().set("status", DeliveryStatus::Unconfirmed);
+                match self.deps.tables.update(Table::Alerts, &key, update, status_is(DeliveryStatus::Sending)).await {
                     Ok(_) | Err(StoreError::ConditionFailed) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -173,8 +175,8 @@ impl AlertStreamHandler {
         let Some(alert) = self.alert(&d.alert_id).await? else { return Ok(()) };
         let contact = open_contact(self.deps.keys.as_ref(), &current.sealed, &current.contact_key_id, &current.subscription_id).await?;
         let attempts = current.attempts + 1;
-        let claim = Update::default().set("status", s("sending")).set("attempts", AttributeValue::N(attempts.to_string()));
-        match self.deps.tables.update(Table::Alerts, &key, claim, Condition::Equals("status".into(), s("pending"))).await {
+        let claim = Update::default().set("status", DeliveryStatus::Sending).set("attempts", AttributeValue::N(attempts.to_string()));
+        match self.deps.tables.update(Table::Alerts, &key, claim, status_is(DeliveryStatus::Pending)).await {
             Ok(_) => {}
             Err(StoreError::ConditionFailed) => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -198,24 +200,28 @@ impl AlertStreamHandler {
         drop(contact);
         let now = self.deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let (update, outcome) = match &result {
-            Ok(id) => {
-                (Update::default().set("status", s("sent")).set("sent_at", s(now)).set("provider_message_id", s(id.0.clone())), Ok(()))
-            }
+            Ok(id) => (
+                Update::default().set("status", DeliveryStatus::Sent).set("sent_at", s(now)).set("provider_message_id", s(id.0.clone())),
+                Ok(()),
+            ),
             // The provider certainly did not take it: the stream sends again.
-            Err(SendError::NotTaken(_)) if attempts < MAX_ATTEMPTS => {
-                (Update::default().set("status", s("pending")).set("error_kind", s("transient")), Err(DeliverError::Transient))
-            }
+            Err(SendError::NotTaken(_)) if attempts < MAX_ATTEMPTS => (
+                Update::default().set("status", DeliveryStatus::Pending).set("error_kind", SendFailure::Transient),
+                Err(DeliverError::Transient),
+            ),
             // It may have gone (a timeout, a lost answer): never risk a second message.
-            Err(SendError::Unknown(_)) => (Update::default().set("status", s("unconfirmed")).set("error_kind", s("no_answer")), Ok(())),
+            Err(SendError::Unknown(_)) => {
+                (Update::default().set("status", DeliveryStatus::Unconfirmed).set("error_kind", SendFailure::NoAnswer), Ok(()))
+            }
             Err(e) => (
                 Update::default()
-                    .set("status", s("failed"))
+                    .set("status", DeliveryStatus::Failed)
                     .set("failed_at", s(now))
-                    .set("error_kind", s(if e.is_retryable() { "gave_up" } else { "permanent" })),
+                    .set("error_kind", if e.is_retryable() { SendFailure::GaveUp } else { SendFailure::Permanent }),
                 Ok(()),
             ),
         };
-        self.deps.tables.update(Table::Alerts, &key, update, Condition::Equals("status".into(), s("sending"))).await?;
+        self.deps.tables.update(Table::Alerts, &key, update, status_is(DeliveryStatus::Sending)).await?;
         match &result {
             Ok(_) => {
                 tracing::info!(alert_id = %d.alert_id, subscription_id = %d.subscription_id, channel = d.channel.as_str(), attempts, "delivery sent")
@@ -301,12 +307,12 @@ pub async fn delivery_counts(tables: &dyn Tables, alert: &AlertId) -> Result<Del
         let mut q = Query::partition(Index::Primary, DeliveryRecord::partition(alert, shard));
         q.limit = 1000;
         for item in query_all(tables, Table::Alerts, q).await? {
-            match attr_str(&item, "status") {
-                Some("pending" | "sending") => c.pending += 1,
-                Some("sent") => c.sent += 1,
-                Some("failed") => c.failed += 1,
-                Some("unconfirmed") => c.unconfirmed += 1,
-                _ => {}
+            match DeliveryStatus::of(&item, "status") {
+                Some(DeliveryStatus::Pending | DeliveryStatus::Sending) => c.pending += 1,
+                Some(DeliveryStatus::Sent) => c.sent += 1,
+                Some(DeliveryStatus::Failed) => c.failed += 1,
+                Some(DeliveryStatus::Unconfirmed) => c.unconfirmed += 1,
+                None => {}
             }
         }
     }
@@ -327,10 +333,10 @@ impl SubscriberStreamHandler {
 
     async fn on_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
-        if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || attr_str(new, "status") != Some("pending") {
+        if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || SubscriptionStatus::of(new, "status") != Some(SubscriptionStatus::Pending) {
             return Ok(());
         }
-        if rec.change.old_image.get("code_generation") == new.get("code_generation") && rec.event_name != "INSERT" {
+        if rec.change.old_image.get("code_generation") == new.get("code_generation") && Change::of(rec) != Some(Change::Insert) {
             return Ok(());
         }
         let sub: SubscriptionRecord = from_item(new.clone())?;
@@ -340,7 +346,7 @@ impl SubscriberStreamHandler {
         let claim = Update::default().set("code_sent_generation", gen_value.clone());
         let cond = Condition::And(vec![
             Condition::Equals("code_generation".into(), gen_value.clone()),
-            Condition::Equals("status".into(), s("pending")),
+            Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
         ]);
         let current = self.deps.tables.get(Table::Subscribers, &key).await?;
         if current.as_ref().and_then(|i| i.get("code_sent_generation")) == Some(&gen_value) {
@@ -356,20 +362,15 @@ impl SubscriberStreamHandler {
         let idem = format!("code:{}:{}", sub.subscription_id, sub.code_generation);
         let mut transient = false;
         if let Some(to) = &contact.email {
-            let text = format!(
-                "Your code to start safety alerts is {code}. It works for 30 minutes.\n\nIf you did not ask for alerts, ignore this message: nothing will be sent to you."
-            );
-            let msg = EmailMessage { to: to.clone(), subject: "Your code for safety alerts".into(), text, unsubscribe_url: None };
+            let (subject, text) = code_email(&code);
+            let msg = EmailMessage { to: to.clone(), subject, text, unsubscribe_url: None };
             if let Err(e) = self.deps.email.send_email(&msg, &idem).await {
                 tracing::warn!(subscription_id = %sub.subscription_id, error.kind = e.kind(), "verification email not sent");
                 transient |= e.is_retryable();
             }
         }
         if let Some(to) = &contact.phone {
-            let msg = SmsMessage {
-                to: to.clone(),
-                text: format!("Your safety alerts code is {code}. It works for 30 minutes. Not you? Ignore this."),
-            };
+            let msg = SmsMessage { to: to.clone(), text: code_sms(&code) };
             if let Err(e) = self.deps.sms.send_sms(&msg, &idem).await {
                 tracing::warn!(subscription_id = %sub.subscription_id, error.kind = e.kind(), "verification text not sent");
                 transient |= e.is_retryable();
@@ -396,76 +397,4 @@ impl RecordHandler for SubscriberStreamHandler {
     async fn handle_record(&self, record: &StreamRecord) -> Result<(), RecordError> {
         Ok(self.on_record(record).await?)
     }
-}
-
-// ---- messages ----
-
-/// Plain words for a schema value (`non_payment` → "non payment"), and the alert's categories as one line, for the
-/// messages and the members' page alike.
-pub fn words(s: &str) -> String {
-    s.replace('_', " ")
-}
-
-pub fn categories(alert: &Alert) -> String {
-    alert.categories.iter().map(|c| words(c.as_str())).collect::<Vec<_>>().join(", ")
-}
-
-pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
-    [&v.colour, &v.make, &v.model, &v.registration].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ")
-}
-
-/// The email for one member: the alert as published, and their own unsubscribe link.
-pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &str) -> (String, String) {
-    let subject = format!("Safety alert: {} in {}", categories(alert), alert.town);
-    let mut t = format!("SAFETY ALERT: {}, {}", alert.town, alert.date.format("%-d %B %Y"));
-    if let Some(tod) = alert.time_of_day {
-        t += &format!(" ({})", tod.as_str());
-    }
-    t += &format!("\nWhat happened: {}\n", categories(alert));
-    if let Some(fc) = alert.first_contact {
-        t += &format!("First contact: {}\n", words(fc.as_str()));
-    }
-    let o = &alert.offender;
-    t += "\nAbout him\n";
-    for (label, list) in [("Names used", &o.names_used), ("Phones", &o.phones), ("Emails", &o.emails), ("Online", &o.online_handles)] {
-        if !list.is_empty() {
-            t += &format!("{label}: {}\n", list.join(", "));
-        }
-    }
-    for v in &o.vehicles {
-        t += &format!("Vehicle: {}\n", vehicle_line(v));
-    }
-    if let Some(d) = &o.description {
-        t += &format!("Description: {d}\n");
-    }
-    t += &format!("\nWhat happened\n{}\n", alert.summary);
-    t += &format!(
-        "\nIf you recognise him, or he contacts you, tell us: {site}/\nThis alert on the members' page: {site}/alerts/{id}\n\nStop these alerts: {unsubscribe_url}\n"
-    );
-    (subject, t)
-}
-
-/// A text of at most two segments: the essentials and a link to the members' page.
-pub fn render_sms(alert: &Alert, id: &AlertId, site: &str) -> String {
-    let o = &alert.offender;
-    let mut ident: Vec<String> = Vec::new();
-    if let Some(n) = o.names_used.first() {
-        ident.push(format!("calls himself {n}"));
-    }
-    ident.extend(o.phones.iter().take(2).cloned());
-    ident.extend(o.vehicles.iter().filter_map(|v| v.registration.clone()).take(1));
-    let link = format!(" {site}/alerts/{id}");
-    let head = format!("ALERT {} {}: {}", alert.town, alert.date.format("%-d %b"), categories(alert));
-    let body = if ident.is_empty() { head } else { format!("{head}. Man {}", ident.join(", ")) };
-    let gsm = body.chars().chain(link.chars()).all(is_gsm7);
-    let max = if gsm { 306 } else { 134 };
-    let room = max - link.chars().count();
-    let ellipsis = if gsm { "..." } else { "…" };
-    let body =
-        if body.chars().count() > room { body.chars().take(room - ellipsis.len().min(3)).collect::<String>() + ellipsis } else { body };
-    format!("{body}{link}")
-}
-
-fn is_gsm7(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " @£$¥!\"#%&'()*+,-./:;<=>?_\n\r".contains(c)
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::ports::stream::StreamRecord;
+use crate::ports::stream::{Change, StreamRecord};
 use crate::ports::tables::{attr_str, from_item};
 use crate::stream_batch::{RecordError, RecordHandler};
 use crate::usecases::alerts::{AlertDeps, draft_alert};
@@ -20,7 +20,7 @@ impl RecordHandler for SanitiseHandler {
     }
 
     async fn handle_record(&self, rec: &StreamRecord) -> Result<(), RecordError> {
-        if rec.event_name != "INSERT" || attr_str(&rec.change.new_image, "kind") != Some(REPORT_KIND) {
+        if Change::of(rec) != Some(Change::Insert) || attr_str(&rec.change.new_image, "kind") != Some(REPORT_KIND) {
             return Ok(());
         }
         let record: ReportRecord = from_item(rec.change.new_image.clone())?;

@@ -4,5 +4,20 @@ pub mod alerts;
 pub mod audit;
 pub mod deliver;
 pub mod draft;
+pub mod records;
 pub mod submit_report;
 pub mod subscriptions;
+
+use std::sync::Arc;
+
+use crate::ports::{Clock, KeyService, Tables};
+
+/// What most use cases are given: the tables, the key service and the clock. (Delivery adds the senders and the
+/// site's address; see `deliver::DeliverDeps`.) The names `SubmitDeps`, `AlertDeps`, `SubscriptionDeps` and
+/// `AuditDeps` are this one struct.
+#[derive(Clone)]
+pub struct Deps {
+    pub tables: Arc<dyn Tables>,
+    pub keys: Arc<dyn KeyService>,
+    pub clock: Arc<dyn Clock>,
+}

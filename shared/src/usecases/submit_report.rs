@@ -4,23 +4,16 @@
 //! what queries and the pipeline need (id, status, times, town, categories, consent flags). The reporter gets a
 //! reference and a passphrase; the passphrase is stored only as an argon2id hash.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::status::ReportStatus;
 use crate::domain::{Passphrase, Report, ReportId};
-use crate::error::ApiError;
 use crate::ports::tables::{AttributeValue, Item, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, KeyService, Table, Tables};
+use crate::ports::{Condition, EncryptionContext, KeyService, StoreError, Table};
 use crate::seal::{self, Sealer};
 
 /// What `POST /reports` needs: a table to write to and a key service to seal with. Nothing that reads.
-#[derive(Clone)]
-pub struct SubmitDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type SubmitDeps = super::Deps;
 
 /// What the reporter is told, once.
 pub struct Receipt {
@@ -37,7 +30,7 @@ pub struct ReportRecord {
     pub sk: String,
     pub kind: String,
     pub report_id: ReportId,
-    pub status: String,
+    pub status: ReportStatus,
     pub received_at: String,
     pub incident_date: String,
     pub town: String,
@@ -66,6 +59,17 @@ impl ReportRecord {
     pub async fn open(&self, keys: &dyn KeyService) -> Result<Report, seal::SealError> {
         seal::open_json(keys, &self.sealed, &Self::context(&self.report_id)).await
     }
+}
+
+/// Why a report was not stored. Nothing was written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("sealing the report failed")]
+    Seal(#[from] seal::SealError),
+    #[error("the reports table failed")]
+    Store(#[from] StoreError),
+    #[error("hashing the passphrase failed")]
+    Hashing(#[source] tokio::task::JoinError),
 }
 
 /// Stores sealed bytes as a DynamoDB binary attribute (`B`), not as a list of numbers.
@@ -102,12 +106,12 @@ pub mod serde_bytes_b {
 }
 
 /// Seals and stores a parsed report. Nothing is written unless the whole report was sealed.
-pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, ApiError> {
+pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, SubmitError> {
     let id = ReportId::new();
     let passphrase = Passphrase::generate();
     let passphrase_hash = {
         let p = passphrase.hash_input();
-        tokio::task::spawn_blocking(move || crate::domain::passphrase::hash_secret(&p)).await.map_err(|e| ApiError::internal(&e))?
+        tokio::task::spawn_blocking(move || crate::domain::passphrase::hash_secret(&p)).await.map_err(SubmitError::Hashing)?
     };
     let sealer = Sealer::for_record(deps.keys.as_ref(), ReportRecord::context(&id)).await?;
     let now = deps.clock.now();
@@ -116,7 +120,7 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
         sk: ReportRecord::key(&id).sk,
         kind: REPORT_KIND.into(),
         report_id: id.clone(),
-        status: "received".into(),
+        status: ReportStatus::Received,
         received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         incident_date: report.incident.date.to_string(),
         town: report.incident.town.as_str().to_owned(),

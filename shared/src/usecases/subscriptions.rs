@@ -10,48 +10,23 @@
 //! not ten thousand, while a sealed contact still opens only on its own record. A per-record key would cost a KMS call
 //! per message; caching cannot help there, since every key would be different.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::ids::random_base32;
 use crate::domain::passphrase::{hash_secret, verify_secret};
+pub use crate::domain::status::{Channel, SubscriptionStatus};
 use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
-use crate::error::ApiError;
-use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, s, to_item};
-use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyService, MacPurpose, StoreError, Table, Tables, Update};
+use crate::ports::tables::{AttributeValue, Item, from_item, s, to_item};
+use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyError, KeyService, MacPurpose, StoreError, Table, Tables, Update};
 use crate::seal::{self, SealError};
+use crate::usecases::records::{Lookup, follow};
 use crate::usecases::submit_report::serde_bytes_b;
 
 pub const CODE_TTL_MINUTES: i64 = 30;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 /// An unverified subscription is removed after a week (DynamoDB TTL on `expires_at`).
 pub const PENDING_TTL_DAYS: i64 = 7;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Sms,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubscriptionStatus {
-    Pending,
-    Active,
-    Unsubscribed,
-}
 
 /// What is sealed for a subscription: the contacts, the unsubscribe token, and the code while it is pending.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,13 +136,13 @@ async fn current_contact_key(
     tables: &dyn Tables,
     keys: &dyn KeyService,
     clock: &dyn Clock,
-) -> Result<(String, zeroize::Zeroizing<[u8; 32]>, Vec<u8>), ApiError> {
+) -> Result<(String, zeroize::Zeroizing<[u8; 32]>, Vec<u8>), KeyringError> {
     let id = clock.now().format("%Y-%m").to_string();
     let ctx = keyring_context(&id);
     for _ in 0..2 {
         if let Some(item) = tables.get(Table::Subscribers, &keyring_key(&id)).await? {
             let Some(AttributeValue::B(wrapped)) = item.get("wrapped") else {
-                return Err(ApiError::internal(&StoreError::Other(anyhow::anyhow!("keyring entry without a wrapped key"))));
+                return Err(KeyringError::NoWrappedKey);
             };
             let key = keys.decrypt_data_key(wrapped, &ctx).await?;
             return Ok((id, key, wrapped.clone()));
@@ -185,7 +160,7 @@ async fn current_contact_key(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::unavailable())
+    Err(KeyringError::Busy)
 }
 
 /// Opens a contact sealed under a month's shared key.
@@ -196,12 +171,7 @@ pub async fn open_contact(keys: &dyn KeyService, sealed: &[u8], key_id: &str, id
 
 // ---- use cases ----
 
-#[derive(Clone)]
-pub struct SubscriptionDeps {
-    pub tables: Arc<dyn Tables>,
-    pub keys: Arc<dyn KeyService>,
-    pub clock: Arc<dyn Clock>,
-}
+pub type SubscriptionDeps = super::Deps;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,12 +184,142 @@ pub struct SubscribeRequest {
     pub channels: Vec<String>,
 }
 
-fn field_err(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(code, message).with_field(field)
+/// What is wrong with a subscription request (or a help-desk lookup): each names the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// The sentence says what is wrong with the address (it does not quote it).
+    #[error("the email address is not valid")]
+    InvalidEmail(String),
+    #[error("the phone number is not valid")]
+    InvalidPhone(String),
+    #[error("neither an email address nor a phone number was given")]
+    MissingContact,
+    #[error("no region was chosen")]
+    MissingRegions,
+    #[error("region {index} is not a region")]
+    InvalidRegion { index: usize, given: String },
+    #[error("no channel was chosen")]
+    MissingChannels,
+    #[error("channel {index} is neither email nor sms")]
+    InvalidChannel { index: usize },
+    #[error("email alerts were chosen without an email address")]
+    MissingEmail,
+    #[error("text alerts were chosen without a phone number")]
+    MissingPhone,
+    #[error("text alerts were chosen for a number that is not a UK or Irish mobile")]
+    NotAMobile,
+    #[error("an email address was given without choosing email alerts")]
+    UnusedEmail,
+    #[error("a phone number was given without choosing text alerts")]
+    UnusedPhone,
+}
+
+/// Why the month's shared contact key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error("the keyring entry has no wrapped key")]
+    NoWrappedKey,
+    #[error("the keyring entry kept changing under concurrent writers")]
+    Busy,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+}
+
+/// Why a subscription was not stored. Nothing a member can see was written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("the request is not valid")]
+    Invalid(#[from] RequestError),
+    /// An import stored the subscription and then could not find it again.
+    #[error("the imported subscription is gone")]
+    Gone,
+    #[error("the contact key could not be had")]
+    Keyring(#[from] KeyringError),
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+    #[error("hashing the code failed")]
+    Hashing(#[source] tokio::task::JoinError),
+}
+
+/// Why a code did not start a subscription.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// No pending subscription has this id (or the id is not one).
+    #[error("there is no subscription with this id")]
+    Unknown,
+    #[error("the subscription was ended")]
+    Unsubscribed,
+    /// Too many wrong codes: only a fresh code lets the member in.
+    #[error("too many wrong codes")]
+    Locked,
+    #[error("the code has expired")]
+    Expired,
+    #[error("the subscription changed meanwhile")]
+    Changed,
+    #[error("the code is wrong")]
+    WrongCode,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("checking the code failed")]
+    Hashing(#[source] tokio::task::JoinError),
+}
+
+/// Why an unsubscribe link did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum UnsubscribeError {
+    #[error("the unsubscribe token is not valid")]
+    InvalidToken,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+}
+
+/// Why a STOP reply could not be acted on.
+#[derive(Debug, thiserror::Error)]
+pub enum StopError {
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+}
+
+/// Why the help desk could not look a contact up.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("the contact is not valid")]
+    Invalid(#[from] RequestError),
+    #[error("not exactly one of email or phone was given")]
+    OneContact,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+}
+
+/// Why a fresh code was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    #[error("there is no subscription with this id")]
+    Unknown,
+    #[error("the subscription is not waiting for a code")]
+    NotPending,
+    #[error("the subscription changed meanwhile")]
+    Changed,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("sealing the new code failed")]
+    Seal(#[from] SealError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+    #[error("hashing the code failed")]
+    Hashing(#[source] tokio::task::JoinError),
 }
 
 /// A contact's blind index: HMAC of its canonical form, hex.
-async fn contact_index(keys: &dyn KeyService, canonical: &str) -> Result<String, ApiError> {
+async fn contact_index(keys: &dyn KeyService, canonical: &str) -> Result<String, KeyError> {
     let mac = keys.mac(MacPurpose::SubscriberContact, canonical.as_bytes()).await?;
     Ok(hex::encode(mac))
 }
@@ -237,6 +337,11 @@ fn unsubscribe_key(token: &str) -> Key {
     Key::new(format!("UNSUB#{}", hex::encode(digest)), "UNSUB")
 }
 
+/// Reads the id a lookup item points to.
+fn subscription_id(s: &str) -> Option<SubscriptionId> {
+    SubscriptionId::parse(s).ok()
+}
+
 fn six_digit_code() -> String {
     use rand::Rng;
     format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
@@ -244,81 +349,63 @@ fn six_digit_code() -> String {
 
 /// Parses and checks a subscription request, then stores it pending verification. A code for each contact goes out
 /// from the table's stream.
-pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, ApiError> {
+pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, SubscribeError> {
     store_pending(deps, req, true).await
 }
 
-async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code: bool) -> Result<SubscriptionId, ApiError> {
+async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code: bool) -> Result<SubscriptionId, SubscribeError> {
     let email = req
         .email
         .as_deref()
         .map(str::trim)
         .filter(|e| !e.is_empty())
-        .map(|e| Email::parse(e).map_err(|m| field_err("invalid_email", "email", m)))
+        .map(|e| Email::parse(e).map_err(RequestError::InvalidEmail))
         .transpose()?;
     let phone = req
         .phone
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| PhoneNumber::parse(p).map_err(|m| field_err("invalid_phone", "phone", m)))
+        .map(|p| PhoneNumber::parse(p).map_err(RequestError::InvalidPhone))
         .transpose()?;
     if email.is_none() && phone.is_none() {
-        return Err(ApiError::bad_request("missing_contact", "Give an email address, a mobile number, or both.").with_field("email"));
+        return Err(RequestError::MissingContact.into());
     }
     if req.regions.is_empty() {
-        return Err(field_err("missing_regions", "regions", "Choose at least one region."));
+        return Err(RequestError::MissingRegions.into());
     }
     let mut regions = Vec::new();
-    for (i, r) in req.regions.iter().enumerate() {
-        let region = Region::parse(r).ok_or_else(|| {
-            field_err(
-                "invalid_region",
-                &format!("regions[{i}]"),
-                format!("'{}' is not a region. Use one of the region names of the API.", r.chars().take(40).collect::<String>()),
-            )
-        })?;
+    for (index, r) in req.regions.iter().enumerate() {
+        let region = Region::parse(r).ok_or_else(|| RequestError::InvalidRegion { index, given: r.chars().take(40).collect() })?;
         if !regions.contains(&region) {
             regions.push(region);
         }
     }
     if req.channels.is_empty() {
-        return Err(field_err("missing_channels", "channels", "Choose email, sms or both."));
+        return Err(RequestError::MissingChannels.into());
     }
     let mut channels = Vec::new();
-    for (i, c) in req.channels.iter().enumerate() {
-        let ch = match c.as_str() {
-            "email" => Channel::Email,
-            "sms" => Channel::Sms,
-            _ => return Err(field_err("invalid_channel", &format!("channels[{i}]"), "A channel is \"email\" or \"sms\".")),
-        };
+    for (index, c) in req.channels.iter().enumerate() {
+        let Some(ch) = Channel::parse(c) else { return Err(RequestError::InvalidChannel { index }.into()) };
         if !channels.contains(&ch) {
             channels.push(ch);
         }
     }
     if channels.contains(&Channel::Email) && email.is_none() {
-        return Err(field_err("missing_email", "email", "You chose email alerts: give an email address."));
+        return Err(RequestError::MissingEmail.into());
     }
     if channels.contains(&Channel::Sms) {
         match &phone {
-            None => return Err(field_err("missing_phone", "phone", "You chose text alerts: give a mobile number.")),
-            Some(p) if !p.is_mobile() => return Err(field_err("not_a_mobile", "phone", "Text alerts need a UK or Irish mobile number.")),
+            None => return Err(RequestError::MissingPhone.into()),
+            Some(p) if !p.is_mobile() => return Err(RequestError::NotAMobile.into()),
             _ => {}
         }
     }
     if email.is_some() && !channels.contains(&Channel::Email) {
-        return Err(field_err(
-            "unused_email",
-            "email",
-            "You gave an email address but did not choose email alerts. Add \"email\" to channels or leave the address out.",
-        ));
+        return Err(RequestError::UnusedEmail.into());
     }
     if phone.is_some() && !channels.contains(&Channel::Sms) {
-        return Err(field_err(
-            "unused_phone",
-            "phone",
-            "You gave a phone number but did not choose text alerts. Add \"sms\" to channels or leave the number out.",
-        ));
+        return Err(RequestError::UnusedPhone.into());
     }
 
     let mut indexes = Vec::new();
@@ -337,7 +424,7 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
     let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
     let sealed = seal::seal_with(&key, &wrapped, &SubscriptionRecord::context(&id), &json);
     let code_hash = match code {
-        Some(code) => Some(tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(|e| ApiError::internal(&e))?),
+        Some(code) => Some(tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(SubscribeError::Hashing)?),
         None => None,
     };
     let key_ = SubscriptionRecord::key(&id);
@@ -361,30 +448,26 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
         expires_at: Some((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp()),
     };
     // The unsubscribe lookup first: if the second write fails, an orphan lookup points at nothing and harms nobody.
-    let uk = unsubscribe_key(&token);
-    let mut lookup = Item::default();
-    lookup.insert("pk".into(), s(uk.pk));
-    lookup.insert("sk".into(), s(uk.sk));
-    lookup.insert("kind".into(), s("unsubscribe_token"));
-    lookup.insert("subscription_id".into(), s(id.as_str()));
-    deps.tables.put(Table::Subscribers, lookup, Condition::NotExists).await?;
+    Lookup { key: unsubscribe_key(&token), kind: "unsubscribe_token", points_to: id.as_str(), expires_at: None }
+        .put(deps.tables.as_ref(), Table::Subscribers, Condition::NotExists)
+        .await?;
     deps.tables.put(Table::Subscribers, to_item(&rec)?, Condition::NotExists).await?;
     // The help desk finds a member who never got in by the contact they give: the newest pending subscription of it.
     for hex in &rec.contact_indexes {
-        let k = pending_index_key(hex);
-        let mut item = Item::default();
-        item.insert("pk".into(), s(k.pk));
-        item.insert("sk".into(), s(k.sk));
-        item.insert("kind".into(), s("pending_index"));
-        item.insert("subscription_id".into(), s(id.as_str()));
-        item.insert("expires_at".into(), AttributeValue::N(rec.expires_at.unwrap_or_default().to_string()));
-        deps.tables.put(Table::Subscribers, item, Condition::Always).await?;
+        Lookup {
+            key: pending_index_key(hex),
+            kind: "pending_index",
+            points_to: id.as_str(),
+            expires_at: Some(rec.expires_at.unwrap_or_default()),
+        }
+        .put(deps.tables.as_ref(), Table::Subscribers, Condition::Always)
+        .await?;
     }
     tracing::info!(subscription_id = %id, channels = rec.channels.len(), regions = rec.regions.len(), "subscription pending");
     Ok(id)
 }
 
-pub async fn get_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<Option<SubscriptionRecord>, ApiError> {
+pub async fn get_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<Option<SubscriptionRecord>, StoreError> {
     match tables.get(Table::Subscribers, &SubscriptionRecord::key(id)).await? {
         Some(item) => Ok(Some(from_item(item)?)),
         None => Ok(None),
@@ -392,26 +475,23 @@ pub async fn get_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
 }
 
 /// Checks a code. Five wrong tries, or a code older than 30 minutes, and the member subscribes again for a new one.
-pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(), ApiError> {
-    let not_found = || ApiError::not_found("There is no pending subscription with this id. Subscribe again.");
-    let id = SubscriptionId::parse(id).map_err(|_| not_found())?;
-    let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or_else(not_found)?;
+pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(), VerifyError> {
+    let id = SubscriptionId::parse(id).map_err(|_| VerifyError::Unknown)?;
+    let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or(VerifyError::Unknown)?;
     match rec.status {
         SubscriptionStatus::Active => return Ok(()),
-        SubscriptionStatus::Unsubscribed => {
-            return Err(ApiError::conflict("unsubscribed", "This subscription was ended. Subscribe again."));
-        }
+        SubscriptionStatus::Unsubscribed => return Err(VerifyError::Unsubscribed),
         SubscriptionStatus::Pending => {}
     }
     if rec.code_attempts >= MAX_CODE_ATTEMPTS {
-        return Err(ApiError::too_many_requests().with_field("code"));
+        return Err(VerifyError::Locked);
     }
     if deps.clock.now().timestamp() > rec.code_expires_at {
-        return Err(ApiError::conflict("code_expired", "The code has expired. Subscribe again to get a new one.").with_field("code"));
+        return Err(VerifyError::Expired);
     }
     // Count the try before checking it, so parallel guesses cannot get past the limit.
     let attempts_cond = Condition::And(vec![
-        Condition::Equals("status".into(), s("pending")),
+        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
     let counted = deps
@@ -425,60 +505,53 @@ pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(),
                 _ => i64::MAX,
             };
             if attempts > MAX_CODE_ATTEMPTS {
-                return Err(ApiError::too_many_requests().with_field("code"));
+                return Err(VerifyError::Locked);
             }
         }
-        Err(StoreError::ConditionFailed) => return Err(ApiError::conflict("conflict", "The subscription changed meanwhile. Try again.")),
+        Err(StoreError::ConditionFailed) => return Err(VerifyError::Changed),
         Err(e) => return Err(e.into()),
     }
     let code = code.trim().to_owned();
     let hash = rec.code_hash.clone().unwrap_or_default();
-    let ok =
-        tokio::task::spawn_blocking(move || code.len() == 6 && verify_secret(&code, &hash)).await.map_err(|e| ApiError::internal(&e))?;
+    let ok = tokio::task::spawn_blocking(move || code.len() == 6 && verify_secret(&code, &hash)).await.map_err(VerifyError::Hashing)?;
     if !ok {
-        return Err(ApiError::bad_request("wrong_code", "That code is not right. Check the latest message we sent and try again.")
-            .with_field("code"));
+        return Err(VerifyError::WrongCode);
     }
-    activate(deps, rec).await
+    Ok(activate(deps, rec).await?)
 }
 
 /// Imports a member who already verified their contacts elsewhere (moving a scheme's existing list over, or seeding a
 /// benchmark): stored as `subscribe` stores it, then made active without a code. Never reachable from the public API.
-pub async fn import_verified(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, ApiError> {
+pub async fn import_verified(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, SubscribeError> {
     let id = store_pending(deps, req, false).await?;
-    let rec =
-        get_subscription(deps.tables.as_ref(), &id).await?.ok_or_else(|| ApiError::not_found("The imported subscription is gone."))?;
+    let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or(SubscribeError::Gone)?;
     activate(deps, rec).await?;
     Ok(id)
 }
 
-async fn activate(deps: &SubscriptionDeps, rec: SubscriptionRecord) -> Result<(), ApiError> {
+async fn activate(deps: &SubscriptionDeps, rec: SubscriptionRecord) -> Result<(), StoreError> {
     let id = rec.subscription_id.clone();
     // The same contact may hold an older subscription: the newest verified one replaces it.
     for hex in &rec.contact_indexes {
-        if let Some(old) = deps.tables.get(Table::Subscribers, &index_key(hex)).await?
-            && let Some(old_id) = attr_str(&old, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok())
+        if let Some(old_id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(hex), subscription_id).await?
             && old_id != id
         {
             end_subscription(deps.tables.as_ref(), &old_id).await?;
         }
-        let k = index_key(hex);
-        let mut item = Item::default();
-        item.insert("pk".into(), s(k.pk));
-        item.insert("sk".into(), s(k.sk));
-        item.insert("kind".into(), s("contact_index"));
-        item.insert("subscription_id".into(), s(id.as_str()));
-        deps.tables.put(Table::Subscribers, item, Condition::Always).await?;
+        Lookup { key: index_key(hex), kind: "contact_index", points_to: id.as_str(), expires_at: None }
+            .put(deps.tables.as_ref(), Table::Subscribers, Condition::Always)
+            .await?;
     }
     write_memberships(deps.tables.as_ref(), &rec, &rec.channels).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let update = Update::default().set("status", s("active")).set("verified_at", s(now)).remove("code_hash").remove("expires_at");
+    let update =
+        Update::default().set("status", SubscriptionStatus::Active).set("verified_at", s(now)).remove("code_hash").remove("expires_at");
     deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), update, Condition::Exists).await?;
     tracing::info!(subscription_id = %id, "subscription active");
     Ok(())
 }
 
-async fn write_memberships(tables: &dyn Tables, rec: &SubscriptionRecord, channels: &[Channel]) -> Result<(), ApiError> {
+async fn write_memberships(tables: &dyn Tables, rec: &SubscriptionRecord, channels: &[Channel]) -> Result<(), StoreError> {
     for region in &rec.regions {
         let k = Membership::key(*region, &rec.subscription_id);
         let m = Membership {
@@ -496,7 +569,7 @@ async fn write_memberships(tables: &dyn Tables, rec: &SubscriptionRecord, channe
 }
 
 /// Ends a subscription: out of every region's list, its contact indexes released. Repeating it changes nothing.
-pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<(), ApiError> {
+pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<(), StoreError> {
     let Some(rec) = get_subscription(tables, id).await? else { return Ok(()) };
     for region in &rec.regions {
         tables.delete(Table::Subscribers, &Membership::key(*region, id), Condition::Always).await?;
@@ -504,14 +577,14 @@ pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
     for hex in &rec.contact_indexes {
         match tables.delete(Table::Subscribers, &index_key(hex), Condition::Equals("subscription_id".into(), s(id.as_str()))).await {
             Ok(()) | Err(StoreError::ConditionFailed) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     tables
         .update(
             Table::Subscribers,
             &SubscriptionRecord::key(id),
-            Update::default().set("status", s("unsubscribed")).remove("code_hash"),
+            Update::default().set("status", SubscriptionStatus::Unsubscribed).remove("code_hash"),
             Condition::Exists,
         )
         .await?;
@@ -520,27 +593,26 @@ pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
 }
 
 /// The unsubscribe link of every email. An unknown token is refused without saying more.
-pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), ApiError> {
-    let bad = || ApiError::not_found("This unsubscribe link is not valid. If you still get alerts, reply STOP to a text or contact us.");
+pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), UnsubscribeError> {
     if token.trim().is_empty() || token.len() > 100 {
-        return Err(bad());
+        return Err(UnsubscribeError::InvalidToken);
     }
-    let lookup = deps.tables.get(Table::Subscribers, &unsubscribe_key(token)).await?.ok_or_else(bad)?;
-    let id = attr_str(&lookup, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok()).ok_or_else(bad)?;
-    end_subscription(deps.tables.as_ref(), &id).await
+    let id = follow(deps.tables.as_ref(), Table::Subscribers, &unsubscribe_key(token), subscription_id)
+        .await?
+        .ok_or(UnsubscribeError::InvalidToken)?;
+    Ok(end_subscription(deps.tables.as_ref(), &id).await?)
 }
 
 /// An SMS reply of STOP from a number: text alerts to it end at once; a subscription left with no channel ends.
-pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<bool, ApiError> {
+pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<bool, StopError> {
     let hex = contact_index(deps.keys.as_ref(), &format!("phone:{}", from.as_str())).await?;
-    let Some(idx) = deps.tables.get(Table::Subscribers, &index_key(&hex)).await? else { return Ok(false) };
-    let Some(id) = attr_str(&idx, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok()) else { return Ok(false) };
+    let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(&hex), subscription_id).await? else { return Ok(false) };
     let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await? else { return Ok(false) };
     let channels: Vec<Channel> = rec.channels.iter().copied().filter(|c| *c != Channel::Sms).collect();
     if channels.is_empty() {
         end_subscription(deps.tables.as_ref(), &id).await?;
     } else {
-        let ch = serde_dynamo::to_attribute_value::<_, serde_dynamo::AttributeValue>(&channels).map_err(|e| ApiError::internal(&e))?;
+        let ch = crate::ports::tables::to_attr(&channels)?;
         deps.tables
             .update(Table::Subscribers, &SubscriptionRecord::key(&id), Update::default().set("channels", ch), Condition::Exists)
             .await?;
@@ -597,19 +669,18 @@ pub struct FindRequest {
 
 /// Finds the subscription of one exact email or phone, through the blind index: the active one, else the newest
 /// pending one. There is no way to list members.
-pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Result<Option<SubscriptionView>, ApiError> {
+pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Result<Option<SubscriptionView>, FindError> {
     let canonical = match (
         req.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
         req.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
     ) {
-        (Some(e), None) => format!("email:{}", Email::parse(e).map_err(|m| field_err("invalid_email", "email", m))?.canonical()),
-        (None, Some(p)) => format!("phone:{}", PhoneNumber::parse(p).map_err(|m| field_err("invalid_phone", "phone", m))?.as_str()),
-        _ => return Err(ApiError::bad_request("one_contact", "Give exactly one of email or phone, as the member wrote it.")),
+        (Some(e), None) => format!("email:{}", Email::parse(e).map_err(RequestError::InvalidEmail)?.canonical()),
+        (None, Some(p)) => format!("phone:{}", PhoneNumber::parse(p).map_err(RequestError::InvalidPhone)?.as_str()),
+        _ => return Err(FindError::OneContact),
     };
     let hex = contact_index(deps.keys.as_ref(), &canonical).await?;
     for key in [index_key(&hex), pending_index_key(&hex)] {
-        if let Some(item) = deps.tables.get(Table::Subscribers, &key).await?
-            && let Some(id) = attr_str(&item, "subscription_id").and_then(|s| SubscriptionId::parse(s).ok())
+        if let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &key, subscription_id).await?
             && let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await?
             && rec.status != SubscriptionStatus::Unsubscribed
         {
@@ -620,11 +691,10 @@ pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Resu
 }
 
 /// Sends a pending member a fresh code: the old one stops working, the count of wrong tries starts again.
-pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result<(), ApiError> {
-    let rec =
-        get_subscription(deps.tables.as_ref(), id).await?.ok_or_else(|| ApiError::not_found("There is no subscription with this id."))?;
+pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result<(), ResendError> {
+    let rec = get_subscription(deps.tables.as_ref(), id).await?.ok_or(ResendError::Unknown)?;
     if rec.status != SubscriptionStatus::Pending {
-        return Err(ApiError::conflict("not_pending", "Only a subscription waiting for its code can get a new one."));
+        return Err(ResendError::NotPending);
     }
     let mut private = rec.open(deps.keys.as_ref()).await?;
     let code = six_digit_code();
@@ -633,7 +703,7 @@ pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result
     let env = seal::parse(&rec.sealed)?;
     let key = deps.keys.decrypt_data_key(env.wrapped, &keyring_context(&rec.contact_key_id)).await?;
     let sealed = seal::seal_with(&key, env.wrapped, &SubscriptionRecord::context(id), &json);
-    let code_hash = tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(|e| ApiError::internal(&e))?;
+    let code_hash = tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(ResendError::Hashing)?;
     let now = deps.clock.now();
     let update = Update::default()
         .set("sealed", AttributeValue::B(sealed))
@@ -643,7 +713,7 @@ pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result
         .set("code_expires_at", AttributeValue::N((now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp().to_string()))
         .set("expires_at", AttributeValue::N((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp().to_string()));
     let cond = Condition::And(vec![
-        Condition::Equals("status".into(), s("pending")),
+        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
     match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, cond).await {
@@ -651,7 +721,7 @@ pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result
             tracing::info!(subscription_id = %id, "verification code renewed");
             Ok(())
         }
-        Err(StoreError::ConditionFailed) => Err(ApiError::conflict("conflict", "The subscription changed meanwhile. Look it up again.")),
+        Err(StoreError::ConditionFailed) => Err(ResendError::Changed),
         Err(e) => Err(e.into()),
     }
 }

@@ -1,0 +1,391 @@
+//! The one place where errors become HTTP answers.
+//!
+//! `ApiError` is what a person sees: a status, a stable code, a sentence they can act on and, where one field is at
+//! fault, its path. Each use case returns its own error enum; the `From` impls below are the only place that turns
+//! one into a status and a sentence. Internal causes never reach the client: they ride along in `cause` and are
+//! logged once, by kind only, where the answer is written (`ApiError::log`), and the client gets a plain 500 or 503.
+
+use std::error::Error;
+
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::domain::ReportError;
+use crate::error::Chain;
+use crate::ports::{KeyError, StoreError};
+use crate::seal::SealError;
+use crate::usecases::alerts::{AlertError, PublishError, RejectError};
+use crate::usecases::audit::AuditError;
+use crate::usecases::submit_report::SubmitError;
+use crate::usecases::subscriptions::{
+    FindError, KeyringError, RequestError, ResendError, StopError, SubscribeError, UnsubscribeError, VerifyError,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    /// The internal cause's chain of messages, for the log only (never in the body).
+    pub cause: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), field: None, cause: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("The request body is larger than {} KiB. Shorten the account or split it across two reports.", limit / 1024),
+        )
+    }
+
+    pub fn unsupported_type(expected: &str) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", format!("Send the body as {expected}."))
+    }
+
+    pub fn too_many_requests() -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many attempts. Wait a few minutes and try again.")
+    }
+
+    /// For a cause we do not show: the client gets a sentence without detail, the log gets the cause.
+    pub fn internal(cause: &dyn Error) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side and nothing was saved. Please try again in a minute.",
+        )
+        .caused_by(cause)
+    }
+
+    /// Keeps the cause for the log line written when this error is answered.
+    pub fn caused_by(mut self, cause: &dyn Error) -> Self {
+        self.cause = Some(Chain(cause).to_string());
+        self
+    }
+
+    /// The one log line for an answered error that had an internal cause: a warning for an outage that may pass
+    /// (503), an error for anything else. Client mistakes (4xx without a cause) are not logged here.
+    pub fn log(&self) {
+        let Some(cause) = &self.cause else { return };
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error.kind = %cause, status = self.status.as_u16(), "service unavailable");
+        } else {
+            tracing::error!(error.kind = %cause, status = self.status.as_u16(), "request failed");
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is busy. Nothing was saved; please try again in a minute.")
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } })
+            .expect("an error body always serialises")
+    }
+}
+
+// ---- port errors: how an outage, a conflict or a fault is answered ----
+
+/// A port failure inside `whole` (the use case's error, whose chain is logged): throttling or an outage is 503
+/// ("try again"), a lost race is 409, anything else 500.
+fn store_failure(whole: &dyn Error, e: &StoreError) -> ApiError {
+    match e {
+        StoreError::ConditionFailed => ApiError::conflict("conflict", "Someone changed this at the same time. Reload and try again."),
+        StoreError::Unavailable(_) => ApiError::unavailable().caused_by(whole),
+        StoreError::Other(_) => ApiError::internal(whole),
+    }
+}
+
+fn key_failure(whole: &dyn Error, e: &KeyError) -> ApiError {
+    match e {
+        KeyError::Unavailable(_) => ApiError::unavailable().caused_by(whole),
+        _ => ApiError::internal(whole),
+    }
+}
+
+fn seal_failure(whole: &dyn Error, e: &SealError) -> ApiError {
+    match e {
+        SealError::Key(k) => key_failure(whole, k),
+        _ => ApiError::internal(whole),
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        store_failure(&e, &e)
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        key_failure(&e, &e)
+    }
+}
+
+impl From<SealError> for ApiError {
+    fn from(e: SealError) -> Self {
+        seal_failure(&e, &e)
+    }
+}
+
+// ---- domain and use-case errors ----
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        let err = ApiError::bad_request(e.code, e.message);
+        match e.field {
+            Some(f) => err.with_field(f),
+            None => err,
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match &e {
+            SubmitError::Seal(s) => seal_failure(&e, s),
+            SubmitError::Store(s) => store_failure(&e, s),
+            SubmitError::Hashing(_) => ApiError::internal(&e),
+        }
+    }
+}
+
+fn invalid_region(index: usize, given: &str) -> ApiError {
+    ApiError::bad_request("invalid_region", format!("'{given}' is not a region. Use one of the region names of the API."))
+        .with_field(format!("regions[{index}]"))
+}
+
+fn not_draft(status: crate::usecases::alerts::AlertStatus) -> ApiError {
+    ApiError::conflict("alert_not_draft", format!("This alert is already {}; only a draft can be published or rejected.", status.as_str()))
+}
+
+const NO_ALERT: &str = "There is no alert with this id.";
+
+impl From<AlertError> for ApiError {
+    fn from(e: AlertError) -> Self {
+        match &e {
+            AlertError::NotFound => ApiError::not_found(NO_ALERT),
+            AlertError::Store(s) => store_failure(&e, s),
+        }
+    }
+}
+
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
+        match &e {
+            PublishError::MissingRegions => {
+                ApiError::bad_request("missing_regions", "Choose at least one region to publish to.").with_field("regions")
+            }
+            PublishError::InvalidRegion { index, given } => invalid_region(*index, given),
+            PublishError::InvalidSummary => {
+                ApiError::bad_request("invalid_summary", "The summary must be between 1 and 10,000 characters.").with_field("summary")
+            }
+            PublishError::NotFound => ApiError::not_found(NO_ALERT),
+            PublishError::NotDraft(status) => not_draft(*status),
+            PublishError::ReportMissing => ApiError::conflict(
+                "report_missing",
+                "The report behind this alert is gone, so an edit cannot be checked. Publish without edits or reject.",
+            ),
+            PublishError::IdentifiesSomeone { kinds, fields } => {
+                let err = ApiError::conflict(
+                    "edit_identifies_someone",
+                    format!(
+                        "The edit would identify someone other than the offender ({}). Remove it from: {}.",
+                        kinds.join(", "),
+                        fields.join(", ")
+                    ),
+                );
+                match fields.first() {
+                    Some(f) => err.with_field(f.clone()),
+                    None => err,
+                }
+            }
+            PublishError::Store(s) => store_failure(&e, s),
+            PublishError::Seal(s) => seal_failure(&e, s),
+        }
+    }
+}
+
+impl From<RejectError> for ApiError {
+    fn from(e: RejectError) -> Self {
+        match &e {
+            RejectError::InvalidReason => {
+                ApiError::bad_request("invalid_reason", "Give a reason for rejecting, up to 2,000 characters.").with_field("reason")
+            }
+            RejectError::NotFound => ApiError::not_found(NO_ALERT),
+            RejectError::NotDraft(status) => not_draft(*status),
+            RejectError::Store(s) => store_failure(&e, s),
+            RejectError::Seal(s) => seal_failure(&e, s),
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> Self {
+        match &e {
+            AuditError::Store(s) => store_failure(&e, s),
+            AuditError::Seal(s) => seal_failure(&e, s),
+            AuditError::Busy => ApiError::unavailable().caused_by(&e),
+        }
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        let field = |code, field: &str, message: &str| ApiError::bad_request(code, message).with_field(field);
+        match e {
+            RequestError::InvalidEmail(m) => field("invalid_email", "email", &m),
+            RequestError::InvalidPhone(m) => field("invalid_phone", "phone", &m),
+            RequestError::MissingContact => field("missing_contact", "email", "Give an email address, a mobile number, or both."),
+            RequestError::MissingRegions => field("missing_regions", "regions", "Choose at least one region."),
+            RequestError::InvalidRegion { index, given } => invalid_region(index, &given),
+            RequestError::MissingChannels => field("missing_channels", "channels", "Choose email, sms or both."),
+            RequestError::InvalidChannel { index } => {
+                field("invalid_channel", &format!("channels[{index}]"), "A channel is \"email\" or \"sms\".")
+            }
+            RequestError::MissingEmail => field("missing_email", "email", "You chose email alerts: give an email address."),
+            RequestError::MissingPhone => field("missing_phone", "phone", "You chose text alerts: give a mobile number."),
+            RequestError::NotAMobile => field("not_a_mobile", "phone", "Text alerts need a UK or Irish mobile number."),
+            RequestError::UnusedEmail => field(
+                "unused_email",
+                "email",
+                "You gave an email address but did not choose email alerts. Add \"email\" to channels or leave the address out.",
+            ),
+            RequestError::UnusedPhone => field(
+                "unused_phone",
+                "phone",
+                "You gave a phone number but did not choose text alerts. Add \"sms\" to channels or leave the number out.",
+            ),
+        }
+    }
+}
+
+fn keyring_failure(whole: &dyn Error, e: &KeyringError) -> ApiError {
+    match e {
+        KeyringError::Store(s) => store_failure(whole, s),
+        KeyringError::Key(k) => key_failure(whole, k),
+        KeyringError::Busy => ApiError::unavailable().caused_by(whole),
+        KeyringError::NoWrappedKey => ApiError::internal(whole),
+    }
+}
+
+impl From<SubscribeError> for ApiError {
+    fn from(e: SubscribeError) -> Self {
+        match &e {
+            SubscribeError::Invalid(r) => r.clone().into(),
+            SubscribeError::Gone => ApiError::not_found("The imported subscription is gone."),
+            SubscribeError::Keyring(k) => keyring_failure(&e, k),
+            SubscribeError::Store(s) => store_failure(&e, s),
+            SubscribeError::Key(k) => key_failure(&e, k),
+            SubscribeError::Hashing(_) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(e: VerifyError) -> Self {
+        match &e {
+            VerifyError::Unknown => ApiError::not_found("There is no pending subscription with this id. Subscribe again."),
+            VerifyError::Unsubscribed => ApiError::conflict("unsubscribed", "This subscription was ended. Subscribe again."),
+            VerifyError::Locked => ApiError::too_many_requests().with_field("code"),
+            VerifyError::Expired => {
+                ApiError::conflict("code_expired", "The code has expired. Subscribe again to get a new one.").with_field("code")
+            }
+            VerifyError::Changed => ApiError::conflict("conflict", "The subscription changed meanwhile. Try again."),
+            VerifyError::WrongCode => {
+                ApiError::bad_request("wrong_code", "That code is not right. Check the latest message we sent and try again.")
+                    .with_field("code")
+            }
+            VerifyError::Store(s) => store_failure(&e, s),
+            VerifyError::Hashing(_) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<UnsubscribeError> for ApiError {
+    fn from(e: UnsubscribeError) -> Self {
+        match &e {
+            UnsubscribeError::InvalidToken => {
+                ApiError::not_found("This unsubscribe link is not valid. If you still get alerts, reply STOP to a text or contact us.")
+            }
+            UnsubscribeError::Store(s) => store_failure(&e, s),
+        }
+    }
+}
+
+impl From<StopError> for ApiError {
+    fn from(e: StopError) -> Self {
+        match &e {
+            StopError::Store(s) => store_failure(&e, s),
+            StopError::Key(k) => key_failure(&e, k),
+        }
+    }
+}
+
+impl From<FindError> for ApiError {
+    fn from(e: FindError) -> Self {
+        match &e {
+            FindError::Invalid(r) => r.clone().into(),
+            FindError::OneContact => ApiError::bad_request("one_contact", "Give exactly one of email or phone, as the member wrote it."),
+            FindError::Store(s) => store_failure(&e, s),
+            FindError::Key(k) => key_failure(&e, k),
+        }
+    }
+}
+
+impl From<ResendError> for ApiError {
+    fn from(e: ResendError) -> Self {
+        match &e {
+            ResendError::Unknown => ApiError::not_found("There is no subscription with this id."),
+            ResendError::NotPending => ApiError::conflict("not_pending", "Only a subscription waiting for its code can get a new one."),
+            ResendError::Changed => ApiError::conflict("conflict", "The subscription changed meanwhile. Look it up again."),
+            ResendError::Store(s) => store_failure(&e, s),
+            ResendError::Seal(s) => seal_failure(&e, s),
+            ResendError::Key(k) => key_failure(&e, k),
+            ResendError::Hashing(_) => ApiError::internal(&e),
+        }
+    }
+}
