@@ -49,7 +49,7 @@ fn cloud(b: AwsBackend) -> Cloud {
     Cloud {
         streams,
         subs: SubscriptionDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() },
-        submit: SubmitDeps { tables: tables.clone(), keys: keys.clone(), clock: clock.clone() },
+        submit: SubmitDeps { tables: shared::ports::tables::insert_only(tables.clone()), keys: keys.clone(), clock: clock.clone() },
         admin: AdminDeps {
             tables: tables.clone(),
             keys: keys.clone(),

@@ -10,6 +10,7 @@ mod http_handler;
 use std::sync::Arc;
 
 use shared::adapters::aws::CoreClients;
+use shared::ports::tables::insert_only;
 use shared::ports::{SystemClock, Table};
 use shared::usecases::submit_report::SubmitDeps;
 
@@ -17,7 +18,7 @@ use shared::usecases::submit_report::SubmitDeps;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     let core = CoreClients::from_env(&[Table::Reports], false).await?;
-    let deps = SubmitDeps { tables: core.tables, keys: core.keys, clock: Arc::new(SystemClock) };
+    let deps = SubmitDeps { tables: insert_only(core.tables), keys: core.keys, clock: Arc::new(SystemClock) };
     tracing::info!("submit-report ready");
     lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, req))).await
 }

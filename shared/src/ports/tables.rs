@@ -234,6 +234,33 @@ pub async fn put_new_concurrently<T: Tables + ?Sized>(
     }
 }
 
+/// The one table capability submission has: add an item whose key is not taken yet. It cannot read, overwrite or
+/// delete, so "the function that takes reports never reads one" is a type, not a comment.
+#[async_trait]
+pub trait InsertOnly: Send + Sync {
+    /// Writes `item` if no item has its key; otherwise `StoreError::ConditionFailed` and nothing changes.
+    async fn insert(&self, table: Table, item: Item) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<T: Tables + ?Sized> InsertOnly for T {
+    async fn insert(&self, table: Table, item: Item) -> Result<(), StoreError> {
+        self.put(table, item, Condition::NotExists).await
+    }
+}
+
+/// Narrows a full table handle to `InsertOnly` (a concrete adapter coerces on its own).
+pub fn insert_only(tables: std::sync::Arc<dyn Tables>) -> std::sync::Arc<dyn InsertOnly> {
+    struct Narrowed(std::sync::Arc<dyn Tables>);
+    #[async_trait]
+    impl InsertOnly for Narrowed {
+        async fn insert(&self, table: Table, item: Item) -> Result<(), StoreError> {
+            self.0.put(table, item, Condition::NotExists).await
+        }
+    }
+    std::sync::Arc::new(Narrowed(tables))
+}
+
 /// Reads every page of a query.
 pub async fn query_all(tables: &dyn Tables, table: Table, mut query: Query) -> Result<Vec<Item>, StoreError> {
     let mut out = Vec::new();

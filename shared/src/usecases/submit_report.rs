@@ -4,16 +4,23 @@
 //! what queries and the pipeline need (id, status, times, town, categories, consent flags). The reporter gets a
 //! reference and a passphrase; the passphrase is stored only as an argon2id hash.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::status::ReportStatus;
 use crate::domain::{Passphrase, Report, ReportId};
-use crate::ports::tables::{AttributeValue, Item, to_item};
-use crate::ports::{Condition, EncryptionContext, KeyService, StoreError, Table};
+use crate::ports::tables::{AttributeValue, InsertOnly, Item, to_item};
+use crate::ports::{Clock, EncryptionContext, KeyService, StoreError, Table};
 use crate::seal::{self, Sealer};
 
-/// What `POST /reports` needs: a table to write to and a key service to seal with. Nothing that reads.
-pub type SubmitDeps = super::Deps;
+/// What submission is given: it may add a report and seal with a new data key, and nothing else (it never reads).
+#[derive(Clone)]
+pub struct SubmitDeps {
+    pub tables: Arc<dyn InsertOnly>,
+    pub keys: Arc<dyn KeyService>,
+    pub clock: Arc<dyn Clock>,
+}
 
 /// What the reporter is told, once.
 pub struct Receipt {
@@ -137,7 +144,7 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
     drop(report);
     let item: Item = to_item(&record)?;
     debug_assert!(matches!(item.get("sealed"), Some(AttributeValue::B(_))));
-    deps.tables.put(Table::Reports, item, Condition::NotExists).await?;
+    deps.tables.insert(Table::Reports, item).await?;
     tracing::info!(report_id = %id, categories = record.categories.len(), anonymous = record.anonymous, "report received");
     Ok(Receipt { reference: id, passphrase })
 }
