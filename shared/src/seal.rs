@@ -140,3 +140,150 @@ pub async fn open_shared(
     })?;
     open_with(&key, &env, record_ctx)
 }
+
+/// The stored form of a private value: sealed bytes that open to a `T`. The type parameter says what a record's
+/// sealed attribute holds, so a report's sealed parts are never read as a contact and sealed bytes are never mistaken
+/// for plaintext. It is stored as a DynamoDB binary attribute (`B`); `Debug` shows its length only.
+pub struct Sealed<T> {
+    bytes: Vec<u8>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Sealed<T> {
+    /// Wraps bytes that were sealed elsewhere (a value sealed under a shared data key, say).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self { bytes, of: std::marker::PhantomData }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl<T: Serialize> Sealed<T> {
+    /// Seals `value` as JSON under the sealer's record key.
+    pub fn seal(sealer: &Sealer, value: &T) -> Self {
+        Self::from_bytes(sealer.seal_json(value))
+    }
+}
+
+impl<T: DeserializeOwned> Sealed<T> {
+    /// Opens a value sealed with `Sealed::seal` on the record named by `ctx`.
+    pub async fn open(&self, keys: &dyn KeyService, ctx: &EncryptionContext) -> Result<T, SealError> {
+        open_json(keys, &self.bytes, ctx).await
+    }
+}
+
+impl<T> Clone for Sealed<T> {
+    fn clone(&self) -> Self {
+        Self::from_bytes(self.bytes.clone())
+    }
+}
+
+impl<T> PartialEq for Sealed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl<T> Eq for Sealed<T> {}
+
+impl<T> Default for Sealed<T> {
+    fn default() -> Self {
+        Self::from_bytes(Vec::new())
+    }
+}
+
+impl<T> std::fmt::Debug for Sealed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealed<{}>({} bytes)", std::any::type_name::<T>(), self.bytes.len())
+    }
+}
+
+impl<T> std::ops::Deref for Sealed<T> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl<T> Serialize for Sealed<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.bytes)
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for Sealed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_bytes_b::deserialize(d).map(Self::from_bytes)
+    }
+}
+
+/// Stores sealed bytes as a DynamoDB binary attribute (`B`), not as a list of numbers.
+pub mod serde_bytes_b {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(b) = seq.next_element::<u8>()? {
+                    out.push(b);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::LocalKeys;
+    use crate::ports::tables::{AttributeValue, from_item, to_item};
+
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    struct Record {
+        sealed: Sealed<String>,
+    }
+
+    #[tokio::test]
+    async fn a_sealed_value_is_stored_as_binary_opens_on_its_own_record_only_and_never_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = LocalKeys::open_or_create(dir.path()).unwrap();
+        let ctx = EncryptionContext::new("reports", "report", "R-1");
+        let sealer = Sealer::for_record(&keys, ctx.clone()).await.unwrap();
+        let rec = Record { sealed: Sealed::seal(&sealer, &"CANARYsealedqz".to_owned()) };
+
+        let item = to_item(&rec).unwrap();
+        assert!(matches!(item.get("sealed"), Some(AttributeValue::B(_))), "{item:?}");
+        let back: Record = from_item(item).unwrap();
+        assert_eq!(back, rec);
+        assert!(!format!("{back:?}").contains("CANARY"));
+        assert!(format!("{back:?}").contains("bytes"));
+
+        assert_eq!(back.sealed.open(&keys, &ctx).await.unwrap(), "CANARYsealedqz");
+        let other = EncryptionContext::new("reports", "report", "R-2");
+        assert!(matches!(back.sealed.open(&keys, &other).await, Err(SealError::WrongContext)));
+    }
+}

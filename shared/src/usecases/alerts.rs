@@ -12,8 +12,8 @@ pub use crate::domain::status::AlertStatus;
 use crate::domain::{AlertId, Region, Report, ReportId};
 use crate::ports::tables::{from_item, to_item};
 use crate::ports::{Condition, EncryptionContext, Index, Key, KeyService, MacPurpose, Query, StoreError, Table, Update};
-use crate::seal::{self, Sealer};
-use crate::usecases::submit_report::{ReportRecord, serde_bytes_b};
+use crate::seal::{self, Sealed, Sealer};
+use crate::usecases::submit_report::ReportRecord;
 
 pub const ALERT_KIND: &str = "alert";
 
@@ -37,9 +37,8 @@ pub struct AlertRecord {
     pub decided_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
-    /// The alert content (`Alert`), sealed under the alert's own data key.
-    #[serde(with = "serde_bytes_b")]
-    pub sealed: Vec<u8>,
+    /// The alert content, sealed under the alert's own data key.
+    pub sealed: Sealed<Alert>,
     pub gsi1pk: String,
     pub gsi1sk: String,
 }
@@ -58,7 +57,7 @@ impl AlertRecord {
     }
 
     pub async fn open(&self, keys: &dyn KeyService) -> Result<Alert, seal::SealError> {
-        seal::open_json(keys, &self.sealed, &Self::context(&self.alert_id)).await
+        self.sealed.open(keys, &Self::context(&self.alert_id)).await
     }
 }
 
@@ -178,7 +177,7 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
         created_at: now.clone(),
         decided_at: None,
         decided_by: None,
-        sealed: sealer.seal_json(&alert),
+        sealed: Sealed::seal(&sealer, &alert),
         gsi1pk: AlertRecord::list_partition(AlertStatus::Draft),
         gsi1sk: format!("{now}#{id}"),
     };

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ports::tables::{AttributeValue, from_item, s, to_item};
 use crate::ports::{Condition, EncryptionContext, Key, KeyService, StoreError, Table, Tables, Update};
-use crate::seal::Sealer;
+use crate::seal::{Sealed, Sealer};
 use crate::staff::Staff;
 
 pub type AuditDeps = super::Deps;
@@ -25,8 +25,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     /// The reason staff gave, sealed: it is free text and may name someone. Empty when none was given.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "crate::usecases::submit_report::serde_bytes_b")]
-    pub reason_sealed: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Sealed::is_empty")]
+    pub reason_sealed: Sealed<String>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -64,7 +64,7 @@ pub fn entry_hash(e: &AuditEntry) -> String {
         e.role.as_bytes(),
         e.action.as_bytes(),
         e.target.as_bytes(),
-        &e.reason_sealed,
+        e.reason_sealed.as_bytes(),
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
@@ -93,12 +93,8 @@ pub struct AuditView {
 
 impl AuditEntry {
     pub async fn open(self, keys: &dyn KeyService) -> Result<AuditView, crate::seal::SealError> {
-        let reason = if self.reason_sealed.is_empty() {
-            None
-        } else {
-            let bytes = crate::seal::open_bytes(keys, &self.reason_sealed, &reason_context(self.seq)).await?;
-            Some(String::from_utf8_lossy(&bytes).into_owned())
-        };
+        let reason =
+            if self.reason_sealed.is_empty() { None } else { Some(self.reason_sealed.open(keys, &reason_context(self.seq)).await?) };
         Ok(AuditView {
             seq: self.seq,
             at: self.at,
@@ -142,9 +138,9 @@ pub async fn record(deps: &AuditDeps, staff: &Staff, action: &str, target: &str,
             reason_sealed: match reason.map(str::trim).filter(|r| !r.is_empty()) {
                 Some(r) => {
                     let r: String = r.chars().take(500).collect();
-                    Sealer::for_record(deps.keys.as_ref(), reason_context(seq + 1)).await?.seal_bytes(r.as_bytes())
+                    Sealed::seal(&Sealer::for_record(deps.keys.as_ref(), reason_context(seq + 1)).await?, &r)
                 }
-                None => Vec::new(),
+                None => Sealed::default(),
             },
             prev_hash: prev,
             hash: String::new(),

@@ -12,7 +12,7 @@ pub use crate::domain::status::ReportStatus;
 use crate::domain::{Passphrase, Report, ReportId};
 use crate::ports::tables::{AttributeValue, InsertOnly, Item, to_item};
 use crate::ports::{Clock, EncryptionContext, KeyService, StoreError, Table};
-use crate::seal::{self, Sealer};
+use crate::seal::{self, Sealed, Sealer};
 
 /// What submission is given: it may add a report and seal with a new data key, and nothing else (it never reads).
 #[derive(Clone)]
@@ -47,8 +47,8 @@ pub struct ReportRecord {
     pub consent_caseworker_contact: bool,
     pub anonymous: bool,
     pub passphrase_hash: String,
-    #[serde(with = "serde_bytes_b")]
-    pub sealed: Vec<u8>,
+    /// The whole report, sealed under the report's own data key.
+    pub sealed: Sealed<Report>,
     pub gsi1pk: String,
     pub gsi1sk: String,
 }
@@ -64,7 +64,7 @@ impl ReportRecord {
 
     /// Opens the sealed report.
     pub async fn open(&self, keys: &dyn KeyService) -> Result<Report, seal::SealError> {
-        seal::open_json(keys, &self.sealed, &Self::context(&self.report_id)).await
+        self.sealed.open(keys, &Self::context(&self.report_id)).await
     }
 }
 
@@ -79,38 +79,8 @@ pub enum SubmitError {
     Hashing(#[source] tokio::task::JoinError),
 }
 
-/// Stores sealed bytes as a DynamoDB binary attribute (`B`), not as a list of numbers.
-pub mod serde_bytes_b {
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("bytes")
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
-                let mut out = Vec::new();
-                while let Some(b) = seq.next_element::<u8>()? {
-                    out.push(b);
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_byte_buf(V)
-    }
-}
+/// The byte-attribute serde helper now lives with sealing; this path stays for older callers.
+pub use crate::seal::serde_bytes_b;
 
 /// Seals and stores a parsed report. Nothing is written unless the whole report was sealed.
 pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, SubmitError> {
@@ -137,7 +107,7 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
         consent_caseworker_contact: report.consent.caseworker_contact,
         anonymous: report.is_anonymous(),
         passphrase_hash,
-        sealed: sealer.seal_json(&report),
+        sealed: Sealed::seal(&sealer, &report),
         gsi1pk: "REPORTS".into(),
         gsi1sk: format!("{}#{id}", now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
     };
