@@ -1,0 +1,144 @@
+//! The office manager's help desk: find a member's subscription by the exact contact they give, and send a pending
+//! member a fresh code.
+
+use serde::{Deserialize, Serialize};
+
+use super::keyring::keyring_context;
+use super::lifecycle::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, six_digit_code};
+use super::records::{SubscriptionRecord, contact_index, get_subscription, index_key, pending_index_key, subscription_id};
+use super::request::RequestError;
+use super::{Channel, SubscriptionDeps, SubscriptionStatus};
+use crate::domain::passphrase::hash_secret;
+use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
+use crate::ports::tables::{AttributeValue, s};
+use crate::ports::{Condition, KeyError, StoreError, Table, Update};
+use crate::seal::{self, SealError};
+use crate::usecases::records::follow;
+
+/// What the help desk sees of a subscription: never the contacts themselves (the member gave them) nor any code.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionView {
+    pub subscription_id: SubscriptionId,
+    pub status: SubscriptionStatus,
+    pub regions: Vec<Region>,
+    pub channels: Vec<Channel>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// Too many wrong codes: only a fresh code lets the member in.
+    pub locked: bool,
+}
+
+impl From<&SubscriptionRecord> for SubscriptionView {
+    fn from(r: &SubscriptionRecord) -> Self {
+        Self {
+            subscription_id: r.subscription_id.clone(),
+            status: r.status,
+            regions: r.regions.clone(),
+            channels: r.channels.clone(),
+            created_at: r.created_at.clone(),
+            verified_at: r.verified_at.clone(),
+            locked: r.status == SubscriptionStatus::Pending && r.code_attempts >= MAX_CODE_ATTEMPTS,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Finds the subscription of one exact email or phone, through the blind index: the active one, else the newest
+/// pending one. There is no way to list members.
+pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Result<Option<SubscriptionView>, FindError> {
+    let canonical = match (
+        req.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
+        req.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
+    ) {
+        (Some(e), None) => format!("email:{}", Email::parse(e).map_err(RequestError::InvalidEmail)?.canonical()),
+        (None, Some(p)) => format!("phone:{}", PhoneNumber::parse(p).map_err(RequestError::InvalidPhone)?.as_str()),
+        _ => return Err(FindError::OneContact),
+    };
+    let hex = contact_index(deps.keys.as_ref(), &canonical).await?;
+    for key in [index_key(&hex), pending_index_key(&hex)] {
+        if let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &key, subscription_id).await?
+            && let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await?
+            && rec.status != SubscriptionStatus::Unsubscribed
+        {
+            return Ok(Some(SubscriptionView::from(&rec)));
+        }
+    }
+    Ok(None)
+}
+
+/// Why the help desk could not look a contact up.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("the contact is not valid")]
+    Invalid(#[from] RequestError),
+    #[error("not exactly one of email or phone was given")]
+    OneContact,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+}
+
+/// Why a fresh code was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    #[error("there is no subscription with this id")]
+    Unknown,
+    #[error("the subscription is not waiting for a code")]
+    NotPending,
+    #[error("the subscription changed meanwhile")]
+    Changed,
+    #[error("the subscribers table failed")]
+    Store(#[from] StoreError),
+    #[error("sealing the new code failed")]
+    Seal(#[from] SealError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+    #[error("hashing the code failed")]
+    Hashing(#[source] tokio::task::JoinError),
+}
+
+/// Sends a pending member a fresh code: the old one stops working, the count of wrong tries starts again.
+pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result<(), ResendError> {
+    let rec = get_subscription(deps.tables.as_ref(), id).await?.ok_or(ResendError::Unknown)?;
+    if rec.status != SubscriptionStatus::Pending {
+        return Err(ResendError::NotPending);
+    }
+    let mut private = rec.open(deps.keys.as_ref()).await?;
+    let code = six_digit_code();
+    private.code = Some(code.clone());
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
+    let env = seal::parse(&rec.sealed)?;
+    let key = deps.keys.decrypt_data_key(env.wrapped, &keyring_context(&rec.contact_key_id)).await?;
+    let sealed = seal::seal_with(&key, env.wrapped, &SubscriptionRecord::context(id), &json);
+    let code_hash = tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(ResendError::Hashing)?;
+    let now = deps.clock.now();
+    let update = Update::default()
+        .set("sealed", AttributeValue::B(sealed))
+        .set("code_hash", s(code_hash))
+        .set("code_attempts", AttributeValue::N("0".into()))
+        .set("code_generation", AttributeValue::N((rec.code_generation + 1).to_string()))
+        .set("code_expires_at", AttributeValue::N((now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp().to_string()))
+        .set("expires_at", AttributeValue::N((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp().to_string()));
+    let cond = Condition::And(vec![
+        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
+        Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
+    ]);
+    match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, cond).await {
+        Ok(_) => {
+            tracing::info!(subscription_id = %id, "verification code renewed");
+            Ok(())
+        }
+        Err(StoreError::ConditionFailed) => Err(ResendError::Changed),
+        Err(e) => Err(e.into()),
+    }
+}
