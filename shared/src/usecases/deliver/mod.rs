@@ -31,8 +31,9 @@ pub use crate::messages::{categories, vehicle_line, words};
 use crate::ports::messaging::{EmailSender, SmsSender};
 use crate::ports::{Clock, Condition, Key, KeyService, StoreError, Tables};
 use crate::seal::SealError;
-use crate::usecases::submit_report::serde_bytes_b;
+use crate::seal::Sealed;
 use crate::usecases::subscriptions::Channel;
+use crate::usecases::subscriptions::SubscriberPrivate;
 
 pub const DELIVERY_KIND: &str = "delivery";
 /// Sends tried per delivery before it ends `failed`.
@@ -61,8 +62,8 @@ pub struct DeliveryRecord {
     pub attempts: i64,
     pub created_at: String,
     pub contact_key_id: String,
-    #[serde(with = "serde_bytes_b")]
-    pub sealed: Vec<u8>,
+    /// A copy of the member's sealed contacts, as the membership holds them.
+    pub sealed: Sealed<SubscriberPrivate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
 }

@@ -6,7 +6,7 @@ use super::records::SubscriptionRecord;
 use crate::domain::SubscriptionId;
 use crate::ports::tables::{AttributeValue, Item, s};
 use crate::ports::{Clock, Condition, EncryptionContext, Key, KeyError, KeyService, StoreError, Table, Tables};
-use crate::seal::{self, SealError};
+use crate::seal::{self, SealError, Sealed};
 
 // ---- the shared contact key ----
 
@@ -52,7 +52,12 @@ pub(super) async fn current_contact_key(
 }
 
 /// Opens a contact sealed under a month's shared key.
-pub async fn open_contact(keys: &dyn KeyService, sealed: &[u8], key_id: &str, id: &SubscriptionId) -> Result<SubscriberPrivate, SealError> {
+pub async fn open_contact(
+    keys: &dyn KeyService,
+    sealed: &Sealed<SubscriberPrivate>,
+    key_id: &str,
+    id: &SubscriptionId,
+) -> Result<SubscriberPrivate, SealError> {
     let bytes = seal::open_shared(keys, sealed, &keyring_context(key_id), &SubscriptionRecord::context(id)).await?;
     serde_json::from_slice(&bytes).map_err(|_| SealError::Shape)
 }

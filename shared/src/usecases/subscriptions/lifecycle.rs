@@ -14,7 +14,7 @@ use crate::domain::passphrase::{hash_secret, verify_secret};
 use crate::domain::{PhoneNumber, SubscriptionId};
 use crate::ports::tables::{AttributeValue, s, to_item};
 use crate::ports::{Condition, KeyError, StoreError, Table, Tables, Update};
-use crate::seal;
+use crate::seal::{self, Sealed};
 use crate::usecases::records::{Lookup, follow};
 
 pub const CODE_TTL_MINUTES: i64 = 30;
@@ -109,7 +109,7 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
     let (key_id, key, wrapped) = current_contact_key(deps.tables.as_ref(), deps.keys.as_ref(), deps.clock.as_ref()).await?;
     let private = SubscriberPrivate { email, phone, unsubscribe_token: token.clone(), code: code.clone() };
     let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
-    let sealed = seal::seal_with(&key, &wrapped, &SubscriptionRecord::context(&id), &json);
+    let sealed = Sealed::from_bytes(seal::seal_with(&key, &wrapped, &SubscriptionRecord::context(&id), &json));
     let code_hash = match code {
         Some(code) => Some(tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(SubscribeError::Hashing)?),
         None => None,

@@ -10,7 +10,7 @@ use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
 use crate::ports::tables::from_item;
 use crate::ports::{EncryptionContext, Key, KeyError, KeyService, MacPurpose, StoreError, Table, Tables};
 use crate::seal::SealError;
-use crate::usecases::submit_report::serde_bytes_b;
+use crate::seal::Sealed;
 
 /// What is sealed for a subscription: the contacts, the unsubscribe token, and the code while it is pending.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,8 +55,8 @@ pub struct SubscriptionRecord {
     #[serde(default)]
     pub code_generation: i64,
     pub contact_key_id: String,
-    #[serde(with = "serde_bytes_b")]
-    pub sealed: Vec<u8>,
+    /// The contacts, sealed under the month's shared contact key with this subscription as associated data.
+    pub sealed: Sealed<SubscriberPrivate>,
     #[serde(default)]
     pub contact_indexes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,8 +90,8 @@ pub struct Membership {
     pub subscription_id: SubscriptionId,
     pub channels: Vec<Channel>,
     pub contact_key_id: String,
-    #[serde(with = "serde_bytes_b")]
-    pub sealed: Vec<u8>,
+    /// The contacts, sealed under the month's shared contact key with this subscription as associated data.
+    pub sealed: Sealed<SubscriberPrivate>,
 }
 
 impl Membership {
