@@ -162,6 +162,7 @@ const TRANSIENT_CODES: &[&str] = &[
 ];
 
 /// Error codes a messaging service answers before it takes a message: "slow down", "unavailable".
+#[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
 const NOT_TAKEN_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
@@ -215,6 +216,28 @@ impl Failure {
     /// For a message sender: was the message certainly not taken, and may it pass later? Only a request that never
     /// went out, or an answer that says "slow down" or "unavailable" (throttling, 429, 503), is that. Any other 5xx
     /// (an internal error, a gateway timeout) may come after the service took the message.
+    /// A failed send, for SES and SNS alike. Known final refusals (`permanent_codes`) and client errors other than
+    /// throttling are rejections; the message was certainly not taken when no connection was made or the service said
+    /// "slow down" before accepting anything (`also_not_taken` adds a service's own such answer); anything else (a
+    /// timeout, a lost connection, a 5xx other than 503) may come after the service took the message: unknown, and
+    /// never sent again.
+    #[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
+    pub(crate) fn send_error(&self, operation: &str, permanent_codes: &[&str], also_not_taken: bool) -> crate::ports::messaging::SendError {
+        use crate::ports::messaging::SendError;
+        let e = self.describe(operation, false);
+        let known_final = self.code.as_deref().is_some_and(|c| permanent_codes.contains(&c));
+        let not_taken = self.certainly_not_taken() || also_not_taken;
+        let client_error = self.status.is_some_and(|s| (400..500).contains(&s)) && !self.transient && !not_taken;
+        if known_final || client_error || (self.reached == Reached::NotSent && !self.transient) {
+            SendError::Rejected(e)
+        } else if not_taken {
+            SendError::NotTaken(e)
+        } else {
+            SendError::Unknown(e)
+        }
+    }
+
+    #[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
     pub(crate) fn certainly_not_taken(&self) -> bool {
         match self.reached {
             Reached::NotSent => self.transient,

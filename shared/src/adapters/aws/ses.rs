@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader, MessageTag};
 
-use super::{Failure, Reached};
+use super::Failure;
 use crate::config::EmailConfig;
 use crate::ports::messaging::{EmailMessage, EmailSender, MessageId, SendError};
 
@@ -37,17 +37,7 @@ fn send_error<E: aws_sdk_sesv2::error::ProvideErrorMetadata>(
 /// accepting anything). Anything else (a timeout, a lost connection, a 5xx other than 503) may come after SES took the
 /// message: unknown, never sent again.
 pub(crate) fn send_error_of(f: &Failure) -> SendError {
-    let e = f.describe("ses SendEmail", false);
-    let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
-    let not_taken = f.certainly_not_taken() || f.is("SendingPausedException");
-    let client_error = f.status.is_some_and(|s| (400..500).contains(&s)) && !f.transient && !not_taken;
-    if known_final || client_error || (f.reached == Reached::NotSent && !f.transient) {
-        SendError::Rejected(e)
-    } else if not_taken {
-        SendError::NotTaken(e)
-    } else {
-        SendError::Unknown(e)
-    }
+    f.send_error("ses SendEmail", PERMANENT_CODES, f.is("SendingPausedException"))
 }
 
 /// SES tag values take letters, digits, `_` and `-` only (up to 256); other keys are not sent as a tag.

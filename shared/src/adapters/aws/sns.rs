@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use super::{Failure, Reached};
+use super::Failure;
 use crate::config::SmsConfig;
 use crate::ports::messaging::{MessageId, SendError, SmsMessage, SmsSender};
 
@@ -44,17 +44,7 @@ fn send_error<E: aws_sdk_sns::error::ProvideErrorMetadata>(
 /// the text was certainly not taken; anything else (a timeout, a lost connection, a 5xx other than 503) may come after
 /// SNS took it: unknown, never sent again.
 pub(crate) fn send_error_of(f: &Failure) -> SendError {
-    let e = f.describe("sns Publish", false);
-    let known_final = f.code.as_deref().is_some_and(|c| PERMANENT_CODES.contains(&c));
-    let not_taken = f.certainly_not_taken();
-    let client_error = f.status.is_some_and(|s| (400..500).contains(&s)) && !f.transient && !not_taken;
-    if known_final || client_error || (f.reached == Reached::NotSent && !f.transient) {
-        SendError::Rejected(e)
-    } else if not_taken {
-        SendError::NotTaken(e)
-    } else {
-        SendError::Unknown(e)
-    }
+    f.send_error("sns Publish", PERMANENT_CODES, false)
 }
 
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
