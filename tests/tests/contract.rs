@@ -18,8 +18,8 @@ use shared::ports::messaging::{EmailMessage, EmailSender, SendError, SmsMessage,
 use shared::ports::stream::{ChangeStream, StreamEvent, StreamRecord};
 use shared::ports::tables::{AttributeValue, s};
 use shared::ports::{
-    Condition, EncryptionContext, Index, Item, Key, KeyError, KeyService, MacPurpose, Page, Query, SortCondition, StoreError, Table,
-    Tables, Update,
+    Condition, Cursor, EncryptionContext, Index, Item, Key, KeyError, KeyService, MacPurpose, Page, Query, SortCondition, StoreError,
+    Table, Tables, Update,
 };
 use shared::seal::{self, SealError, Sealer};
 use shared::stream_batch::{RecordError, RecordHandler};
@@ -165,6 +165,7 @@ contract_tests!(
     pages_of_a_small_limit_cover_every_item_once,
     pages_read_descending_cover_every_item_once,
     a_page_cursor_after_the_last_item_is_absent,
+    a_made_up_page_cursor_is_refused_as_bad_input,
     the_gsi_finds_items_by_their_second_key_and_pages_through_ties,
     a_query_limit_outside_one_to_a_thousand_is_refused,
     a_data_key_opens_under_its_own_context,
@@ -527,6 +528,16 @@ async fn pages_read_descending_cover_every_item_once(b: Backend) {
     let got: Vec<String> = items.iter().map(|i| shared::ports::tables::attr_str(i, "sk").unwrap().to_owned()).collect();
     let want: Vec<String> = (0..11).rev().map(|i| format!("ITEM#{i:03}")).collect();
     assert_eq!(got, want);
+}
+
+async fn a_made_up_page_cursor_is_refused_as_bad_input(b: Backend) {
+    for made_up in ["abc", "", "e30", "W10", "eyJwayI6eyJTIjoiWCJ9fQ"] {
+        for index in [Index::Primary, Index::Gsi1] {
+            let q = Query { start: Some(Cursor(made_up.into())), ..Query::partition(index, "EXACT") };
+            let err = b.tables.query(Table::Alerts, q).await.unwrap_err();
+            assert!(matches!(err, StoreError::BadCursor), "{made_up:?} on {index:?}: {err}");
+        }
+    }
 }
 
 async fn a_page_cursor_after_the_last_item_is_absent(b: Backend) {

@@ -448,3 +448,14 @@ async fn a_send_whose_connection_was_refused_is_retried_and_goes_once() {
     assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "the member has exactly one message");
     assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 1, "failed": 0, "unconfirmed": 0}));
 }
+
+#[tokio::test]
+async fn a_verified_subscription_answers_any_later_code_as_a_wrong_code() {
+    let app = spawn_app();
+    let id = app.subscribe_verified(json!({"email": "member@example.org", "regions": ["yorkshire-humber"], "channels": ["email"]})).await;
+    for code in ["000000", "123456", "999999"] {
+        let res = app.post_json("/subscriptions/verify", &json!({"subscription_id": id, "code": code})).await;
+        assert_eq!(res.status, 400, "{code}: {}", res.text());
+        assert_eq!(res.json()["error"]["code"], "wrong_code", "{code}");
+    }
+}

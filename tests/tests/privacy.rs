@@ -51,3 +51,28 @@ async fn a_refused_report_leaves_no_trace_of_its_text_in_the_log() {
     assert!(!contains_bytes(&logs.bytes(), b"CANARYREFUSEDqz0"));
     assert!(!res.text().contains("CANARYREFUSEDqz0"), "the error does not echo the report back");
 }
+
+#[tokio::test]
+async fn no_log_line_ties_an_alert_to_the_report_it_came_from() {
+    let logs = num_tests::logs::capture(tracing::Level::TRACE);
+    let app = spawn_app();
+    let res = app.post_json("/reports", &sample_report()).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let reference = res.json()["reference"].as_str().unwrap().to_owned();
+    app.drain().await;
+    let list = app.staff("GET", "/admin/alerts?status=draft", "reviewer", None).await.json();
+    let alert_id = list["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap().to_owned())
+        .find(|id| {
+            let log = String::from_utf8_lossy(&logs.bytes()).into_owned();
+            log.lines().any(|l| l.contains(id.as_str()) && l.contains("alert drafted"))
+        })
+        .expect("the drafting was logged by alert id");
+    let log = String::from_utf8_lossy(&logs.bytes()).into_owned();
+    assert!(log.lines().any(|l| l.contains(&reference)), "the log was captured: it names the report");
+    let both: Vec<&str> = log.lines().filter(|l| l.contains(&reference) && l.contains(&alert_id)).collect();
+    assert!(both.is_empty(), "lines naming both the report and its alert: {both:?}");
+}

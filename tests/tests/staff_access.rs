@@ -319,3 +319,15 @@ async fn a_client_guessing_codes_across_subscriptions_is_locked_out() {
     assert!(statuses[..20].iter().all(|s| *s == 400), "{statuses:?}");
     assert_eq!(statuses[20], 429, "the 21st guess from one client is refused");
 }
+
+#[tokio::test]
+async fn a_made_up_or_empty_page_cursor_is_a_400_naming_the_cursor_not_a_server_error() {
+    let app = spawn_app();
+    for cursor in ["abc", "", "e30"] {
+        let res = app.staff("GET", &format!("/admin/alerts?status=draft&cursor={cursor}"), "reviewer", None).await;
+        assert_eq!(res.status, 400, "cursor {cursor:?}: {}", res.text());
+        let body = res.json();
+        assert_eq!(body["error"]["code"], "invalid_cursor", "{body}");
+        assert_eq!(body["error"]["field"], "cursor", "{body}");
+    }
+}

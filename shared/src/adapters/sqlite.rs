@@ -237,8 +237,8 @@ fn encode_cursor(index: Index, item: &Item) -> Result<Cursor, StoreError> {
 }
 
 fn decode_cursor(c: &Cursor) -> Result<[String; 3], StoreError> {
-    let raw = URL_SAFE_NO_PAD.decode(&c.0).map_err(|_| other("malformed cursor"))?;
-    serde_json::from_slice(&raw).map_err(|_| other("malformed cursor"))
+    let raw = URL_SAFE_NO_PAD.decode(&c.0).map_err(|_| StoreError::BadCursor)?;
+    serde_json::from_slice(&raw).map_err(|_| StoreError::BadCursor)
 }
 
 #[async_trait]

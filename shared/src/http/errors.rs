@@ -136,6 +136,11 @@ fn store_failure(whole: &dyn Error, e: &StoreError) -> ApiError {
         StoreError::ConditionFailed => ApiError::conflict("conflict", "Someone changed this at the same time. Reload and try again."),
         StoreError::Unavailable(_) => ApiError::unavailable().caused_by(whole),
         StoreError::Other(_) => ApiError::internal(whole),
+        StoreError::BadCursor => ApiError::bad_request(
+            "invalid_cursor",
+            "This page link is out of date or was changed. Go back to the first page and page on from there.",
+        )
+        .with_field("cursor"),
     }
 }
 

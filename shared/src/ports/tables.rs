@@ -144,6 +144,9 @@ pub enum StoreError {
     /// Throttling, a timeout, a lost connection: may pass on retry.
     #[error("the table is unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// A page cursor the table never gave (made up, cut short or edited): the caller's input, not a fault.
+    #[error("the page cursor is not one this table gave")]
+    BadCursor,
     #[error("table error")]
     Other(#[source] anyhow::Error),
 }

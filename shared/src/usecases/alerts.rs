@@ -183,7 +183,8 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
     };
     match deps.tables.put(Table::Alerts, to_item(&rec)?, Condition::NotExists).await {
         Ok(()) => {
-            tracing::info!(alert_id = %id, report_id = %record.report_id, regions = rec.suggested_regions.len(), "alert drafted");
+            // The alert id only: a line naming both would tie a published alert to its reporter's reference.
+            tracing::info!(alert_id = %id, regions = rec.suggested_regions.len(), "alert drafted");
             Ok(Drafted::Created(id))
         }
         Err(StoreError::ConditionFailed) => Ok(Drafted::AlreadyDrafted(id)),

@@ -200,12 +200,12 @@ fn encode_cursor(position: &Item) -> Result<Cursor, StoreError> {
 }
 
 fn decode_cursor(index: Index, c: &Cursor) -> Result<SdkItem, StoreError> {
-    let raw = URL_SAFE_NO_PAD.decode(&c.0).map_err(|_| other("malformed cursor"))?;
-    let item: Item = serde_json::from_slice(&raw).map_err(|_| other("malformed cursor"))?;
+    let raw = URL_SAFE_NO_PAD.decode(&c.0).map_err(|_| StoreError::BadCursor)?;
+    let item: Item = serde_json::from_slice(&raw).map_err(|_| StoreError::BadCursor)?;
     // Only key attributes, all strings: a cursor can't smuggle anything else into the request.
     let expected = if index == Index::Primary { 2 } else { 4 };
     if item.len() != expected || item.values().any(|v| !matches!(v, AttributeValue::S(_))) || position(index, &item).is_err() {
-        return Err(other("malformed cursor"));
+        return Err(StoreError::BadCursor);
     }
     Ok(to_sdk(item))
 }

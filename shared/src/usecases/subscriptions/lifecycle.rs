@@ -159,7 +159,9 @@ pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(),
     let id = SubscriptionId::parse(id).map_err(|_| VerifyError::Unknown)?;
     let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or(VerifyError::Unknown)?;
     match rec.status {
-        SubscriptionStatus::Active => return Ok(()),
+        // Answered as any wrong code is: a 200 here would confirm to anyone holding the id that the subscription is
+        // live, whatever code they sent.
+        SubscriptionStatus::Active => return Err(VerifyError::WrongCode),
         SubscriptionStatus::Unsubscribed => return Err(VerifyError::Unsubscribed),
         SubscriptionStatus::Pending => {}
     }
