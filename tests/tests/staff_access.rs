@@ -331,3 +331,33 @@ async fn a_made_up_or_empty_page_cursor_is_a_400_naming_the_cursor_not_a_server_
         assert_eq!(body["error"]["field"], "cursor", "{body}");
     }
 }
+
+#[tokio::test]
+async fn free_text_in_a_staff_url_is_audited_as_invalid_never_as_written() {
+    let app = spawn_app();
+    let f = fixture(&app).await;
+    for path in [
+        "/admin/alerts/Jade%20Whitfield%20lives%20at%2014%20Canary%20Row".to_owned(),
+        "/admin/reports/Jade-Whitfield-Canary-Row?reason=check".to_owned(),
+        "/admin/helpdesk/subscriptions/jade.whitfield%40example.org/deactivate".to_owned(),
+    ] {
+        let method = if path.contains("helpdesk") { "POST" } else { "GET" };
+        let body = json!({});
+        let res = app.staff(method, &path, "admin", (method == "POST").then_some(&body)).await;
+        assert!(res.status.as_u16() >= 400, "{path}: {}", res.status);
+    }
+    let entries = audit_entries(&app).await;
+    let targets: Vec<&str> = entries.iter().filter_map(|e| e["target"].as_str()).collect();
+    assert_eq!(targets.iter().filter(|t| **t == "invalid").count(), 3, "{targets:?}");
+    let rows = app.raw_rows().await.join("\n");
+    for needle in ["Whitfield", "Canary", "whitfield"] {
+        assert!(!rows.contains(needle), "{needle} is in a table");
+        assert!(!targets.iter().any(|t| t.contains(needle)), "{needle} is an audit target");
+    }
+    // A well-formed id is still recorded as the id it is.
+    let res = app.staff("GET", &format!("/admin/alerts/{}", f.alert_id.to_lowercase()), "admin", None).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let entries = audit_entries(&app).await;
+    let last = entries.iter().rev().find(|e| e["action"] == "read_alert").unwrap();
+    assert_eq!(last["target"], f.alert_id.as_str());
+}

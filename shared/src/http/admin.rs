@@ -158,6 +158,20 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
     }
 }
 
+/// What the audit log records as a request's target: the id in its one written form, or "invalid" for anything that
+/// is not an id of the path's kind. The log never keeps free text typed into a URL (it may name someone).
+fn audit_target(action: Action, raw: &str) -> String {
+    let parsed = match action {
+        Action::ReadAlert | Action::PublishAlert | Action::RejectAlert | Action::ReadDeliveries => {
+            AlertId::parse(raw).map(|id| id.to_string())
+        }
+        Action::ReadReport => ReportId::parse(raw).map(|id| id.to_string()),
+        Action::HelpdeskResendCode | Action::HelpdeskDeactivate => SubscriptionId::parse(raw).map(|id| id.to_string()),
+        _ => return raw.to_owned(),
+    };
+    parsed.unwrap_or_else(|_| "invalid".to_owned())
+}
+
 async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
     let client = client_of(&req);
     deps.limiter.check(Secret::StaffToken, client)?;
@@ -170,7 +184,9 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
     };
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (action, target) = resolve(req.method(), &segments)?;
+    let (action, raw_target) = resolve(req.method(), &segments)?;
+    let target = audit_target(action, raw_target);
+    let target = target.as_str();
     let audit = deps.audit();
     if let Err(e) = staff.require(action) {
         record(&audit, &staff, &format!("denied:{}", action.as_str()), target, None).await?;
