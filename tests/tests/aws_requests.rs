@@ -63,7 +63,10 @@ async fn an_alert_email_carries_list_unsubscribe_the_configuration_set_and_a_saf
     assert!(first["Content"]["Simple"]["Body"].get("Html").is_none(), "text only");
     assert_eq!(
         first["Content"]["Simple"]["Headers"],
-        serde_json::json!([{"Name": "List-Unsubscribe", "Value": "<https://num.example.org/unsubscribe?t=abc>"}])
+        serde_json::json!([
+            {"Name": "List-Unsubscribe", "Value": "<https://num.example.org/unsubscribe?t=abc>"},
+            {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}
+        ])
     );
     assert_eq!(first["EmailTags"], serde_json::json!([{"Name": "idempotency_key", "Value": "alert-01J-sub-02K-email"}]));
 

@@ -4,7 +4,7 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Request, Response, body_kind, check_size, error_json, html, json, pages};
+use super::{BodyKind, Request, Response, body_kind, check_size, error_json, html, json, pages};
 use crate::domain::AlertId;
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
@@ -22,6 +22,11 @@ struct VerifyBody {
 #[serde(deny_unknown_fields)]
 struct UnsubscribeBody {
     token: String,
+}
+
+/// The `token` of the query string, as an unsubscribe link carries it.
+fn query_token(req: &Request) -> Option<String> {
+    req.uri().query().and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()))
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError> {
@@ -65,21 +70,33 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
                 })?;
                 Ok(json(StatusCode::OK, &json!({"status": "active"})))
             }
+            // Mail systems' link scanners follow links: the link only shows a button, and changes nothing.
             (Method::GET, "/unsubscribe") => {
-                let token = req
-                    .uri()
-                    .query()
-                    .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()))
-                    .unwrap_or_default();
+                let token = query_token(&req).unwrap_or_default();
+                Ok(html(StatusCode::OK, pages::confirm_unsubscribe(&token)))
+            }
+            // Ends it: JSON `{"token"}`, the page's form, or a mail client's one-click post (RFC 8058: the body is
+            // `List-Unsubscribe=One-Click` and the token is in the link's query).
+            (Method::POST, "/unsubscribe") => {
+                check_size(&req)?;
+                let (token, browser) = match body_kind(&req, true)? {
+                    BodyKind::Json => (parse_json::<UnsubscribeBody>(&req)?.token, false),
+                    BodyKind::Form => {
+                        let from_body = form_urlencoded::parse(req.body()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned());
+                        let token = from_body.or_else(|| query_token(&req)).ok_or_else(|| {
+                            ApiError::bad_request("missing_token", "Open the link from your email again: it carries the token.")
+                                .with_field("token")
+                        })?;
+                        (token, true)
+                    }
+                };
                 limiter.check(Secret::UnsubscribeToken, client)?;
                 unsubscribe(deps, &token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
-                Ok(html(StatusCode::OK, pages::unsubscribed()))
-            }
-            (Method::POST, "/unsubscribe") => {
-                let body: UnsubscribeBody = parse_json(&req)?;
-                limiter.check(Secret::UnsubscribeToken, client)?;
-                unsubscribe(deps, &body.token).await.inspect_err(|_| limiter.fail(Secret::UnsubscribeToken, client))?;
-                Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+                if browser {
+                    Ok(html(StatusCode::OK, pages::unsubscribed()))
+                } else {
+                    Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+                }
             }
             (Method::GET, p) if p.starts_with("/alerts/") => {
                 let not_found = || ApiError::not_found("There is no published alert at this address. It may have been withdrawn.");

@@ -77,7 +77,13 @@ impl EmailSender for SesEmail {
                 .value(format!("<{url}>"))
                 .build()
                 .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses header: {e}")))?;
-            message = message.headers(header);
+            // RFC 8058 one-click: a mail client may end the subscription with one POST to the link, no page needed.
+            let one_click = MessageHeader::builder()
+                .name("List-Unsubscribe-Post")
+                .value("List-Unsubscribe=One-Click")
+                .build()
+                .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses header: {e}")))?;
+            message = message.headers(header).headers(one_click);
         }
         let mut req = self
             .client

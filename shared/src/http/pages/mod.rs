@@ -16,7 +16,7 @@ mod report;
 
 pub use alert::alert_page;
 pub use layout::{ROBOTS, STYLE, STYLESHEET_PATH, layout};
-pub use notices::{problem_page, unsubscribed};
+pub use notices::{confirm_unsubscribe, problem_page, unsubscribed};
 pub use report::{error_page, receipt, report_form};
 
 /// The files of the static site, by name: what `num site --out infra/web` writes and what S3 serves.

@@ -5,6 +5,20 @@ use maud::html;
 use super::layout;
 use crate::error::ApiError;
 
+/// What an unsubscribe link opens: what will stop, and one button. Nothing changes until it is pressed.
+pub fn confirm_unsubscribe(token: &str) -> String {
+    let body = html! {
+        h1 { "Stop your alerts?" }
+        p { "Press the button to end your subscription. You will get no more alerts by email or text, and your contact details will no longer be used." }
+        form method="post" action="/unsubscribe" {
+            input type="hidden" name="token" value=(token);
+            button type="submit" { "Stop my alerts" }
+        }
+        p { "If you did not mean to open this page, close it: nothing has changed." }
+    };
+    layout("Stop your alerts?", body).into_string()
+}
+
 pub fn unsubscribed() -> String {
     let body = html! {
         h1 { "You will get no more alerts" }
