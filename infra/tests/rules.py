@@ -23,12 +23,12 @@ FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "
 
 # The environment each function gets: exactly these names (the functions check them at start-up).
 EXPECTED_ENV = {
-    "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG"},
-    "subscriptions": {"SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
+    "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET"},
+    "subscriptions": {"SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET"},
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
         "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID",
-        "STAFF_ISSUER", "STAFF_AUDIENCE", "NUM_LOG",
+        "STAFF_ISSUER", "STAFF_AUDIENCE", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
     },
     "deliver-alert": {
         "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET",
@@ -709,6 +709,36 @@ def rule_email_sending_scoped(t: dict) -> list[str]:
     return v
 
 
+# The functions API Gateway calls: behind CloudFront they count clients by CloudFront-Viewer-Address.
+HTTP_FUNCTIONS = ["submit-report", "subscriptions", "admin-api"]
+
+
+def rule_viewer_address_only_through_cloudfront(t: dict) -> list[str]:
+    """CloudFront adds the origin secret to every request to the API, and each HTTP function knows that same secret:
+    without both, the functions would either count every viewer as one edge server or believe a forged header."""
+    v = []
+    secrets = [n for n, _ in resources(t, "AWS::SecretsManager::Secret") if n == "OriginVerifySecret"]
+    if not secrets:
+        return ["no OriginVerifySecret"]
+    for name, d in resources(t, "AWS::CloudFront::Distribution"):
+        cfg = ((d.get("Properties") or {}).get("DistributionConfig")) or {}
+        for o in as_list(cfg.get("Origins")):
+            if o.get("Id") != "api":
+                continue
+            headers = {h.get("HeaderName", "").lower(): h.get("HeaderValue") for h in as_list(o.get("OriginCustomHeaders"))}
+            if "OriginVerifySecret" not in refs(headers.get("x-origin-verify")):
+                v.append(f"{name}: the api origin does not send X-Origin-Verify from OriginVerifySecret")
+    fns = functions(t)
+    for crate in HTTP_FUNCTIONS:
+        if crate not in fns:
+            continue
+        fname, r = fns[crate]
+        env = (((r.get("Properties") or {}).get("Environment") or {}).get("Variables")) or {}
+        if "OriginVerifySecret" not in refs(env.get("ORIGIN_VERIFY_SECRET")):
+            v.append(f"{fname}: ORIGIN_VERIFY_SECRET is not OriginVerifySecret")
+    return v
+
+
 ALL_RULES = [
     rule_stream_sources,
     rule_no_wildcard_actions,
@@ -725,4 +755,5 @@ ALL_RULES = [
     rule_site_private,
     rule_alarms,
     rule_email_sending_scoped,
+    rule_viewer_address_only_through_cloudfront,
 ]

@@ -302,6 +302,18 @@ def m_admin_sends_email(t):
     add_statement(t, "AdminApiRole", {"Sid": "Mail", "Effect": "Allow", "Action": "ses:SendEmail", "Resource": "*"})
 
 
+def _api_origin(t):
+    return next(o for o in props(t, "SiteDistribution")["DistributionConfig"]["Origins"] if o["Id"] == "api")
+
+
+def m_no_origin_header(t):
+    del _api_origin(t)["OriginCustomHeaders"]
+
+
+def m_origin_secret_typed_in(t):
+    props(t, "SubscriptionsFunction")["Environment"]["Variables"]["ORIGIN_VERIFY_SECRET"] = "written-in-the-template"
+
+
 MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_stream_sources, m_no_partial_batch),
     (R.rule_stream_sources, m_no_bisect),
@@ -367,6 +379,8 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_alarms, m_no_throttle_alarm),
     (R.rule_email_sending_scoped, m_ses_anywhere),
     (R.rule_email_sending_scoped, m_admin_sends_email),
+    (R.rule_viewer_address_only_through_cloudfront, m_no_origin_header),
+    (R.rule_viewer_address_only_through_cloudfront, m_origin_secret_typed_in),
 ]
 
 

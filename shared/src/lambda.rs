@@ -27,7 +27,8 @@ pub fn to_shared(req: Request, staff: Option<&StaffIdentityConfig>, now: i64) ->
         bytes.truncate(MAX_BODY + 1);
     }
     if let Some(RequestContext::ApiGatewayV2(ctx)) = &context {
-        if let Some(ip) = ctx.http.source_ip.as_deref().and_then(|s| s.parse().ok()) {
+        let source = ctx.http.source_ip.as_deref().and_then(|s| s.parse().ok());
+        if let Some(ip) = client_address(&parts.headers, source, origin_secret()) {
             parts.extensions.insert(ClientAddr(ip));
         }
         if let (Some(cfg), Some(jwt)) = (staff, ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref())) {
@@ -38,6 +39,40 @@ pub fn to_shared(req: Request, staff: Option<&StaffIdentityConfig>, now: i64) ->
         }
     }
     http::Request::from_parts(parts, bytes)
+}
+
+/// The header CloudFront adds to every request it sends to the API, holding a secret only the distribution and the
+/// functions know (`ORIGIN_VERIFY_SECRET`). A request without it came to the API's own address, not through the site.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+/// The viewer's address and port as CloudFront saw them: `198.51.100.7:46532`, `2001:db8::8:46532`.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+fn origin_secret() -> Option<&'static str> {
+    static SECRET: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    SECRET.get_or_init(|| std::env::var("ORIGIN_VERIFY_SECRET").ok().filter(|s| s.len() >= 16)).as_deref()
+}
+
+/// Who the rate limiter counts a request against. Behind CloudFront, API Gateway's source address is one of
+/// CloudFront's edge servers, shared by thousands of people: the viewer's own address is in `CloudFront-Viewer-Address`.
+/// That header is believed only when the request also carries the origin secret, since anyone calling the API's own
+/// address could write it; otherwise the source address counts. The address is only ever hashed by the limiter.
+pub fn client_address(headers: &http::HeaderMap, source: Option<std::net::IpAddr>, secret: Option<&str>) -> Option<std::net::IpAddr> {
+    use subtle::ConstantTimeEq;
+    let through_cloudfront = match (secret, headers.get(ORIGIN_VERIFY_HEADER)) {
+        (Some(secret), Some(given)) => bool::from(given.as_bytes().ct_eq(secret.as_bytes())),
+        _ => false,
+    };
+    if through_cloudfront {
+        let viewer = headers
+            .get(VIEWER_ADDRESS_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit_once(':'))
+            .and_then(|(ip, _port)| ip.trim_matches(|c| c == '[' || c == ']').parse().ok());
+        if viewer.is_some() {
+            return viewer;
+        }
+    }
+    source
 }
 
 /// The issuer and audience of the staff user pool: a token of any other (a local `num staff token` among them) is
@@ -140,6 +175,42 @@ mod tests {
 
     fn read(m: &HashMap<String, String>, now: i64) -> Option<Staff> {
         staff_from_claims(&cfg(), |n| m.get(n).map(String::as_str), now)
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn behind_cloudfront_the_viewer_address_counts_not_the_edge_server() {
+        let edge: std::net::IpAddr = "130.176.1.1".parse().unwrap();
+        let secret = Some("a-long-origin-secret-0123456789");
+        let via_cf = headers(&[(ORIGIN_VERIFY_HEADER, "a-long-origin-secret-0123456789"), (VIEWER_ADDRESS_HEADER, "198.51.100.7:46532")]);
+        assert_eq!(client_address(&via_cf, Some(edge), secret), Some("198.51.100.7".parse().unwrap()));
+        let v6 = headers(&[(ORIGIN_VERIFY_HEADER, "a-long-origin-secret-0123456789"), (VIEWER_ADDRESS_HEADER, "2001:db8::8:46532")]);
+        assert_eq!(client_address(&v6, Some(edge), secret), Some("2001:db8::8".parse().unwrap()));
+        // Two viewers behind one edge server are two clients.
+        let other = headers(&[(ORIGIN_VERIFY_HEADER, "a-long-origin-secret-0123456789"), (VIEWER_ADDRESS_HEADER, "203.0.113.9:1234")]);
+        assert_ne!(client_address(&via_cf, Some(edge), secret), client_address(&other, Some(edge), secret));
+    }
+
+    #[test]
+    fn a_viewer_address_without_the_origin_secret_is_not_believed() {
+        let source: std::net::IpAddr = "192.0.2.44".parse().unwrap();
+        let forged = headers(&[(VIEWER_ADDRESS_HEADER, "198.51.100.7:46532")]);
+        assert_eq!(client_address(&forged, Some(source), Some("a-long-origin-secret-0123456789")), Some(source));
+        let wrong = headers(&[(ORIGIN_VERIFY_HEADER, "guess"), (VIEWER_ADDRESS_HEADER, "198.51.100.7:46532")]);
+        assert_eq!(client_address(&wrong, Some(source), Some("a-long-origin-secret-0123456789")), Some(source));
+        // A deployment with no secret set believes no header at all.
+        let any = headers(&[(ORIGIN_VERIFY_HEADER, ""), (VIEWER_ADDRESS_HEADER, "198.51.100.7:46532")]);
+        assert_eq!(client_address(&any, Some(source), None), Some(source));
+        // A garbled header falls back to the source address.
+        let garbled = headers(&[(ORIGIN_VERIFY_HEADER, "a-long-origin-secret-0123456789"), (VIEWER_ADDRESS_HEADER, "not an address")]);
+        assert_eq!(client_address(&garbled, Some(source), Some("a-long-origin-secret-0123456789")), Some(source));
     }
 
     #[test]
