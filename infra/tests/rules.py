@@ -42,14 +42,16 @@ EXPECTED_KMS = {
     "subscriptions": {
         ("kms:GenerateDataKey", "subscribers", "contact_key"),
         ("kms:Decrypt", "subscribers", "contact_key"),
-        # The members' page opens a published alert.
-        ("kms:Decrypt", "alerts", "alert"),
+        # The members' page opens a published alert, and never a draft.
+        ("kms:Decrypt", "alerts", "published_alert"),
     },
     "sanitise-report": {("kms:Decrypt", "reports", "report"), ("kms:GenerateDataKey", "alerts", "alert")},
     "admin-api": {
         ("kms:Decrypt", "reports", "report"),
         ("kms:Decrypt", "alerts", "alert"),
         ("kms:GenerateDataKey", "alerts", "alert"),
+        ("kms:Decrypt", "alerts", "published_alert"),
+        ("kms:GenerateDataKey", "alerts", "published_alert"),
         ("kms:Decrypt", "alerts", "alert_rejection"),
         ("kms:GenerateDataKey", "alerts", "alert_rejection"),
         # Help desk resend-code re-seals a member's contacts under their existing contact key.
@@ -58,7 +60,7 @@ EXPECTED_KMS = {
         ("kms:GenerateDataKey", "audit", "audit_reason"),
         ("kms:Decrypt", "audit", "audit_reason"),
     },
-    "deliver-alert": {("kms:Decrypt", "alerts", "alert"), ("kms:Decrypt", "subscribers", "contact_key")},
+    "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
 }
 MAC_USERS = {"subscriptions", "sanitise-report", "admin-api"}
 

@@ -302,6 +302,11 @@ def m_admin_sends_email(t):
     add_statement(t, "AdminApiRole", {"Sid": "Mail", "Effect": "Allow", "Action": "ses:SendEmail", "Resource": "*"})
 
 
+def m_members_page_opens_drafts(t):
+    cond = stmt(t, "SubscriptionsRole", "AlertKeys")["Condition"]["StringEquals"]
+    cond["kms:EncryptionContext:kind"] = ["alert", "published_alert"]
+
+
 def _api_origin(t):
     return next(o for o in props(t, "SiteDistribution")["DistributionConfig"]["Origins"] if o["Id"] == "api")
 
@@ -348,6 +353,7 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_kms_grants_bound_to_context, m_submit_decrypts),
     (R.rule_kms_grants_bound_to_context, m_deliverer_gets_mac),
     (R.rule_kms_grants_bound_to_context, m_key_policy_unbound),
+    (R.rule_kms_grants_bound_to_context, m_members_page_opens_drafts),
     (R.rule_functions_built_and_logged, m_metadata_missing),
     (R.rule_functions_built_and_logged, m_metadata_in_globals),
     (R.rule_functions_built_and_logged, m_x86),

@@ -16,6 +16,10 @@ use crate::seal::{self, Sealed, Sealer};
 use crate::usecases::submit_report::ReportRecord;
 
 pub const ALERT_KIND: &str = "alert";
+/// The encryption-context kind of a published alert's content. A draft (which may still hold what the sanitiser
+/// missed) stays under `alert`; publishing seals the reviewed copy afresh under this kind, so the public functions
+/// (the members' page, the deliverer) are granted this kind alone and can never open a draft.
+pub const PUBLISHED_ALERT_KIND: &str = "published_alert";
 
 /// The stored form of an alert.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,8 +52,14 @@ impl AlertRecord {
         Key::new(format!("ALERT#{id}"), "ALERT")
     }
 
-    pub fn context(id: &AlertId) -> EncryptionContext {
-        EncryptionContext::new(Table::Alerts.as_str(), ALERT_KIND, id.as_str())
+    /// The context the content is sealed under: its own kind once published, the draft kind before (and after a
+    /// rejection, which never reseals).
+    pub fn context(id: &AlertId, status: AlertStatus) -> EncryptionContext {
+        let kind = match status {
+            AlertStatus::Published => PUBLISHED_ALERT_KIND,
+            AlertStatus::Draft | AlertStatus::Rejected => ALERT_KIND,
+        };
+        EncryptionContext::new(Table::Alerts.as_str(), kind, id.as_str())
     }
 
     pub fn list_partition(status: AlertStatus) -> String {
@@ -57,7 +67,7 @@ impl AlertRecord {
     }
 
     pub async fn open(&self, keys: &dyn KeyService) -> Result<Alert, seal::SealError> {
-        self.sealed.open(keys, &Self::context(&self.alert_id)).await
+        self.sealed.open(keys, &Self::context(&self.alert_id, self.status)).await
     }
 }
 
@@ -159,7 +169,7 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
     // key can tell an alert's report from its id.
     let mac = deps.keys.mac(MacPurpose::AlertId, record.report_id.as_str().as_bytes()).await?;
     let id = AlertId::from_digest(&mac);
-    let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(&id)).await?;
+    let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(&id, AlertStatus::Draft)).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let key = AlertRecord::key(&id);
     let rec = AlertRecord {
@@ -297,7 +307,7 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
             return Err(PublishError::IdentifiesSomeone { kinds: dedup(kinds), fields });
         }
     }
-    let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(id)).await?;
+    let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(id, AlertStatus::Published)).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let regions_attr = crate::ports::tables::to_attr(&regions)?;
     let update = Update::default()
