@@ -11,6 +11,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::ReportError;
+use crate::domain::passphrase::HashError;
 use crate::error::Chain;
 use crate::ports::{KeyError, StoreError};
 use crate::seal::SealError;
@@ -193,7 +194,13 @@ impl From<SubmitError> for ApiError {
         match &e {
             SubmitError::Seal(s) => seal_failure(&e, s),
             SubmitError::Store(s) => store_failure(&e, s),
-            SubmitError::Hashing(_) => ApiError::internal(&e),
+            SubmitError::Hashing(HashError::Busy) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Many reports are arriving at this moment and yours was not sent. Nothing was saved: send it again in a few seconds.",
+            )
+            .caused_by(&e),
+            SubmitError::Hashing(HashError::Task(_)) => ApiError::internal(&e),
         }
     }
 }
@@ -392,5 +399,19 @@ impl From<ResendError> for ApiError {
             ResendError::Key(k) => key_failure(&e, k),
             ResendError::Hashing(_) => ApiError::internal(&e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_house_of_hashing_slots_is_a_503_that_says_to_send_again() {
+        let busy = ApiError::from(SubmitError::Hashing(HashError::Busy));
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.code, "busy");
+        assert!(busy.message.contains("send it again"), "{}", busy.message);
+        assert!(busy.cause.is_some(), "the busy answer is logged with its cause");
     }
 }

@@ -76,7 +76,7 @@ pub enum SubmitError {
     #[error("the reports table failed")]
     Store(#[from] StoreError),
     #[error("hashing the passphrase failed")]
-    Hashing(#[source] tokio::task::JoinError),
+    Hashing(#[source] crate::domain::passphrase::HashError),
 }
 
 /// The byte-attribute serde helper now lives with sealing; this path stays for older callers.
@@ -86,10 +86,8 @@ pub use crate::seal::serde_bytes_b;
 pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt, SubmitError> {
     let id = ReportId::new();
     let passphrase = Passphrase::generate();
-    let passphrase_hash = {
-        let p = passphrase.hash_input();
-        tokio::task::spawn_blocking(move || crate::domain::passphrase::hash_secret(&p)).await.map_err(SubmitError::Hashing)?
-    };
+    let passphrase_hash =
+        crate::domain::passphrase::HashSlots::global().hash(passphrase.hash_input()).await.map_err(SubmitError::Hashing)?;
     let sealer = Sealer::for_record(deps.keys.as_ref(), ReportRecord::context(&id)).await?;
     let now = deps.clock.now();
     let record = ReportRecord {
