@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::category::{Category, FirstContact, TimeOfDay};
 use super::town::Town;
@@ -27,7 +28,9 @@ impl ReportError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Zeroed when dropped, like every part of it that holds text: a report lives in memory only as long as it is sealed,
+/// sanitised or shown, and its text is not left behind in freed memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct Report {
     pub incident: Incident,
     pub offender: Offender,
@@ -36,23 +39,28 @@ pub struct Report {
     pub reporter: Option<Reporter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workplace: Option<Workplace>,
+    #[zeroize(skip)]
     pub consent: Consent,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Zeroize)]
 pub struct Incident {
+    #[zeroize(skip)]
     pub date: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[zeroize(skip)]
     pub time_of_day: Option<TimeOfDay>,
     pub town: Town,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_detail: Option<String>,
+    #[zeroize(skip)]
     pub categories: Vec<Category>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[zeroize(skip)]
     pub first_contact: Option<FirstContact>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Zeroize)]
 pub struct Offender {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names_used: Vec<String>,
@@ -70,7 +78,7 @@ pub struct Offender {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
 pub struct Vehicle {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub make: Option<String>,
@@ -82,7 +90,7 @@ pub struct Vehicle {
     pub registration: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
 pub struct Reporter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -95,6 +103,7 @@ pub struct Reporter {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub online_handles: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[zeroize(skip)]
     pub preferred_contact: Option<PreferredContact>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_notes: Option<String>,
@@ -109,9 +118,10 @@ pub enum PreferredContact {
     None,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
 pub struct Workplace {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[zeroize(skip)]
     pub setting: Option<Setting>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue_name: Option<String>,
@@ -141,8 +151,11 @@ pub struct Consent {
 }
 
 // ---- transfer shapes: what serde reads before the rules are checked ----
+//
+// Zeroed on drop too: what parsing moves into the `Report` is taken out (`take`), and whatever is left (the date as
+// typed, a refused value) is zeroed with the shape.
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct ReportDto {
     incident: IncidentDto,
@@ -155,7 +168,7 @@ struct ReportDto {
     consent: ConsentDto,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct IncidentDto {
     date: String,
@@ -169,7 +182,7 @@ struct IncidentDto {
     first_contact: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct OffenderDto {
     #[serde(default)]
@@ -186,7 +199,7 @@ struct OffenderDto {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct VehicleDto {
     #[serde(default)]
@@ -199,7 +212,7 @@ struct VehicleDto {
     registration: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct ReporterDto {
     #[serde(default)]
@@ -218,7 +231,7 @@ struct ReporterDto {
     contact_notes: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct WorkplaceDto {
     #[serde(default)]
@@ -229,7 +242,7 @@ struct WorkplaceDto {
     venue_address: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct ConsentDto {
     publish_alert: bool,
@@ -263,8 +276,8 @@ impl Report {
         Self::parse(dto, today)
     }
 
-    fn parse(dto: ReportDto, today: NaiveDate) -> Result<Self, ReportError> {
-        let i = dto.incident;
+    fn parse(mut dto: ReportDto, today: NaiveDate) -> Result<Self, ReportError> {
+        let i = &mut dto.incident;
         let date = NaiveDate::parse_from_str(&i.date, "%Y-%m-%d").ok().filter(|_| i.date.len() == 10).ok_or_else(|| {
             ReportError::new(
                 "invalid_date",
@@ -281,7 +294,7 @@ impl Report {
         }
         let time_of_day = i.time_of_day.as_deref().map(|s| parse_enum::<TimeOfDay>(s, "incident.time_of_day")).transpose()?;
         let town = Town::parse(&i.town).map_err(|m| ReportError::new("invalid_town", "incident.town", m))?;
-        let location_detail = opt_text(i.location_detail, "incident.location_detail", 0, 500)?;
+        let location_detail = opt_text(i.location_detail.take(), "incident.location_detail", 0, 500)?;
         if i.categories.is_empty() {
             return Err(ReportError::new("missing_category", "incident.categories", "Choose at least one category for what happened."));
         }
@@ -296,66 +309,68 @@ impl Report {
         }
         let first_contact = i.first_contact.as_deref().map(|s| parse_enum::<FirstContact>(s, "incident.first_contact")).transpose()?;
 
-        let o = dto.offender;
-        let vehicles = match o.vehicles {
+        let o = &mut dto.offender;
+        let vehicles = match o.vehicles.take() {
             None => Vec::new(),
             Some(v) if v.len() > 5 => return Err(too_many("offender.vehicles", 5)),
             Some(v) => v
                 .into_iter()
                 .enumerate()
-                .map(|(n, v)| {
+                .map(|(n, mut v)| {
                     Ok(Vehicle {
-                        make: opt_text(v.make, &format!("offender.vehicles[{n}].make"), 0, 40)?,
-                        model: opt_text(v.model, &format!("offender.vehicles[{n}].model"), 0, 40)?,
-                        colour: opt_text(v.colour, &format!("offender.vehicles[{n}].colour"), 0, 40)?,
-                        registration: opt_text(v.registration, &format!("offender.vehicles[{n}].registration"), 0, 16)?,
+                        make: opt_text(v.make.take(), &format!("offender.vehicles[{n}].make"), 0, 40)?,
+                        model: opt_text(v.model.take(), &format!("offender.vehicles[{n}].model"), 0, 40)?,
+                        colour: opt_text(v.colour.take(), &format!("offender.vehicles[{n}].colour"), 0, 40)?,
+                        registration: opt_text(v.registration.take(), &format!("offender.vehicles[{n}].registration"), 0, 16)?,
                     })
                 })
                 .collect::<Result<_, ReportError>>()?,
         };
         let offender = Offender {
-            names_used: list(o.names_used, "offender.names_used", 10, 1, 80)?,
-            phones: list(o.phones, "offender.phones", 10, 3, 32)?,
-            emails: list(o.emails, "offender.emails", 10, 3, 254)?,
-            online_handles: list(o.online_handles, "offender.online_handles", 10, 1, 80)?,
+            names_used: list(o.names_used.take(), "offender.names_used", 10, 1, 80)?,
+            phones: list(o.phones.take(), "offender.phones", 10, 3, 32)?,
+            emails: list(o.emails.take(), "offender.emails", 10, 3, 254)?,
+            online_handles: list(o.online_handles.take(), "offender.online_handles", 10, 1, 80)?,
             vehicles,
-            description: opt_text(o.description, "offender.description", 0, 2000)?,
+            description: opt_text(o.description.take(), "offender.description", 0, 2000)?,
         };
 
-        let account = text(dto.account, "account", 1, 10_000)?;
+        let account = text(std::mem::take(&mut dto.account), "account", 1, 10_000)?;
         if account.trim().is_empty() {
             return Err(ReportError::new("empty_account", "account", "Say what happened in the account: it cannot be blank."));
         }
 
         let reporter = dto
             .reporter
+            .as_mut()
             .map(|r| {
                 Ok::<_, ReportError>(Reporter {
-                    name: opt_text(r.name, "reporter.name", 0, 80)?,
-                    working_name: opt_text(r.working_name, "reporter.working_name", 0, 80)?,
-                    email: opt_text(r.email, "reporter.email", 0, 254)?,
-                    phone: opt_text(r.phone, "reporter.phone", 0, 32)?,
-                    online_handles: list(r.online_handles, "reporter.online_handles", 10, 0, 80)?,
+                    name: opt_text(r.name.take(), "reporter.name", 0, 80)?,
+                    working_name: opt_text(r.working_name.take(), "reporter.working_name", 0, 80)?,
+                    email: opt_text(r.email.take(), "reporter.email", 0, 254)?,
+                    phone: opt_text(r.phone.take(), "reporter.phone", 0, 32)?,
+                    online_handles: list(r.online_handles.take(), "reporter.online_handles", 10, 0, 80)?,
                     preferred_contact: r
                         .preferred_contact
                         .as_deref()
                         .map(|s| parse_enum::<PreferredContact>(s, "reporter.preferred_contact"))
                         .transpose()?,
-                    contact_notes: opt_text(r.contact_notes, "reporter.contact_notes", 0, 500)?,
+                    contact_notes: opt_text(r.contact_notes.take(), "reporter.contact_notes", 0, 500)?,
                 })
             })
             .transpose()?;
         let workplace = dto
             .workplace
+            .as_mut()
             .map(|w| {
                 Ok::<_, ReportError>(Workplace {
                     setting: w.setting.as_deref().map(|s| parse_enum::<Setting>(s, "workplace.setting")).transpose()?,
-                    venue_name: opt_text(w.venue_name, "workplace.venue_name", 0, 120)?,
-                    venue_address: opt_text(w.venue_address, "workplace.venue_address", 0, 300)?,
+                    venue_name: opt_text(w.venue_name.take(), "workplace.venue_name", 0, 120)?,
+                    venue_address: opt_text(w.venue_address.take(), "workplace.venue_address", 0, 300)?,
                 })
             })
             .transpose()?;
-        let c = dto.consent;
+        let c = &dto.consent;
         Ok(Report {
             incident: Incident { date, time_of_day, town, location_detail, categories, first_contact },
             offender,
@@ -462,4 +477,37 @@ fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ReportError 
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let rest = &s[s.find(start)? + start.len()..];
     Some(&rest[..rest.find(end)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_report() -> Report {
+        let json = serde_json::json!({
+            "incident": {"date": "2025-03-14", "town": "Leeds", "location_detail": "the flat over the chip shop", "categories": ["physical_assault"]},
+            "offender": {"names_used": ["Dazza"], "phones": ["07700 900999"], "emails": ["dazza@example.com"],
+                         "vehicles": [{"registration": "YG67 QHX"}], "description": "tall"},
+            "account": "Jade Whitfield was hurt at the Silver Slipper.",
+            "reporter": {"name": "Jade Whitfield", "email": "jade@example.org", "phone": "07700 900123", "online_handles": ["@jadew"],
+                         "contact_notes": "after 6pm"},
+            "workplace": {"setting": "parlour", "venue_name": "Silver Slipper", "venue_address": "12 Mill Lane"},
+            "consent": {"publish_alert": true, "share_with_police": false, "caseworker_contact": true}
+        });
+        Report::from_value(json, NaiveDate::from_ymd_opt(2025, 3, 20).unwrap()).expect("a valid report")
+    }
+
+    #[test]
+    fn a_report_is_zeroed_when_dropped_and_zeroing_wipes_every_text_that_could_name_someone() {
+        fn zeroed_on_drop<T: ZeroizeOnDrop>() {}
+        zeroed_on_drop::<Report>();
+        let mut r = full_report();
+        assert_eq!(r.reporter.as_ref().unwrap().name.as_deref(), Some("Jade Whitfield"));
+        r.zeroize();
+        assert!(r.account.is_empty());
+        assert!(r.incident.town.as_str().is_empty());
+        assert_eq!(r.incident.location_detail, None);
+        assert!(r.offender.phones.is_empty() && r.offender.emails.is_empty() && r.offender.vehicles.is_empty());
+        assert!(r.reporter.is_none() && r.workplace.is_none());
+    }
 }

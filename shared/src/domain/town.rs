@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A town, city or borough as the reporter named it: published in the alert, so it is trimmed, single-spaced and
 /// free of control characters. 1 to 80 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, zeroize::Zeroize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Town(String);
 

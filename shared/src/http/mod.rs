@@ -41,6 +41,20 @@ pub fn body_kind(req: &Request, accept_form: bool) -> Result<BodyKind, ApiError>
     }
 }
 
+/// Zeroes a request body once it has been read, where this process holds the only copy (a body API Gateway handed
+/// over as text, or one axum gathered into one buffer). A shared buffer is left alone: it is not ours to write.
+pub fn scrub(body: Bytes) {
+    drop(scrubbed(body));
+}
+
+/// The zeroed buffer, or `None` where the buffer is shared and left alone.
+fn scrubbed(body: Bytes) -> Option<bytes::BytesMut> {
+    use zeroize::Zeroize;
+    let mut b = body.try_into_mut().ok()?;
+    b.as_mut().zeroize();
+    Some(b)
+}
+
 /// Refuses a body over the limit before anything reads it.
 pub fn check_size(req: &Request) -> Result<(), ApiError> {
     if req.body().len() > MAX_BODY { Err(ApiError::too_large(MAX_BODY)) } else { Ok(()) }
@@ -81,4 +95,20 @@ pub fn error_json(err: &ApiError) -> Response {
 pub fn error_html(err: &ApiError) -> Response {
     err.log();
     html(err.status, pages::error_page(err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_held_only_here_is_zeroed_and_a_shared_one_is_left_alone() {
+        let body = Bytes::from(br#"{"account":"Jade Whitfield, 07700 900123"}"#.to_vec());
+        let zeroed = scrubbed(body).expect("a body held only here is zeroed");
+        assert!(!zeroed.is_empty() && zeroed.iter().all(|b| *b == 0));
+        let shared = Bytes::from(b"shared".to_vec());
+        let other = shared.clone();
+        assert!(scrubbed(shared).is_none());
+        assert_eq!(&other[..], b"shared");
+    }
 }

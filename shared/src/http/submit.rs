@@ -33,6 +33,8 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
         Ok(submit_report(deps, report).await?)
     }
     .await;
+    // The report is sealed (or refused): the text it came as is zeroed.
+    super::scrub(req.into_body());
     match (result, wants_html) {
         (Ok(r), false) => {
             json(StatusCode::CREATED, &Created { reference: r.reference.as_str(), passphrase: r.passphrase.expose(), status: "received" })
