@@ -138,9 +138,21 @@ impl Local {
             }
             total += round;
             if round == 0 {
+                self.prune().await?;
                 return Ok(total);
             }
         }
+    }
+
+    /// Deletes what every reader of each table's change log has finished with (the log holds copies of items,
+    /// sealed contacts among them, so it is kept no longer than it is needed). Returns how many records went.
+    pub async fn prune(&self) -> anyhow::Result<usize> {
+        let mut pruned = 0;
+        for table in Table::ALL {
+            let consumers: Vec<String> = self.pollers.iter().filter(|p| p.table == table).map(|p| p.consumer.clone()).collect();
+            pruned += self.tables.prune_changes(table, &consumers).await?;
+        }
+        Ok(pruned)
     }
 }
 
@@ -201,7 +213,8 @@ pub async fn run(addr: &str, data_dir: &Path) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     let local = Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), ..Options::default() })?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
+    let mut workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
+    workers.push(tokio::spawn(prune_every(local.clone(), PRUNE_EVERY, stop_rx.clone())));
     tracing::info!("num serve is listening");
     eprintln!("num serve: listening on http://{bound} (data in {})", data_dir.display());
     axum::serve(listener, local.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -213,6 +226,23 @@ pub async fn run(addr: &str, data_dir: &Path) -> anyhow::Result<()> {
     }
     tracing::info!("num serve stopped");
     Ok(())
+}
+
+/// How often `num serve` prunes the change log.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+async fn prune_every(local: Local, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        match local.prune().await {
+            Ok(n) if n > 0 => tracing::debug!(records = n, "change log pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error.kind = %shared::error::Chain(e.as_ref()), "pruning the change log failed"),
+        }
+    }
 }
 
 async fn shutdown() {

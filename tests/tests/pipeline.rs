@@ -475,3 +475,28 @@ async fn a_verified_subscription_answers_any_later_code_as_a_wrong_code() {
         assert_eq!(res.json()["error"]["code"], "wrong_code", "{code}");
     }
 }
+
+/// Records of `table`'s change log not yet pruned.
+async fn logged(app: &TestApp, table: Table) -> usize {
+    use shared::ports::stream::ChangeStream;
+    app.local.tables.read(table, None, 100_000).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn the_change_log_keeps_nothing_every_reader_has_finished_with_and_nothing_a_reader_still_needs() {
+    let app = spawn_app();
+    subscribe_a_and_b(&app).await;
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    // A report nobody has read yet stays in the log, however often it is pruned.
+    let res = app.post_json("/reports", &leeds_case()["report"]).await;
+    assert_eq!(res.status, 201);
+    app.local.prune().await.unwrap();
+    assert_eq!(logged(&app, Table::Reports).await, 1, "an unread change was pruned");
+
+    assert_eq!(publish(&app, draft["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "the alert went out before the log was pruned");
+    for table in Table::ALL {
+        assert_eq!(logged(&app, table).await, 0, "the {} log keeps records every reader has finished with", table.as_str());
+    }
+}

@@ -20,7 +20,7 @@ async fn a_stored_report_opens_under_its_own_record() {
     let reference = app.post_json("/reports", &sample_report()).await.json()["reference"].as_str().unwrap().to_owned();
     let record = stored(&app, &reference).await;
     let report = record.open(app.local.keys.as_ref()).await.expect("opens");
-    assert_eq!(report.reporter.unwrap().name.as_deref(), Some("Jade Whitfield"));
+    assert_eq!(report.reporter.as_ref().unwrap().name.as_deref(), Some("Jade Whitfield"));
 }
 
 #[tokio::test]

@@ -358,6 +358,31 @@ impl Tables for SqliteTables {
     }
 }
 
+impl SqliteTables {
+    /// Deletes the change log of `table` up to the point every one of its `consumers` has finished with. A consumer
+    /// that has not started yet holds everything back; a table nobody reads keeps no log at all. DynamoDB drops stream
+    /// records after 24 hours whatever happens; here nothing is kept past its last reader. Returns how many records
+    /// went.
+    pub async fn prune_changes(&self, table: Table, consumers: &[String]) -> Result<usize, StoreError> {
+        let consumers = consumers.to_vec();
+        self.with_conn(move |c| {
+            let mut upto = i64::MAX;
+            for consumer in &consumers {
+                let seq: Option<String> = c
+                    .query_row("SELECT seq FROM checkpoints WHERE consumer = ?1", [consumer], |r| r.get(0))
+                    .optional()
+                    .map_err(from_sqlite)?;
+                match seq.and_then(|s| s.parse::<i64>().ok()) {
+                    Some(n) => upto = upto.min(n),
+                    None => return Ok(0),
+                }
+            }
+            c.execute("DELETE FROM changes WHERE tbl = ?1 AND seq <= ?2", params![table.as_str(), upto]).map_err(from_sqlite)
+        })
+        .await
+    }
+}
+
 /// Sequence numbers are written as 21 digits, so they order as strings the way they order as numbers (as DynamoDB's
 /// do within a shard).
 pub fn format_sequence(seq: i64) -> String {
