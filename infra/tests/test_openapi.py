@@ -173,3 +173,27 @@ def test_regions_are_the_contract_regions(spec):
         "north-east", "north-west", "yorkshire-humber", "east-midlands", "west-midlands", "east", "london",
         "south-east", "south-west", "wales", "scotland", "northern-ireland", "ireland",
     ]
+
+
+def _component_validator(spec, name):
+    schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize(
+    "body,ok",
+    [
+        ({"email": "member@example.org", "regions": ["london"], "channels": ["email"]}, True),
+        ({"phone": "07700 900123", "regions": ["london"], "channels": ["sms"]}, True),
+        ({"email": "a@example.org", "phone": "+44 7700 900123", "regions": ["wales"], "channels": ["email", "sms"]}, True),
+        ({"regions": ["london"], "channels": ["email"]}, False),
+        ({"email": "not an address", "regions": ["london"], "channels": ["email"]}, False),
+        ({"phone": "call me", "regions": ["london"], "channels": ["sms"]}, False),
+        ({"email": "member@example.org", "regions": ["london"], "channels": ["sms"]}, False),
+        ({"email": "member@example.org", "phone": "07700 900123", "regions": ["london"], "channels": ["email"]}, False),
+    ],
+    ids=["email", "phone", "both", "no-contact", "bad-email", "bad-phone", "sms-without-phone", "phone-without-sms"],
+)
+def test_the_subscribe_schema_holds_the_rules_the_server_holds(spec, body, ok):
+    errors = list(_component_validator(spec, "SubscribeRequest").iter_errors(body))
+    assert (not errors) == ok, [e.message for e in errors]
