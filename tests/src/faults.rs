@@ -48,6 +48,10 @@ impl SmsSender for CountingSms {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.send_sms(m, key).await
     }
+
+    async fn opted_out(&self, to: &shared::domain::PhoneNumber) -> Result<bool, SendError> {
+        self.inner.opted_out(to).await
+    }
 }
 
 /// Tables that "crash" the next `crashes` times a delivery is about to be marked sent: the write fails as a process

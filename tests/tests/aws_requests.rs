@@ -111,3 +111,18 @@ async fn an_sms_is_transactional_with_the_configured_sender_id() {
     assert_eq!(attributes["AWS.SNS.SMS.SMSType"], ("String", "Transactional"));
     assert_eq!(attributes["AWS.SNS.SMS.SenderID"], ("String", "NUMAlerts"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sms_adapter_asks_sns_whether_a_number_opted_out() {
+    let aws = aws_backend().await;
+    let capture = Capture::default();
+    let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
+    let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into() });
+    // moto keeps every number ending in 99 on its opt-out list.
+    assert!(sms.opted_out(&PhoneNumber::parse("+447700900199").unwrap()).await.unwrap());
+    assert!(!sms.opted_out(&PhoneNumber::parse("+447700900123").unwrap()).await.unwrap());
+    let bodies = capture.bodies();
+    let form: std::collections::HashMap<String, String> = form_urlencoded::parse(bodies[0].as_bytes()).into_owned().collect();
+    assert_eq!(form["Action"], "CheckIfPhoneNumberIsOptedOut");
+    assert_eq!(form["phoneNumber"], "+447700900199");
+}

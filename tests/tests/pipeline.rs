@@ -500,3 +500,17 @@ async fn the_change_log_keeps_nothing_every_reader_has_finished_with_and_nothing
         assert_eq!(logged(&app, table).await, 0, "the {} log keeps records every reader has finished with", table.as_str());
     }
 }
+
+#[tokio::test]
+async fn a_number_on_the_providers_opt_out_list_gets_no_text_and_the_delivery_says_so() {
+    let app = spawn_app();
+    subscribe_a_and_b(&app).await;
+    shared::adapters::Outbox::opt_out(app.data_dir(), &shared::domain::PhoneNumber::parse(A_PHONE).unwrap()).unwrap();
+    let draft = draft_from(&app, &leeds_case()["report"]).await;
+    let id = draft["alert_id"].as_str().unwrap();
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1, "the email still goes");
+    assert!(app.alerts_sent_to(A_PHONE).is_empty(), "a text went to an opted-out number");
+    assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 1, "failed": 1, "unconfirmed": 0}));
+}

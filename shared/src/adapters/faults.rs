@@ -169,4 +169,8 @@ impl<T: SmsSender> SmsSender for Faulty<T> {
     async fn send_sms(&self, message: &SmsMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
         self.call(Fault::send, self.inner.send_sms(message, idempotency_key)).await
     }
+
+    async fn opted_out(&self, to: &crate::domain::PhoneNumber) -> Result<bool, SendError> {
+        self.inner.opted_out(to).await
+    }
 }

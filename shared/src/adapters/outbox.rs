@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::PhoneNumber;
 use crate::ports::messaging::{EmailMessage, EmailSender, MessageId, SendError, SmsMessage, SmsSender};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,14 +25,23 @@ pub struct OutboxEntry {
 
 pub struct Outbox {
     path: PathBuf,
+    opted_out: PathBuf,
     lock: Mutex<()>,
 }
 
 impl Outbox {
     pub const FILE_NAME: &'static str = "outbox.jsonl";
+    /// The local stand-in for the SMS provider's opt-out list: one number a line, in E.164 form.
+    pub const OPTED_OUT_FILE: &'static str = "sms-opted-out.txt";
 
     pub fn new(dir: &Path) -> Self {
-        Self { path: dir.join(Self::FILE_NAME), lock: Mutex::new(()) }
+        Self { path: dir.join(Self::FILE_NAME), opted_out: dir.join(Self::OPTED_OUT_FILE), lock: Mutex::new(()) }
+    }
+
+    /// Puts a number on the local opt-out list, as a STOP reply to the provider would.
+    pub fn opt_out(dir: &Path, number: &PhoneNumber) -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(Self::OPTED_OUT_FILE))?;
+        writeln!(f, "{}", number.as_str())
     }
 
     fn append(&self, mut entry: OutboxEntry) -> Result<MessageId, SendError> {
@@ -93,5 +103,13 @@ impl SmsSender for Outbox {
             time: now(),
             idempotency_key: key.to_owned(),
         })
+    }
+
+    async fn opted_out(&self, to: &PhoneNumber) -> Result<bool, SendError> {
+        match std::fs::read_to_string(&self.opted_out) {
+            Ok(list) => Ok(list.lines().any(|l| l.trim() == to.as_str())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(SendError::NotTaken(e.into())),
+        }
     }
 }

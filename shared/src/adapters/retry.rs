@@ -207,6 +207,11 @@ impl<T: SmsSender> SmsSender for Retrying<T> {
     async fn send_sms(&self, message: &SmsMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
         retry(&self.policy, "sms.send", |_| self.inner.send_sms(message, idempotency_key)).await
     }
+
+    async fn opted_out(&self, to: &crate::domain::PhoneNumber) -> Result<bool, SendError> {
+        // A read: asking again is always safe.
+        retry(&self.policy, "sms.opted_out", |_| self.inner.opted_out(to)).await
+    }
 }
 
 #[cfg(test)]

@@ -104,6 +104,8 @@ stored_enum! {
         Permanent => "permanent",
         /// The provider gave no clear answer; the message may have gone, so it is not sent again.
         NoAnswer => "no_answer",
+        /// The number is on the SMS provider's opt-out list: the text was not sent.
+        OptedOut => "opted_out",
     }
 }
 

@@ -71,4 +71,8 @@ pub trait EmailSender: Send + Sync {
 pub trait SmsSender: Send + Sync {
     /// Sends one text to one number, as a transactional message.
     async fn send_sms(&self, message: &SmsMessage, idempotency_key: &str) -> Result<MessageId, SendError>;
+    /// Whether the number is on the provider's opt-out list (it replied STOP to the provider, or was opted out by
+    /// hand). The deliverer asks before each text: a provider may accept a text for an opted-out number and then
+    /// drop it, which would count as sent.
+    async fn opted_out(&self, to: &PhoneNumber) -> Result<bool, SendError>;
 }

@@ -9,6 +9,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::Failure;
 use crate::config::SmsConfig;
+use crate::domain::PhoneNumber;
 use crate::ports::messaging::{MessageId, SendError, SmsMessage, SmsSender};
 
 /// Codes that say this text will never go as it is (an opted-out or invalid number, a refused message).
@@ -86,5 +87,10 @@ impl SmsSender for SnsSms {
         let id = out.message_id.ok_or_else(|| SendError::Unknown(anyhow::anyhow!("sns answered without a message id")))?;
         tracing::info!(message_id = %id, idempotency_key, "sms sent");
         Ok(MessageId(id))
+    }
+
+    async fn opted_out(&self, to: &PhoneNumber) -> Result<bool, SendError> {
+        let out = self.client.check_if_phone_number_is_opted_out().phone_number(to.as_str()).send().await.map_err(send_error)?;
+        Ok(out.is_opted_out)
     }
 }

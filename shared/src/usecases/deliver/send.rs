@@ -91,6 +91,28 @@ impl AlertStreamHandler {
         }
         let Some(alert) = self.alert(&d.alert_id).await? else { return Ok(()) };
         let contact = open_contact(self.deps.keys.as_ref(), &current.sealed, &current.contact_key_id, &current.subscription_id).await?;
+        if let (Channel::Sms, Some(to)) = (d.channel, &contact.phone) {
+            match self.deps.sms.opted_out(to).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    let now = self.deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                    let update = Update::default()
+                        .set("status", DeliveryStatus::Failed)
+                        .set("failed_at", s(now))
+                        .set("error_kind", SendFailure::OptedOut);
+                    match self.deps.tables.update(Table::Alerts, &key, update, status_is(DeliveryStatus::Pending)).await {
+                        Ok(_) | Err(StoreError::ConditionFailed) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    tracing::info!(alert_id = %d.alert_id, subscription_id = %d.subscription_id, "text not sent: the number opted out with the provider");
+                    return Ok(());
+                }
+                // The check is a courtesy: the provider keeps its own list whatever happens, so the text goes.
+                Err(e) => {
+                    tracing::warn!(alert_id = %d.alert_id, error.kind = e.kind(), "the opt-out check failed; sending the text")
+                }
+            }
+        }
         let attempts = current.attempts + 1;
         let claim = Update::default().set("status", DeliveryStatus::Sending).set("attempts", AttributeValue::N(attempts.to_string()));
         match self.deps.tables.update(Table::Alerts, &key, claim, status_is(DeliveryStatus::Pending)).await {
