@@ -19,7 +19,7 @@ FUNCTION = "AWS::Serverless::Function"
 ROLE = "AWS::IAM::Role"
 
 # What each function may do, from the design (issue 6). Keys are the crate (and binary) names.
-FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "deliver-alert"]
+FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "deliver-alert", "sms-replies"]
 
 # The environment each function gets: exactly these names (the functions check them at start-up).
 EXPECTED_ENV = {
@@ -32,8 +32,9 @@ EXPECTED_ENV = {
     },
     "deliver-alert": {
         "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET",
-        "SMS_SENDER_ID", "SITE_URL", "NUM_LOG",
+        "SMS_SENDER_ID", "SMS_ORIGINATION_NUMBER", "SITE_URL", "NUM_LOG",
     },
+    "sms-replies": {"SUBSCRIBERS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
 }
 
 # Envelope-encryption grants: (action, table, kind) exactly as the code asks KMS for them.
@@ -61,8 +62,10 @@ EXPECTED_KMS = {
         ("kms:Decrypt", "audit", "audit_reason"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
+    # Ends text alerts by the number's blind index: nothing sealed is opened or made.
+    "sms-replies": set(),
 }
-MAC_USERS = {"subscriptions", "sanitise-report", "admin-api"}
+MAC_USERS = {"subscriptions", "sanitise-report", "admin-api", "sms-replies"}
 
 # DynamoDB data-plane actions per function and table (DescribeTable, stream reading and ListStreams are checked apart).
 EXPECTED_DYNAMODB = {
@@ -79,6 +82,7 @@ EXPECTED_DYNAMODB = {
         "AlertsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
         "SubscribersTable": {"GetItem", "Query", "UpdateItem"},
     },
+    "sms-replies": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}},
 }
 EXPECTED_STREAMS = {
     "sanitise-report": {"ReportsTable"},

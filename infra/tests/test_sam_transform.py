@@ -52,7 +52,7 @@ def _of_type(cfn, type_):
 
 def test_the_transform_adds_no_role_and_no_policy(cfn):
     assert sorted(_of_type(cfn, "AWS::IAM::Role")) == [
-        "AdminApiRole", "DeliverAlertRole", "SanitiseReportRole", "SubmitReportRole", "SubscriptionsRole",
+        "AdminApiRole", "DeliverAlertRole", "SanitiseReportRole", "SmsRepliesRole", "SubmitReportRole", "SubscriptionsRole",
     ]
     for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         assert not _of_type(cfn, type_)
@@ -70,7 +70,7 @@ def test_the_transformed_template_keeps_every_rule(cfn):
 
 def test_each_lambda_runs_arm64_al2023_with_its_own_role_and_log_group(cfn):
     fns = _of_type(cfn, "AWS::Lambda::Function")
-    assert len(fns) == 5
+    assert len(fns) == 6
     for name, fn in fns.items():
         p = fn["Properties"]
         assert p["Architectures"] == ["arm64"], name
@@ -78,6 +78,15 @@ def test_each_lambda_runs_arm64_al2023_with_its_own_role_and_log_group(cfn):
         assert p["Handler"] == "bootstrap", name
         assert p["Role"] == {"Fn::GetAtt": [name.replace("Function", "Role"), "Arn"]}, name
         assert p["LoggingConfig"]["LogGroup"] == {"Ref": name.replace("Function", "Logs")}, name
+
+
+def test_sms_replies_are_subscribed_to_the_replies_topic_which_only_sms_voice_of_this_account_may_publish_to(cfn):
+    subs = [s["Properties"] for s in _of_type(cfn, "AWS::SNS::Subscription").values() if s["Properties"]["Protocol"] == "lambda"]
+    assert subs == [{"Protocol": "lambda", "TopicArn": {"Ref": "SmsRepliesTopic"}, "Endpoint": {"Fn::GetAtt": ["SmsRepliesFunction", "Arn"]}}]
+    policy = cfn["Resources"]["SmsRepliesTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [(s["Principal"], s["Action"], s["Condition"]) for s in policy] == [
+        ({"Service": "sms-voice.amazonaws.com"}, "sns:Publish", {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+    ]
 
 
 def test_three_stream_mappings_each_with_its_failure_queue(cfn):

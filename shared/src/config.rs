@@ -148,6 +148,9 @@ impl EmailConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsConfig {
     pub sender_id: String,
+    /// A two-way number to send from (`SMS_ORIGINATION_NUMBER`, E.164), so that replies can come back; empty or unset:
+    /// texts come from the sender id and cannot be answered.
+    pub origination_number: Option<crate::domain::PhoneNumber>,
 }
 
 impl SmsConfig {
@@ -166,7 +169,14 @@ impl SmsConfig {
                 reason: "it must be 1 to 11 letters and digits, with at least one letter".into(),
             });
         }
-        Ok(Self { sender_id })
+        let origination_number = match src.var("SMS_ORIGINATION_NUMBER").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(n) => Some(crate::domain::PhoneNumber::parse(&n).map_err(|_| ConfigError::Invalid {
+                name: "SMS_ORIGINATION_NUMBER",
+                reason: "it must be a phone number in E.164 form, such as +447700900123, or empty".into(),
+            })?),
+        };
+        Ok(Self { sender_id, origination_number })
     }
 }
 
@@ -259,6 +269,11 @@ mod tests {
         assert_eq!(c.tables.name(Table::Audit), Some("num-audit"));
         assert_eq!(c.site.site_url, "https://num.example.org");
         assert_eq!(c.sms.sender_id, "NUMAlerts");
+        assert_eq!(c.sms.origination_number, None, "no two-way number unless one is given");
+        let two_way = SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "NUM"), ("SMS_ORIGINATION_NUMBER", "+447700900100")])).unwrap();
+        assert_eq!(two_way.origination_number.map(|n| n.as_str().to_owned()).as_deref(), Some("+447700900100"));
+        let empty = SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "NUM"), ("SMS_ORIGINATION_NUMBER", "")])).unwrap();
+        assert_eq!(empty.origination_number, None, "the template's empty default means none");
     }
 
     #[test]
@@ -289,6 +304,7 @@ mod tests {
     fn bad_values_are_refused_at_start_up() {
         assert!(SiteConfig::from_source(&env(&[("SITE_URL", "http://num.example.org")])).is_err());
         assert!(SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "TwelveLetter")])).is_err());
+        assert!(SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "NUM"), ("SMS_ORIGINATION_NUMBER", "call me")])).is_err());
         assert!(EmailConfig::from_source(&env(&[("SES_FROM_ADDRESS", "nobody"), ("SES_CONFIGURATION_SET", "x")])).is_err());
     }
 }

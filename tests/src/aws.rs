@@ -153,7 +153,7 @@ pub async fn aws_backend() -> AwsBackend {
     let tables = DynamoTables::new(dynamo.clone(), names.clone());
     let keys = KmsKeys::new(kms.clone(), data_key_id.clone(), Some(mac_key_id.clone()));
     let email = SesEmail::new(ses, EmailConfig { from_address: from_address.clone(), configuration_set });
-    let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), SmsConfig { sender_id: "NUMTest".into() });
+    let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
     AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, from_address, prefix }
 }
 

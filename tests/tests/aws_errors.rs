@@ -192,7 +192,7 @@ async fn a_text_whose_answer_is_lost_is_unknown_and_sent_exactly_once() {
     let sms = Retrying::new(
         Faulty::new(shared::adapters::aws::SnsSms::new(
             aws_sdk_sns::Client::new(&sdk),
-            shared::config::SmsConfig { sender_id: "NUM".into() },
+            shared::config::SmsConfig { sender_id: "NUM".into(), origination_number: None },
         )),
         QUICK,
     );

@@ -93,7 +93,7 @@ async fn an_sms_is_transactional_with_the_configured_sender_id() {
     let aws = aws_backend().await;
     let capture = Capture::default();
     let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
-    let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into() });
+    let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
     sms.send_sms(&SmsMessage { to: PhoneNumber::parse("+447700900321").unwrap(), text: "NUM alert".into() }, "k").await.unwrap();
 
     let bodies = capture.bodies();
@@ -117,7 +117,7 @@ async fn the_sms_adapter_asks_sns_whether_a_number_opted_out() {
     let aws = aws_backend().await;
     let capture = Capture::default();
     let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
-    let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into() });
+    let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
     // moto keeps every number ending in 99 on its opt-out list.
     assert!(sms.opted_out(&PhoneNumber::parse("+447700900199").unwrap()).await.unwrap());
     assert!(!sms.opted_out(&PhoneNumber::parse("+447700900123").unwrap()).await.unwrap());
@@ -125,4 +125,24 @@ async fn the_sms_adapter_asks_sns_whether_a_number_opted_out() {
     let form: std::collections::HashMap<String, String> = form_urlencoded::parse(bodies[0].as_bytes()).into_owned().collect();
     assert_eq!(form["Action"], "CheckIfPhoneNumberIsOptedOut");
     assert_eq!(form["phoneNumber"], "+447700900199");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_two_way_number_texts_come_from_it_so_a_reply_can_come_back() {
+    let aws = aws_backend().await;
+    let capture = Capture::default();
+    let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
+    let number = PhoneNumber::parse("+447700900100").unwrap();
+    let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: Some(number) });
+    sms.send_sms(&SmsMessage { to: PhoneNumber::parse("+447700900321").unwrap(), text: "NUM alert".into() }, "k").await.unwrap();
+    let bodies = capture.bodies();
+    let form: std::collections::HashMap<String, String> = form_urlencoded::parse(bodies[0].as_bytes()).into_owned().collect();
+    let attributes: std::collections::HashMap<&str, &str> = (1..=2)
+        .map(|i| {
+            let get = |k: &str| form[&format!("MessageAttributes.entry.{i}.{k}")].as_str();
+            (get("Name"), get("Value.StringValue"))
+        })
+        .collect();
+    assert_eq!(attributes.get("AWS.MM.SMS.OriginationNumber"), Some(&"+447700900100"));
+    assert_eq!(attributes.get("AWS.SNS.SMS.SenderID"), None, "an alphanumeric sender cannot be replied to");
 }

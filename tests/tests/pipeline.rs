@@ -391,8 +391,15 @@ async fn a_stop_reply_ends_text_alerts_to_that_number() {
     let app = spawn_app();
     app.subscribe_verified(json!({"email": A_EMAIL, "phone": A_PHONE, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}))
         .await;
-    let phone = shared::domain::PhoneNumber::parse(A_PHONE).unwrap();
-    assert!(shared::usecases::subscriptions::sms_stop(&app.local.subscriptions, &phone).await.unwrap());
+    use shared::usecases::sms_replies::{ReplyOutcome, on_inbound_sms};
+    // As the two-way channel publishes a reply to its SNS topic. A reply that is not a stop word changes nothing.
+    let reply =
+        |body: &str| json!({"originationNumber": "+447700900555", "destinationNumber": "+447700900000", "messageBody": body}).to_string();
+    let subs = &app.local.subscriptions;
+    assert_eq!(on_inbound_sms(subs, &reply("Who is this?")).await.unwrap(), ReplyOutcome::Ignored);
+    assert_eq!(on_inbound_sms(subs, "not json").await.unwrap(), ReplyOutcome::Unreadable);
+    assert_eq!(on_inbound_sms(subs, &reply("Stop")).await.unwrap(), ReplyOutcome::Stopped);
+    assert_eq!(on_inbound_sms(subs, &reply("STOP")).await.unwrap(), ReplyOutcome::NotSubscribed, "a second STOP finds nothing");
     let draft = draft_from(&app, &leeds_case()["report"]).await;
     assert_eq!(publish(&app, draft["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
     app.drain().await;

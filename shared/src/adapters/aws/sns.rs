@@ -73,16 +73,18 @@ impl SnsSms {
 #[async_trait]
 impl SmsSender for SnsSms {
     async fn send_sms(&self, m: &SmsMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
-        let out = self
+        let publish = self
             .client
             .publish()
             .phone_number(m.to.as_str())
             .message(&m.text)
-            .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?)
-            .message_attributes("AWS.SNS.SMS.SenderID", string_attribute(&self.config.sender_id)?)
-            .send()
-            .await
-            .map_err(send_error)?;
+            .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?);
+        // From a two-way number when there is one (replies can come back), else from the alphanumeric sender id.
+        let publish = match &self.config.origination_number {
+            Some(number) => publish.message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(number.as_str())?),
+            None => publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(&self.config.sender_id)?),
+        };
+        let out = publish.send().await.map_err(send_error)?;
         // SNS answered without an id: the text went, but cannot be traced.
         let id = out.message_id.ok_or_else(|| SendError::Unknown(anyhow::anyhow!("sns answered without a message id")))?;
         tracing::info!(message_id = %id, idempotency_key, "sms sent");
