@@ -24,9 +24,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let deps = &deps;
         async move {
             for record in &event.payload.records {
-                on_inbound_sms(deps, &record.sns.message).await.map_err(|e| {
-                    tracing::error!(error.kind = %shared::error::Chain(&e), "sms reply not acted on");
-                    e
+                on_inbound_sms(deps, &record.sns.message).await.inspect_err(|e| {
+                    tracing::error!(error.kind = %shared::error::Chain(e), "sms reply not acted on");
                 })?;
             }
             Ok::<(), lambda_runtime::Error>(())
