@@ -13,7 +13,7 @@ use super::request::{RequestError, SubscribeRequest, ValidSubscribeRequest};
 use super::{Channel, SubscriptionStatus};
 use crate::domain::ids::random_base32;
 use crate::domain::{PhoneNumber, SubscriptionId};
-use crate::ports::tables::{AttributeValue, Item, from_item, s, to_attr, to_item};
+use crate::ports::tables::{AttributeValue, from_item, s, to_attr, to_item};
 use crate::ports::{Condition, KeyError, StoreError, Table, Tables, Update};
 use crate::seal::{self, SealError, Sealed};
 use crate::usecases::records::{Lookup, POINTS_TO, follow};
@@ -418,7 +418,9 @@ async fn release(tables: &dyn Tables, key: &crate::ports::Key, id: &Subscription
 /// Ends a subscription: out of every region's list, its contact indexes released, and its record cut down to its id,
 /// status and when it ended (the sealed contacts, indexes and codes are gone). Repeating it changes nothing.
 pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<(), StoreError> {
-    let Some(rec) = get_subscription(tables, id).await? else { return Ok(()) };
+    let key = SubscriptionRecord::key(id);
+    let Some(item) = tables.get(Table::Subscribers, &key).await? else { return Ok(()) };
+    let rec: SubscriptionRecord = from_item(item.clone())?;
     for region in &rec.regions {
         tables.delete(Table::Subscribers, &Membership::key(*region, id), Condition::Always).await?;
     }
@@ -426,18 +428,21 @@ pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
         release(tables, &index_key(&hex), id).await?;
         release(tables, &pending_index_key(&hex), id).await?;
     }
-    if rec.status == SubscriptionStatus::Unsubscribed && rec.sealed.is_empty() {
+    // Everything but what says that it was and that it ended goes (an update, not a put: the staff function may
+    // update subscriptions but not write them whole).
+    const KEPT: [&str; 6] = ["pk", "sk", "kind", "subscription_id", "status", "ended_at"];
+    let gone: Vec<&String> = item.keys().filter(|k| !KEPT.contains(&k.as_str())).collect();
+    if rec.status == SubscriptionStatus::Unsubscribed && gone.is_empty() {
         return Ok(());
     }
-    let key = SubscriptionRecord::key(id);
-    let mut item = Item::default();
-    item.insert("pk".into(), s(key.pk.clone()));
-    item.insert("sk".into(), s(key.sk.clone()));
-    item.insert("kind".into(), s(SUBSCRIPTION_KIND));
-    item.insert("subscription_id".into(), s(id.as_str()));
-    item.insert("status".into(), SubscriptionStatus::Unsubscribed.into());
-    item.insert("ended_at".into(), s(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
-    tables.put(Table::Subscribers, item, Condition::Exists).await?;
+    let mut update = Update::default().set("status", SubscriptionStatus::Unsubscribed);
+    if rec.ended_at.is_none() {
+        update = update.set("ended_at", s(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+    }
+    for name in gone {
+        update = update.remove(name);
+    }
+    tables.update(Table::Subscribers, &key, update, Condition::Exists).await?;
     tracing::info!(subscription_id = %id, "subscription ended");
     Ok(())
 }
