@@ -42,7 +42,7 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
-        /// Only the messages about this subscription (S-...) or alert (A-...).
+        /// Only the messages about this subscription (S-...) or alert (A-...); add :email or :sms for one contact's code.
         #[arg(long, value_name = "ID")]
         about: Option<String>,
         /// Wait up to this many seconds until there are at least --count messages (sending happens a moment after the

@@ -10,7 +10,8 @@ use shared::adapters::outbox::OutboxEntry;
 /// What `num outbox` was asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Only the messages about this subscription or alert id (their idempotency key names it).
+    /// Only the messages about this subscription or alert id (their idempotency key names it), optionally with a channel
+    /// after a colon (`S-...:email`).
     pub about: Option<String>,
     /// Wait up to this long until at least `count` messages are there.
     pub wait: Option<Duration>,
@@ -20,8 +21,10 @@ pub struct Query {
     pub json: bool,
 }
 
+/// Whether the message is about `id`: a subscription or alert id, optionally with a channel after a colon
+/// (`S-...:sms`, each contact's code is its own message).
 fn is_about(e: &OutboxEntry, id: &str) -> bool {
-    e.idempotency_key.split(':').any(|part| part.eq_ignore_ascii_case(id.trim()))
+    id.trim().split(':').filter(|w| !w.is_empty()).all(|want| e.idempotency_key.split(':').any(|part| part.eq_ignore_ascii_case(want)))
 }
 
 fn is_code(e: &OutboxEntry) -> bool {

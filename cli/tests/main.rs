@@ -1,5 +1,6 @@
 //! The `num` binary's integration tests, in one binary: the real server stops cleanly and keeps what it
-//! acknowledged, and the README's walk-through runs as written.
+//! acknowledged, the README's walk-through runs as written, and verification codes hold against a running server.
 
+mod codes;
 mod serve;
 mod walkthrough;

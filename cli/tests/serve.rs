@@ -5,11 +5,11 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(dir: &std::path::Path, port: u16) -> Child {
+pub fn start(dir: &std::path::Path, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_num"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
@@ -25,7 +25,7 @@ fn start(dir: &std::path::Path, port: u16) -> Child {
     child
 }
 
-fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+pub fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
@@ -40,7 +40,7 @@ fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     (status, body)
 }
 
-fn interrupt(child: &mut Child) {
+pub fn interrupt(child: &mut Child) {
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -54,7 +54,7 @@ fn interrupt(child: &mut Child) {
     }
 }
 
-const REPORT: &str = r#"{"incident":{"date":"2025-03-14","town":"Leeds","categories":["theft"]},"offender":{"names_used":["Gaz"]},
+pub const REPORT: &str = r#"{"incident":{"date":"2025-03-14","town":"Leeds","categories":["theft"]},"offender":{"names_used":["Gaz"]},
 "account":"He took the money and left.","consent":{"publish_alert":true,"share_with_police":false,"caseworker_contact":false}}"#;
 
 #[test]

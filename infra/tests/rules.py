@@ -24,11 +24,13 @@ FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "
 # The environment each function gets: exactly these names (the functions check them at start-up).
 EXPECTED_ENV = {
     "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET"},
-    "subscriptions": {"SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET"},
+    "subscriptions": {
+        "SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "CODE_BUDGET_PER_DAY", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
+    },
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
         "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID",
-        "STAFF_ISSUER", "STAFF_AUDIENCE", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
+        "STAFF_ISSUER", "STAFF_AUDIENCE", "CODE_BUDGET_PER_DAY", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
     },
     "deliver-alert": {
         "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET",
@@ -62,8 +64,8 @@ EXPECTED_KMS = {
         ("kms:Decrypt", "audit", "audit_reason"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
-    # Ends text alerts by the number's blind index: nothing sealed is opened or made.
-    "sms-replies": set(),
+    # Ends text alerts by the number's blind index, sealing the member's contacts again without the number.
+    "sms-replies": {("kms:Decrypt", "subscribers", "contact_key")},
 }
 MAC_USERS = {"subscriptions", "sanitise-report", "admin-api", "sms-replies"}
 
@@ -745,6 +747,47 @@ def rule_viewer_address_only_through_cloudfront(t: dict) -> list[str]:
     return v
 
 
+# The line the code logs when a code is refused because the day's budget is spent (`BUDGET_SPENT_LOG` in
+# shared/src/usecases/subscriptions/codes.rs), and the functions that send codes.
+BUDGET_SPENT_LOG = "daily code budget spent"
+CODE_SENDERS = {"subscriptions", "admin-api"}
+
+
+def rule_code_budget_alarm(t: dict) -> list[str]:
+    """Each function that sends codes has the budget as configuration, its log is counted for the budget-spent line,
+    and an alarm with an action watches that count."""
+    v = []
+    fns = functions(t)
+    counted: dict[str, set[tuple[str, str]]] = {}
+    for _, f in resources(t, "AWS::Logs::MetricFilter"):
+        p = f.get("Properties") or {}
+        if BUDGET_SPENT_LOG not in str(p.get("FilterPattern", "")):
+            continue
+        for group in refs(p.get("LogGroupName")):
+            for m in as_list(p.get("MetricTransformations")):
+                counted.setdefault(group, set()).add((str(m.get("MetricNamespace")), str(m.get("MetricName"))))
+    metrics = set().union(*counted.values()) if counted else set()
+    for crate in sorted(CODE_SENDERS):
+        if crate not in fns:
+            continue
+        name, fn = fns[crate]
+        props_ = fn.get("Properties") or {}
+        env = ((props_.get("Environment") or {}).get("Variables")) or {}
+        if "CodeBudgetPerDay" not in refs(env.get("CODE_BUDGET_PER_DAY")):
+            v.append(f"{crate}: CODE_BUDGET_PER_DAY is not the CodeBudgetPerDay parameter")
+        groups = refs((props_.get("LoggingConfig") or {}).get("LogGroup"))
+        if not any(g in counted for g in groups):
+            v.append(f"{crate}: no metric filter counts '{BUDGET_SPENT_LOG}' in its log group")
+    alarmed = False
+    for _, a in resources(t, "AWS::CloudWatch::Alarm"):
+        p = a.get("Properties") or {}
+        if (str(p.get("Namespace")), str(p.get("MetricName"))) in metrics and p.get("AlarmActions"):
+            alarmed = True
+    if not alarmed:
+        v.append("no alarm with an action watches the code budget")
+    return v
+
+
 ALL_RULES = [
     rule_stream_sources,
     rule_no_wildcard_actions,
@@ -762,4 +805,5 @@ ALL_RULES = [
     rule_alarms,
     rule_email_sending_scoped,
     rule_viewer_address_only_through_cloudfront,
+    rule_code_budget_alarm,
 ]

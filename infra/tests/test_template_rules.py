@@ -319,6 +319,22 @@ def m_origin_secret_typed_in(t):
     props(t, "SubscriptionsFunction")["Environment"]["Variables"]["ORIGIN_VERIFY_SECRET"] = "written-in-the-template"
 
 
+def m_no_budget_alarm(t):
+    del t["Resources"]["CodeBudgetSpentAlarm"]
+
+
+def m_budget_alarm_silent(t):
+    props(t, "CodeBudgetSpentAlarm")["AlarmActions"] = []
+
+
+def m_budget_filter_pattern(t):
+    props(t, "CodeBudgetSpentFilter")["FilterPattern"] = '{ $.fields.message = "code sent" }'
+
+
+def m_budget_not_configured(t):
+    del props(t, "SubscriptionsFunction")["Environment"]["Variables"]["CODE_BUDGET_PER_DAY"]
+
+
 MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_stream_sources, m_no_partial_batch),
     (R.rule_stream_sources, m_no_bisect),
@@ -387,6 +403,10 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_email_sending_scoped, m_admin_sends_email),
     (R.rule_viewer_address_only_through_cloudfront, m_no_origin_header),
     (R.rule_viewer_address_only_through_cloudfront, m_origin_secret_typed_in),
+    (R.rule_code_budget_alarm, m_no_budget_alarm),
+    (R.rule_code_budget_alarm, m_budget_alarm_silent),
+    (R.rule_code_budget_alarm, m_budget_filter_pattern),
+    (R.rule_code_budget_alarm, m_budget_not_configured),
 ]
 
 

@@ -87,7 +87,7 @@ pub fn code_email(code: &str) -> (String, String) {
     (
         "Your code for safety alerts".into(),
         format!(
-            "Your code to start safety alerts is {code}. It works for 30 minutes.\n\nIf you did not ask for alerts, ignore this message: nothing will be sent to you."
+            "Your code to start safety alerts by email is {code}. It works for 30 minutes.\n\nIf you did not ask for alerts, ignore this message: no alert is sent to this address unless this code is entered."
         ),
     )
 }

@@ -26,7 +26,12 @@ pub enum Secret {
     StaffToken,
     VerificationCode,
     UnsubscribeToken,
+    /// Not a secret: subscription requests that sent codes, counted per client (see `CODE_REQUESTS_PER_HOUR`).
+    CodeRequest,
 }
+
+/// Subscription requests (each sends codes) one client may make in an hour.
+pub const CODE_REQUESTS_PER_HOUR: usize = 10;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
@@ -49,6 +54,7 @@ impl Default for Limiter {
         rules.insert(Secret::StaffToken, Rule { max_failures: 20, window: Duration::from_secs(600) });
         rules.insert(Secret::VerificationCode, Rule { max_failures: 20, window: Duration::from_secs(3600) });
         rules.insert(Secret::UnsubscribeToken, Rule { max_failures: 20, window: Duration::from_secs(3600) });
+        rules.insert(Secret::CodeRequest, Rule { max_failures: CODE_REQUESTS_PER_HOUR, window: Duration::from_secs(3600) });
         Self::with_rules(rules)
     }
 }

@@ -12,3 +12,4 @@ mod report_submission;
 mod sealing;
 mod staff_access;
 mod static_site;
+mod subscription_codes;

@@ -3,8 +3,8 @@
 //! A failure is an error to Lambda, which invokes again (SNS delivers asynchronously, with retries).
 //!
 //! Least privilege: GetItem, PutItem, UpdateItem and DeleteItem on the subscribers table (a membership is rewritten
-//! without its text channel, the number's index released), GenerateMac for the number's blind index. No key to open
-//! anything sealed.
+//! without its text channel, the number's index released), GenerateMac for the number's blind index, and Decrypt of
+//! the member's contact key alone, to seal their contacts again without the number.
 
 use std::sync::Arc;
 

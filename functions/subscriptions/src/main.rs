@@ -11,11 +11,13 @@ use std::sync::Arc;
 use shared::adapters::aws::CoreClients;
 use shared::ports::{SystemClock, Table};
 use shared::ratelimit::Limiter;
-use shared::usecases::subscriptions::SubscriptionDeps;
+use shared::usecases::subscriptions::{CodeLimits, SubscriptionDeps};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
+    // A budget that is not a number stops start-up with a sentence naming CODE_BUDGET_PER_DAY.
+    CodeLimits::from_env()?;
     let core = CoreClients::from_env(&[Table::Subscribers, Table::Alerts], true).await?;
     let deps = SubscriptionDeps { tables: core.tables, keys: core.keys, clock: Arc::new(SystemClock) };
     let limiter = Limiter::default();

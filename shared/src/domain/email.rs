@@ -56,8 +56,15 @@ impl TryFrom<String> for Email {
 }
 
 impl From<Email> for String {
-    fn from(e: Email) -> String {
-        e.0
+    fn from(mut e: Email) -> String {
+        std::mem::take(&mut e.0)
+    }
+}
+
+/// The text is wiped when the value is dropped: a contact does not linger in freed memory.
+impl Drop for Email {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

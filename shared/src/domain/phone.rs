@@ -86,8 +86,15 @@ impl TryFrom<String> for PhoneNumber {
 }
 
 impl From<PhoneNumber> for String {
-    fn from(p: PhoneNumber) -> String {
-        p.0
+    fn from(mut p: PhoneNumber) -> String {
+        std::mem::take(&mut p.0)
+    }
+}
+
+/// The text is wiped when the value is dropped: a contact does not linger in freed memory.
+impl Drop for PhoneNumber {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

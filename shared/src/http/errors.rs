@@ -19,7 +19,7 @@ use crate::usecases::alerts::{AlertError, PublishError, RejectError};
 use crate::usecases::audit::AuditError;
 use crate::usecases::submit_report::SubmitError;
 use crate::usecases::subscriptions::{
-    FindError, KeyringError, RequestError, ResendError, StopError, SubscribeError, UnsubscribeError, VerifyError,
+    CodeRefusal, FindError, KeyringError, RequestError, ResendError, StopError, SubscribeError, UnsubscribeError, VerifyError,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,15 @@ impl ApiError {
 
     pub fn too_many_requests() -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many attempts. Wait a few minutes and try again.")
+    }
+
+    /// A client that asked for too many codes (the per-client limit of `POST /subscriptions`).
+    pub fn too_many_code_requests() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_code_requests",
+            "Too many subscription requests came from your connection. Nothing was saved and no code was sent. Try again in an hour.",
+        )
     }
 
     /// For a cause we do not show: the client gets a sentence without detail, the log gets the cause.
@@ -324,6 +333,27 @@ fn keyring_failure(whole: &dyn Error, e: &KeyringError) -> ApiError {
     }
 }
 
+/// No code could be sent (too many for a contact, or the day's budget spent): a 429 that says when to try again.
+fn code_refusal(r: &CodeRefusal) -> ApiError {
+    let when = r.until().format("%H:%M UTC on %-d %B %Y");
+    match r {
+        CodeRefusal::Contact { .. } => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_codes",
+            format!(
+                "Too many codes were asked for this email address or phone number. Nothing was saved and no code was sent. Try again after {when}."
+            ),
+        ),
+        CodeRefusal::Budget { .. } => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "codes_paused",
+            format!(
+                "No more codes can be sent today. Nothing was saved and no code was sent. Try again after {when}. Alerts to members are not affected."
+            ),
+        ),
+    }
+}
+
 impl From<SubscribeError> for ApiError {
     fn from(e: SubscribeError) -> Self {
         match &e {
@@ -332,7 +362,7 @@ impl From<SubscribeError> for ApiError {
             SubscribeError::Keyring(k) => keyring_failure(&e, k),
             SubscribeError::Store(s) => store_failure(&e, s),
             SubscribeError::Key(k) => key_failure(&e, k),
-            SubscribeError::Hashing(_) => ApiError::internal(&e),
+            SubscribeError::Refused(r) => code_refusal(r),
         }
     }
 }
@@ -352,7 +382,8 @@ impl From<VerifyError> for ApiError {
                     .with_field("code")
             }
             VerifyError::Store(s) => store_failure(&e, s),
-            VerifyError::Hashing(_) => ApiError::internal(&e),
+            VerifyError::Key(k) => key_failure(&e, k),
+            VerifyError::Seal(s) => seal_failure(&e, s),
         }
     }
 }
@@ -373,6 +404,7 @@ impl From<StopError> for ApiError {
         match &e {
             StopError::Store(s) => store_failure(&e, s),
             StopError::Key(k) => key_failure(&e, k),
+            StopError::Seal(s) => seal_failure(&e, s),
         }
     }
 }
@@ -397,7 +429,7 @@ impl From<ResendError> for ApiError {
             ResendError::Store(s) => store_failure(&e, s),
             ResendError::Seal(s) => seal_failure(&e, s),
             ResendError::Key(k) => key_failure(&e, k),
-            ResendError::Hashing(_) => ApiError::internal(&e),
+            ResendError::Refused(r) => code_refusal(r),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::domain::AlertId;
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::usecases::alerts::{AlertError, AlertStatus, get_alert};
-use crate::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, VerifyError, subscribe, unsubscribe, verify};
+use crate::usecases::subscriptions::{CodeLimits, SubscribeRequest, SubscriptionDeps, VerifyError, subscribe_within, unsubscribe, verify};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +46,13 @@ fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError
     })
 }
 
+/// The code limits, with the daily budget from `CODE_BUDGET_PER_DAY` (read once; a value that is not a number is
+/// refused at start-up by `CodeLimits::from_env`, and here falls back to the default).
+fn code_limits() -> &'static CodeLimits {
+    static LIMITS: std::sync::OnceLock<CodeLimits> = std::sync::OnceLock::new();
+    LIMITS.get_or_init(|| CodeLimits::from_env().unwrap_or_default())
+}
+
 /// `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe`, and the members' page of a published
 /// alert, `GET /alerts/{id}`.
 pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Response {
@@ -56,7 +63,11 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
         match (req.method().clone(), path.as_str()) {
             (Method::POST, "/subscriptions") => {
                 let body: SubscribeRequest = parse_json(&req)?;
-                let id = subscribe(deps, body).await?;
+                // Codes cost money and can harass: a client gets a few requests an hour (in this process), a contact a
+                // few codes an hour and a day, and the deployment a daily budget (both in the table).
+                limiter.check(Secret::CodeRequest, client).map_err(|_| ApiError::too_many_code_requests())?;
+                let id = subscribe_within(deps, body, code_limits()).await?;
+                limiter.fail(Secret::CodeRequest, client);
                 Ok(json(StatusCode::ACCEPTED, &json!({"subscription_id": id, "status": "pending_verification"})))
             }
             (Method::POST, "/subscriptions/verify") => {

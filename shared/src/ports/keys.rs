@@ -66,6 +66,9 @@ pub enum MacPurpose {
     StaffToken,
     /// Alert ids derived from report ids, so drafting is idempotent yet an alert id does not reveal its report.
     AlertId,
+    /// A subscription's verification code, bound to the subscription, the contact it was sent to and its generation:
+    /// a stored code MAC cannot be searched offline for the code without the key.
+    SubscriptionCode,
 }
 
 impl MacPurpose {
@@ -74,6 +77,7 @@ impl MacPurpose {
             MacPurpose::SubscriberContact => "subscriber-contact",
             MacPurpose::StaffToken => "staff-token",
             MacPurpose::AlertId => "alert-id",
+            MacPurpose::SubscriptionCode => "subscription-code",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Verification codes, from the subscribers stream: each new code of a pending subscription goes to its contacts
-//! once, under a claim on its code generation.
+//! Verification codes, from the subscribers stream: each new round of codes goes out once, under a claim on its
+//! code generation, each contact's own code to that contact only (and only while that contact waits for it).
 
 use async_trait::async_trait;
 
@@ -10,9 +10,9 @@ use crate::ports::stream::{Change, StreamRecord};
 use crate::ports::tables::{AttributeValue, attr_str, from_item};
 use crate::ports::{Condition, StoreError, Table, Update};
 use crate::stream_batch::{RecordError, RecordHandler};
-use crate::usecases::subscriptions::{SUBSCRIPTION_KIND, SubscriptionRecord, SubscriptionStatus};
+use crate::usecases::subscriptions::{Channel, SUBSCRIPTION_KIND, SubscriptionRecord, SubscriptionStatus};
 
-/// What the subscribers stream handler does: sends each new code to the contacts of a pending subscription.
+/// What the subscribers stream handler does: sends each new code to the one contact it is for.
 pub struct SubscriberStreamHandler {
     deps: DeliverDeps,
 }
@@ -24,7 +24,8 @@ impl SubscriberStreamHandler {
 
     async fn on_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
         let new = &rec.change.new_image;
-        if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || SubscriptionStatus::of(new, "status") != Some(SubscriptionStatus::Pending) {
+        let live = matches!(SubscriptionStatus::of(new, "status"), Some(SubscriptionStatus::Pending | SubscriptionStatus::Active));
+        if attr_str(new, "kind") != Some(SUBSCRIPTION_KIND) || !live {
             return Ok(());
         }
         if rec.change.old_image.get("code_generation") == new.get("code_generation") && Change::of(rec) != Some(Change::Insert) {
@@ -37,7 +38,7 @@ impl SubscriberStreamHandler {
         let claim = Update::default().set("code_sent_generation", gen_value.clone());
         let cond = Condition::And(vec![
             Condition::Equals("code_generation".into(), gen_value.clone()),
-            Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
+            Condition::In("status".into(), vec![SubscriptionStatus::Pending.into(), SubscriptionStatus::Active.into()]),
         ]);
         let current = self.deps.tables.get(Table::Subscribers, &key).await?;
         if current.as_ref().and_then(|i| i.get("code_sent_generation")) == Some(&gen_value) {
@@ -49,24 +50,26 @@ impl SubscriberStreamHandler {
             Err(e) => return Err(e.into()),
         }
         let contact = sub.open(self.deps.keys.as_ref()).await?;
-        let Some(code) = contact.code.clone() else { return Ok(()) };
-        let idem = format!("code:{}:{}", sub.subscription_id, sub.code_generation);
+        let waiting = sub.waiting_channels();
         let mut transient = false;
-        if let Some(to) = &contact.email {
-            let (subject, text) = code_email(&code);
-            let msg = EmailMessage { to: to.clone(), subject, text, unsubscribe_url: None };
-            if let Err(e) = self.deps.email.send_email(&msg, &idem).await {
-                tracing::warn!(subscription_id = %sub.subscription_id, error.kind = e.kind(), "verification email not sent");
+        for channel in waiting {
+            let Some(code) = contact.code_for(channel) else { continue };
+            let idem = format!("code:{}:{}:{}", sub.subscription_id, sub.code_generation, channel.as_str());
+            let sent = match (channel, &contact.email, &contact.phone) {
+                (Channel::Email, Some(to), _) => {
+                    let (subject, text) = code_email(code);
+                    let msg = EmailMessage { to: to.clone(), subject, text, unsubscribe_url: None };
+                    self.deps.email.send_email(&msg, &idem).await
+                }
+                (Channel::Sms, _, Some(to)) => self.deps.sms.send_sms(&SmsMessage { to: to.clone(), text: code_sms(code) }, &idem).await,
+                _ => continue,
+            };
+            if let Err(e) = sent {
+                tracing::warn!(subscription_id = %sub.subscription_id, channel = channel.as_str(), error.kind = e.kind(), "verification code not sent");
                 transient |= e.is_retryable();
             }
         }
-        if let Some(to) = &contact.phone {
-            let msg = SmsMessage { to: to.clone(), text: code_sms(&code) };
-            if let Err(e) = self.deps.sms.send_sms(&msg, &idem).await {
-                tracing::warn!(subscription_id = %sub.subscription_id, error.kind = e.kind(), "verification text not sent");
-                transient |= e.is_retryable();
-            }
-        }
+        drop(contact);
         if transient {
             // Give the claim back so the stream's retry sends the code again; a permanent refusal is final, and so is
             // a send that may have gone (no second code: the member can ask for a new one, as the help desk can).

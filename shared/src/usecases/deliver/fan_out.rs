@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{DELIVERY_KIND, DeliverDeps, DeliverError, DeliveryRecord, DeliveryStatus};
+use super::{DELIVERY_KIND, DELIVERY_TTL_DAYS, DeliverDeps, DeliverError, DeliveryRecord, DeliveryStatus};
 use crate::ports::tables::{Item, attr_str, from_item, query_all, to_item};
 use crate::ports::{Index, Query, SortCondition, Table};
 use crate::usecases::alerts::AlertRecord;
@@ -12,7 +12,9 @@ use crate::usecases::subscriptions::{MEMBERSHIP_KIND, Membership};
 pub async fn fan_out(deps: &DeliverDeps, alert: &AlertRecord) -> Result<usize, DeliverError> {
     let mut seen = BTreeSet::new();
     let mut items: Vec<Item> = Vec::new();
-    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let at = deps.clock.now();
+    let now = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let expires_at = (at + chrono::Duration::days(DELIVERY_TTL_DAYS)).timestamp();
     for region in &alert.regions {
         let mut q = Query::partition(Index::Primary, Membership::partition(*region));
         q.sort = SortCondition::BeginsWith("SUB#".into());
@@ -40,6 +42,7 @@ pub async fn fan_out(deps: &DeliverDeps, alert: &AlertRecord) -> Result<usize, D
                     contact_key_id: m.contact_key_id.clone(),
                     sealed: m.sealed.clone(),
                     error_kind: None,
+                    expires_at: Some(expires_at),
                 })?);
             }
         }

@@ -41,6 +41,9 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// Delivery items of one alert are spread over this many partitions, so a large fan-out does not write faster than
 /// one DynamoDB partition takes.
 pub const DELIVERY_SHARDS: u32 = 8;
+/// A delivery item (with its copy of the member's sealed contacts) is removed by the alerts table's TTL this many days
+/// after it was written: long enough to see how an alert went out, no longer.
+pub const DELIVERY_TTL_DAYS: i64 = 30;
 /// Records of different items handled at once within one stream batch.
 const CONCURRENCY: usize = 16;
 
@@ -66,6 +69,9 @@ pub struct DeliveryRecord {
     pub sealed: Sealed<SubscriberPrivate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
+    /// When the table's TTL removes the item (epoch seconds): `DELIVERY_TTL_DAYS` after it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 impl DeliveryRecord {

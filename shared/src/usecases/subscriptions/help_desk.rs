@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::codes::{CodeLimits, CodeRefusal, ReserveError, code_mac, distinct_codes, reserve_codes};
 use super::keyring::keyring_context;
-use super::lifecycle::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, six_digit_code};
-use super::records::{SubscriptionRecord, contact_index, get_subscription, index_key, pending_index_key, subscription_id};
+use super::lifecycle::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS};
+use super::records::{SubscriptionRecord, check_attr, contact_index, get_subscription, index_key, pending_index_key, subscription_id};
 use super::request::RequestError;
 use super::{Channel, SubscriptionDeps, SubscriptionStatus};
-use crate::domain::passphrase::hash_secret;
 use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
 use crate::ports::tables::{AttributeValue, s};
 use crate::ports::{Condition, KeyError, StoreError, Table, Update};
@@ -38,7 +38,10 @@ impl From<&SubscriptionRecord> for SubscriptionView {
             channels: r.channels.clone(),
             created_at: r.created_at.clone(),
             verified_at: r.verified_at.clone(),
-            locked: r.status == SubscriptionStatus::Pending && r.code_attempts >= MAX_CODE_ATTEMPTS,
+            locked: {
+                let waiting = r.waiting_channels();
+                !waiting.is_empty() && waiting.iter().all(|c| r.check(*c).is_some_and(|k| k.attempts >= MAX_CODE_ATTEMPTS))
+            },
         }
     }
 }
@@ -103,39 +106,65 @@ pub enum ResendError {
     Seal(#[from] SealError),
     #[error("the key service failed")]
     Key(#[from] KeyError),
-    #[error("hashing the code failed")]
-    Hashing(#[source] tokio::task::JoinError),
+    /// Too many codes for a contact, or the day's code budget is spent: nothing was changed or sent.
+    #[error("no code can be sent now")]
+    Refused(#[from] CodeRefusal),
 }
 
-/// Sends a pending member a fresh code: the old one stops working, the count of wrong tries starts again.
+impl From<ReserveError> for ResendError {
+    fn from(e: ReserveError) -> Self {
+        match e {
+            ReserveError::Refused(r) => Self::Refused(r),
+            ReserveError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
+/// Sends a member a fresh code for each contact still waiting for one: the old codes stop working, the count of
+/// wrong tries starts again. Codes count against the same limits as a new subscription's.
 pub async fn resend_code(deps: &SubscriptionDeps, id: &SubscriptionId) -> Result<(), ResendError> {
     let rec = get_subscription(deps.tables.as_ref(), id).await?.ok_or(ResendError::Unknown)?;
-    if rec.status != SubscriptionStatus::Pending {
+    let waiting: Vec<Channel> = rec.channels.iter().copied().filter(|c| rec.check(*c).is_some_and(|k| k.verified_at.is_none())).collect();
+    if rec.status == SubscriptionStatus::Unsubscribed || waiting.is_empty() {
         return Err(ResendError::NotPending);
     }
+    let indexes: Vec<String> = waiting.iter().filter_map(|c| rec.check(*c).map(|k| k.index)).collect();
+    reserve_codes(deps, &CodeLimits::from_env().unwrap_or_default(), &indexes).await?;
+    let generation = rec.code_generation + 1;
     let mut private = rec.open(deps.keys.as_ref()).await?;
-    let code = six_digit_code();
-    private.code = Some(code.clone());
+    let mut codes = distinct_codes(waiting.len());
+    let now = deps.clock.now();
+    let mut update = Update::default();
+    for c in &waiting {
+        let code = codes.pop().unwrap_or_default();
+        let index = rec.check(*c).map(|k| k.index).unwrap_or_default();
+        let mac = code_mac(deps.keys.as_ref(), id, *c, &index, generation, &code).await?;
+        update =
+            update.set(&check_attr(*c, "code_mac"), s(hex::encode(mac))).set(&check_attr(*c, "attempts"), AttributeValue::N("0".into()));
+        match c {
+            Channel::Email => private.email_code = Some(code),
+            Channel::Sms => private.sms_code = Some(code),
+        }
+    }
     let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
+    drop(private);
     let env = seal::parse(&rec.sealed)?;
     let key = deps.keys.decrypt_data_key(env.wrapped, &keyring_context(&rec.contact_key_id)).await?;
     let sealed = seal::seal_with(&key, env.wrapped, &SubscriptionRecord::context(id), &json);
-    let code_hash = tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(ResendError::Hashing)?;
-    let now = deps.clock.now();
-    let update = Update::default()
+    update = update
         .set("sealed", AttributeValue::B(sealed))
-        .set("code_hash", s(code_hash))
-        .set("code_attempts", AttributeValue::N("0".into()))
-        .set("code_generation", AttributeValue::N((rec.code_generation + 1).to_string()))
-        .set("code_expires_at", AttributeValue::N((now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp().to_string()))
-        .set("expires_at", AttributeValue::N((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp().to_string()));
+        .set("code_generation", AttributeValue::N(generation.to_string()))
+        .set("code_expires_at", AttributeValue::N((now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp().to_string()));
+    if rec.status == SubscriptionStatus::Pending {
+        update = update.set("expires_at", AttributeValue::N((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp().to_string()));
+    }
     let cond = Condition::And(vec![
-        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
+        Condition::Equals("status".into(), rec.status.into()),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
     match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, cond).await {
         Ok(_) => {
-            tracing::info!(subscription_id = %id, "verification code renewed");
+            tracing::info!(subscription_id = %id, contacts = waiting.len(), "verification codes renewed");
             Ok(())
         }
         Err(StoreError::ConditionFailed) => Err(ResendError::Changed),

@@ -1,21 +1,22 @@
-//! A subscription's life: subscribe (stored pending, a code on its way), verify the code, activate, and end it by
-//! the unsubscribe link, by a STOP reply, or when a newer subscription of the same contact replaces it.
+//! A subscription's life: subscribe (stored pending, a code on its way to each contact), verify each contact by its
+//! own code (a verified contact joins the region lists), and end it by the unsubscribe link, by a STOP reply, or
+//! contact by contact when a newer subscription verifies the same contact.
 
 use super::SubscriptionDeps;
-use super::keyring::{KeyringError, current_contact_key};
+use super::codes::{CodeLimits, CodeRefusal, ReserveError, code_mac, code_matches, distinct_codes, reserve_codes};
+use super::keyring::{KeyringError, current_contact_key, keyring_context};
 use super::records::{
-    MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriberPrivate, SubscriptionRecord, contact_index, get_subscription, index_key,
-    pending_index_key, subscription_id, unsubscribe_key,
+    MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriberPrivate, SubscriptionRecord, check_attr, contact_index, get_subscription,
+    index_key, pending_index_key, subscription_id, unsubscribe_key,
 };
 use super::request::{RequestError, SubscribeRequest, ValidSubscribeRequest};
 use super::{Channel, SubscriptionStatus};
 use crate::domain::ids::random_base32;
-use crate::domain::passphrase::{hash_secret, verify_secret};
 use crate::domain::{PhoneNumber, SubscriptionId};
-use crate::ports::tables::{AttributeValue, s, to_item};
+use crate::ports::tables::{AttributeValue, from_item, s, to_attr, to_item};
 use crate::ports::{Condition, KeyError, StoreError, Table, Tables, Update};
-use crate::seal::{self, Sealed};
-use crate::usecases::records::{Lookup, follow};
+use crate::seal::{self, SealError, Sealed};
+use crate::usecases::records::{Lookup, POINTS_TO, follow};
 
 pub const CODE_TTL_MINUTES: i64 = 30;
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
@@ -36,11 +37,21 @@ pub enum SubscribeError {
     Store(#[from] StoreError),
     #[error("the key service failed")]
     Key(#[from] KeyError),
-    #[error("hashing the code failed")]
-    Hashing(#[source] tokio::task::JoinError),
+    /// Too many codes for a contact, or the day's code budget is spent: nothing was stored or sent.
+    #[error("no code can be sent now")]
+    Refused(#[from] CodeRefusal),
 }
 
-/// Why a code did not start a subscription.
+impl From<ReserveError> for SubscribeError {
+    fn from(e: ReserveError) -> Self {
+        match e {
+            ReserveError::Refused(r) => Self::Refused(r),
+            ReserveError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
+/// Why a code did not verify a contact.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     /// No pending subscription has this id (or the id is not one).
@@ -59,8 +70,10 @@ pub enum VerifyError {
     WrongCode,
     #[error("the subscribers table failed")]
     Store(#[from] StoreError),
-    #[error("checking the code failed")]
-    Hashing(#[source] tokio::task::JoinError),
+    #[error("the key service failed")]
+    Key(#[from] KeyError),
+    #[error("the contacts could not be opened or sealed again")]
+    Seal(#[from] SealError),
 }
 
 /// Why an unsubscribe link did nothing.
@@ -79,41 +92,65 @@ pub enum StopError {
     Store(#[from] StoreError),
     #[error("the key service failed")]
     Key(#[from] KeyError),
+    #[error("the contacts could not be opened or sealed again")]
+    Seal(#[from] SealError),
 }
 
-pub(super) fn six_digit_code() -> String {
-    use rand::Rng;
-    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
-}
-
-/// Parses and checks a subscription request, then stores it pending verification. A code for each contact goes out
-/// from the table's stream.
+/// Parses and checks a subscription request, then stores it pending verification, within the default code limits.
+/// A code for each contact goes out from the table's stream.
 pub async fn subscribe(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, SubscribeError> {
-    store_pending(deps, req, true).await
+    subscribe_within(deps, req, &CodeLimits::default()).await
 }
 
-async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code: bool) -> Result<SubscriptionId, SubscribeError> {
+/// As `subscribe`, with the code limits given (the deployment's daily budget).
+pub async fn subscribe_within(
+    deps: &SubscriptionDeps,
+    req: SubscribeRequest,
+    limits: &CodeLimits,
+) -> Result<SubscriptionId, SubscribeError> {
+    store_pending(deps, req, Some(limits)).await
+}
+
+async fn store_pending(
+    deps: &SubscriptionDeps,
+    req: SubscribeRequest,
+    limits: Option<&CodeLimits>,
+) -> Result<SubscriptionId, SubscribeError> {
     let ValidSubscribeRequest { email, phone, regions, channels } = ValidSubscribeRequest::try_from(req)?;
 
-    let mut indexes = Vec::new();
-    if let Some(e) = &email {
-        indexes.push(contact_index(deps.keys.as_ref(), &format!("email:{}", e.canonical())).await?);
-    }
-    if let Some(p) = &phone {
-        indexes.push(contact_index(deps.keys.as_ref(), &format!("phone:{}", p.as_str())).await?);
+    let email_index = match &email {
+        Some(e) => Some(contact_index(deps.keys.as_ref(), &format!("email:{}", e.canonical())).await?),
+        None => None,
+    };
+    let sms_index = match &phone {
+        Some(p) => Some(contact_index(deps.keys.as_ref(), &format!("phone:{}", p.as_str())).await?),
+        None => None,
+    };
+    let indexes: Vec<String> = [&email_index, &sms_index].into_iter().flatten().cloned().collect();
+    // Count the codes before anything is stored: a refusal leaves no trace a member could see.
+    if let Some(limits) = limits {
+        reserve_codes(deps, limits, &indexes).await?;
     }
     let id = SubscriptionId::new();
-    let code = with_code.then(six_digit_code);
+    let generation = 1;
+    let mut codes = if limits.is_some() { distinct_codes(2) } else { Vec::new() };
+    let sms_code = if limits.is_some() && phone.is_some() { codes.pop() } else { None };
+    let email_code = if limits.is_some() && email.is_some() { codes.pop() } else { None };
+    let mac_of = async |channel: Channel, index: &Option<String>, code: &Option<String>| -> Result<Option<String>, KeyError> {
+        match (index, code) {
+            (Some(index), Some(code)) => Ok(Some(hex::encode(code_mac(deps.keys.as_ref(), &id, channel, index, generation, code).await?))),
+            _ => Ok(None),
+        }
+    };
+    let email_code_mac = mac_of(Channel::Email, &email_index, &email_code).await?;
+    let sms_code_mac = mac_of(Channel::Sms, &sms_index, &sms_code).await?;
     let token = random_base32(24);
     let now = deps.clock.now();
     let (key_id, key, wrapped) = current_contact_key(deps.tables.as_ref(), deps.keys.as_ref(), deps.clock.as_ref()).await?;
-    let private = SubscriberPrivate { email, phone, unsubscribe_token: token.clone(), code: code.clone() };
+    let private = SubscriberPrivate { email, phone, unsubscribe_token: token.clone(), email_code, sms_code };
     let json = zeroize::Zeroizing::new(serde_json::to_vec(&private).expect("contacts serialise"));
+    drop(private);
     let sealed = Sealed::from_bytes(seal::seal_with(&key, &wrapped, &SubscriptionRecord::context(&id), &json));
-    let code_hash = match code {
-        Some(code) => Some(tokio::task::spawn_blocking(move || hash_secret(&code)).await.map_err(SubscribeError::Hashing)?),
-        None => None,
-    };
     let key_ = SubscriptionRecord::key(&id);
     let rec = SubscriptionRecord {
         pk: key_.pk,
@@ -125,13 +162,19 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
         channels,
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         verified_at: None,
-        code_hash,
+        ended_at: None,
         code_expires_at: (now + chrono::Duration::minutes(CODE_TTL_MINUTES)).timestamp(),
-        code_attempts: 0,
-        code_generation: 1,
+        code_generation: generation,
+        email_index,
+        email_code_mac,
+        email_attempts: 0,
+        email_verified_at: None,
+        sms_index,
+        sms_code_mac,
+        sms_attempts: 0,
+        sms_verified_at: None,
         contact_key_id: key_id,
         sealed,
-        contact_indexes: indexes,
         expires_at: Some((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp()),
     };
     // The unsubscribe lookup first: if the second write fails, an orphan lookup points at nothing and harms nobody.
@@ -140,7 +183,7 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
         .await?;
     deps.tables.put(Table::Subscribers, to_item(&rec)?, Condition::NotExists).await?;
     // The help desk finds a member who never got in by the contact they give: the newest pending subscription of it.
-    for hex in &rec.contact_indexes {
+    for hex in &indexes {
         Lookup {
             key: pending_index_key(hex),
             kind: "pending_index",
@@ -154,86 +197,164 @@ async fn store_pending(deps: &SubscriptionDeps, req: SubscribeRequest, with_code
     Ok(id)
 }
 
-/// Checks a code. Five wrong tries, or a code older than 30 minutes, and the member subscribes again for a new one.
+/// Checks a code against each contact still waiting for its own: the contact it was sent to, and only that one,
+/// becomes verified and joins the region lists. Five wrong tries on a contact, or a code older than 30 minutes, and
+/// the member asks for a new one.
 pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(), VerifyError> {
     let id = SubscriptionId::parse(id).map_err(|_| VerifyError::Unknown)?;
     let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or(VerifyError::Unknown)?;
-    match rec.status {
-        // Answered as any wrong code is: a 200 here would confirm to anyone holding the id that the subscription is
-        // live, whatever code they sent.
-        SubscriptionStatus::Active => return Err(VerifyError::WrongCode),
-        SubscriptionStatus::Unsubscribed => return Err(VerifyError::Unsubscribed),
-        SubscriptionStatus::Pending => {}
+    if rec.status == SubscriptionStatus::Unsubscribed {
+        return Err(VerifyError::Unsubscribed);
     }
-    if rec.code_attempts >= MAX_CODE_ATTEMPTS {
+    let waiting = rec.waiting_channels();
+    // Every contact verified: answered as any wrong code is, since a 200 here would confirm to anyone holding the id
+    // that the subscription is live, whatever code they sent.
+    if waiting.is_empty() {
+        return Err(VerifyError::WrongCode);
+    }
+    let open = |r: &SubscriptionRecord, c: Channel| r.check(c).is_some_and(|k| k.attempts < MAX_CODE_ATTEMPTS);
+    if !waiting.iter().any(|c| open(&rec, *c)) {
         return Err(VerifyError::Locked);
     }
     if deps.clock.now().timestamp() > rec.code_expires_at {
         return Err(VerifyError::Expired);
     }
-    // Count the try before checking it, so parallel guesses cannot get past the limit.
-    let attempts_cond = Condition::And(vec![
-        Condition::Equals("status".into(), SubscriptionStatus::Pending.into()),
+    // Count the try against every waiting contact before checking it, so parallel guesses cannot get past the limit.
+    let mut count = Update::default();
+    for c in &waiting {
+        count = count.add(&check_attr(*c, "attempts"), 1);
+    }
+    let cond = Condition::And(vec![
+        Condition::In("status".into(), vec![SubscriptionStatus::Pending.into(), SubscriptionStatus::Active.into()]),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
-    let counted = deps
-        .tables
-        .update(Table::Subscribers, &SubscriptionRecord::key(&id), Update::default().add("code_attempts", 1), attempts_cond)
-        .await;
-    match counted {
-        Ok(item) => {
-            let attempts = match item.get("code_attempts") {
-                Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(i64::MAX),
-                _ => i64::MAX,
-            };
-            if attempts > MAX_CODE_ATTEMPTS {
-                return Err(VerifyError::Locked);
-            }
-        }
+    let counted: SubscriptionRecord = match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), count, cond).await {
+        Ok(item) => from_item(item)?,
         Err(StoreError::ConditionFailed) => return Err(VerifyError::Changed),
         Err(e) => return Err(e.into()),
+    };
+    let code = code.trim();
+    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    let mut any_open = false;
+    for c in waiting {
+        let Some(check) = counted.check(c) else { continue };
+        if check.attempts > MAX_CODE_ATTEMPTS {
+            continue;
+        }
+        any_open = true;
+        let Some(stored) = check.code_mac.as_deref() else { continue };
+        if well_formed && code_matches(deps.keys.as_ref(), &id, c, &check.index, counted.code_generation, code, stored).await? {
+            return verify_contact(deps, &counted, c, stored).await;
+        }
     }
-    let code = code.trim().to_owned();
-    let hash = rec.code_hash.clone().unwrap_or_default();
-    let ok = tokio::task::spawn_blocking(move || code.len() == 6 && verify_secret(&code, &hash)).await.map_err(VerifyError::Hashing)?;
-    if !ok {
-        return Err(VerifyError::WrongCode);
-    }
-    Ok(activate(deps, rec).await?)
+    Err(if any_open { VerifyError::WrongCode } else { VerifyError::Locked })
 }
 
 /// Imports a member who already verified their contacts elsewhere (moving a scheme's existing list over, or seeding a
-/// benchmark): stored as `subscribe` stores it, then made active without a code. Never reachable from the public API.
+/// benchmark): stored as `subscribe` stores it, without a code and outside the code limits, then each contact made
+/// verified. Never reachable from the public API.
 pub async fn import_verified(deps: &SubscriptionDeps, req: SubscribeRequest) -> Result<SubscriptionId, SubscribeError> {
-    let id = store_pending(deps, req, false).await?;
+    let id = store_pending(deps, req, None).await?;
     let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or(SubscribeError::Gone)?;
-    activate(deps, rec).await?;
+    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut update = Update::default().set("status", SubscriptionStatus::Active).set("verified_at", s(now.clone())).remove("expires_at");
+    for c in &rec.channels {
+        update = update.set(&check_attr(*c, "verified_at"), s(now.clone()));
+    }
+    let item = deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), update, Condition::Exists).await?;
+    let rec: SubscriptionRecord = from_item(item)?;
+    for c in rec.verified_channels() {
+        take_over_contact(deps, &rec, c).await.map_err(|e| match e {
+            VerifyError::Store(s) => SubscribeError::Store(s),
+            VerifyError::Key(k) => SubscribeError::Key(k),
+            _ => SubscribeError::Gone,
+        })?;
+    }
+    write_memberships(deps, &rec).await.map_err(|e| match e {
+        VerifyError::Store(s) => SubscribeError::Store(s),
+        VerifyError::Key(k) => SubscribeError::Key(k),
+        _ => SubscribeError::Gone,
+    })?;
+    tracing::info!(subscription_id = %id, "subscription imported");
     Ok(id)
 }
 
-async fn activate(deps: &SubscriptionDeps, rec: SubscriptionRecord) -> Result<(), StoreError> {
-    let id = rec.subscription_id.clone();
-    // The same contact may hold an older subscription: the newest verified one replaces it.
-    for hex in &rec.contact_indexes {
-        if let Some(old_id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(hex), subscription_id).await?
-            && old_id != id
-        {
-            end_subscription(deps.tables.as_ref(), &old_id).await?;
-        }
-        Lookup { key: index_key(hex), kind: "contact_index", points_to: id.as_str(), expires_at: None }
-            .put(deps.tables.as_ref(), Table::Subscribers, Condition::Always)
-            .await?;
-    }
-    write_memberships(deps.tables.as_ref(), &rec, &rec.channels).await?;
+/// One contact's code matched: an older subscription of the same contact loses that contact (and ends if it has no
+/// other), the contact's index points here, and the region lists carry the channels verified so far.
+async fn verify_contact(deps: &SubscriptionDeps, rec: &SubscriptionRecord, channel: Channel, mac: &str) -> Result<(), VerifyError> {
+    let id = &rec.subscription_id;
+    take_over_contact(deps, rec, channel).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let update =
-        Update::default().set("status", SubscriptionStatus::Active).set("verified_at", s(now)).remove("code_hash").remove("expires_at");
-    deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), update, Condition::Exists).await?;
-    tracing::info!(subscription_id = %id, "subscription active");
+    let mut update = Update::default()
+        .set("status", SubscriptionStatus::Active)
+        .set(&check_attr(channel, "verified_at"), s(now.clone()))
+        .remove(&check_attr(channel, "code_mac"))
+        .remove("expires_at");
+    if rec.verified_at.is_none() {
+        update = update.set("verified_at", s(now));
+    }
+    // Only the code checked, and only once.
+    let cond = Condition::And(vec![
+        Condition::Equals(check_attr(channel, "code_mac"), s(mac)),
+        Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
+    ]);
+    let item = match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, cond).await {
+        Ok(item) => item,
+        Err(StoreError::ConditionFailed) => return Err(VerifyError::Changed),
+        Err(e) => return Err(e.into()),
+    };
+    let now_rec: SubscriptionRecord = from_item(item)?;
+    write_memberships(deps, &now_rec).await?;
+    tracing::info!(subscription_id = %id, channel = channel.as_str(), "contact verified; subscription active");
     Ok(())
 }
 
-async fn write_memberships(tables: &dyn Tables, rec: &SubscriptionRecord, channels: &[Channel]) -> Result<(), StoreError> {
+/// Points a verified contact's index at `rec`; the subscription it pointed to before loses that contact.
+async fn take_over_contact(deps: &SubscriptionDeps, rec: &SubscriptionRecord, channel: Channel) -> Result<(), VerifyError> {
+    let Some(check) = rec.check(channel) else { return Ok(()) };
+    let id = &rec.subscription_id;
+    if let Some(old_id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(&check.index), subscription_id).await?
+        && &old_id != id
+    {
+        drop_contact(deps, &old_id, channel).await?;
+    }
+    Lookup { key: index_key(&check.index), kind: "contact_index", points_to: id.as_str(), expires_at: None }
+        .put(deps.tables.as_ref(), Table::Subscribers, Condition::Always)
+        .await?;
+    Ok(())
+}
+
+/// A copy of the contacts for delivery: only the verified ones, with the unsubscribe token and no code.
+async fn sealed_for_delivery(deps: &SubscriptionDeps, rec: &SubscriptionRecord, channels: &[Channel]) -> Result<Vec<u8>, VerifyError> {
+    let mut private = rec.open(deps.keys.as_ref()).await?;
+    private.email_code = None;
+    private.sms_code = None;
+    for c in [Channel::Email, Channel::Sms] {
+        if !channels.contains(&c) {
+            private.forget(c);
+        }
+    }
+    reseal(deps, rec, &private).await
+}
+
+/// Seals `private` again for `rec`, under the same month's key.
+async fn reseal(deps: &SubscriptionDeps, rec: &SubscriptionRecord, private: &SubscriberPrivate) -> Result<Vec<u8>, VerifyError> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(private).expect("contacts serialise"));
+    let env = seal::parse(&rec.sealed)?;
+    let key = deps.keys.decrypt_data_key(env.wrapped, &keyring_context(&rec.contact_key_id)).await?;
+    Ok(seal::seal_with(&key, env.wrapped, &SubscriptionRecord::context(&rec.subscription_id), &json))
+}
+
+/// Each region's list holds the subscription with its verified channels only; with none, it is in no list.
+async fn write_memberships(deps: &SubscriptionDeps, rec: &SubscriptionRecord) -> Result<(), VerifyError> {
+    let channels = rec.verified_channels();
+    if channels.is_empty() || rec.status == SubscriptionStatus::Unsubscribed {
+        for region in &rec.regions {
+            deps.tables.delete(Table::Subscribers, &Membership::key(*region, &rec.subscription_id), Condition::Always).await?;
+        }
+        return Ok(());
+    }
+    let sealed = Sealed::from_bytes(sealed_for_delivery(deps, rec, &channels).await?);
     for region in &rec.regions {
         let k = Membership::key(*region, &rec.subscription_id);
         let m = Membership {
@@ -241,35 +362,87 @@ async fn write_memberships(tables: &dyn Tables, rec: &SubscriptionRecord, channe
             sk: k.sk,
             kind: MEMBERSHIP_KIND.into(),
             subscription_id: rec.subscription_id.clone(),
-            channels: channels.to_vec(),
+            channels: channels.clone(),
             contact_key_id: rec.contact_key_id.clone(),
-            sealed: rec.sealed.clone(),
+            sealed: sealed.clone(),
         };
-        tables.put(Table::Subscribers, to_item(&m)?, Condition::Always).await?;
+        deps.tables.put(Table::Subscribers, to_item(&m)?, Condition::Always).await?;
     }
     Ok(())
 }
 
-/// Ends a subscription: out of every region's list, its contact indexes released. Repeating it changes nothing.
+/// A subscription loses one contact (a newer one verified it, or it replied STOP): the contact is taken out of its
+/// sealed copy, its index released, and the region lists keep only the verified channels left. With no contact
+/// left, the subscription ends.
+async fn drop_contact(deps: &SubscriptionDeps, id: &SubscriptionId, channel: Channel) -> Result<(), VerifyError> {
+    let Some(rec) = get_subscription(deps.tables.as_ref(), id).await? else { return Ok(()) };
+    if rec.status == SubscriptionStatus::Unsubscribed || !rec.channels.contains(&channel) {
+        return Ok(());
+    }
+    let remaining: Vec<Channel> = rec.channels.iter().copied().filter(|c| *c != channel).collect();
+    if remaining.is_empty() {
+        end_subscription(deps.tables.as_ref(), id).await?;
+        return Ok(());
+    }
+    let mut private = rec.open(deps.keys.as_ref()).await?;
+    private.forget(channel);
+    let sealed = reseal(deps, &rec, &private).await?;
+    drop(private);
+    let mut update = Update::default().set("channels", to_attr(&remaining)?).set("sealed", AttributeValue::B(sealed));
+    for what in ["index", "code_mac", "attempts", "verified_at"] {
+        update = update.remove(&check_attr(channel, what));
+    }
+    let still_verified = remaining.iter().any(|c| rec.check(*c).is_some_and(|k| k.verified_at.is_some()));
+    if !still_verified {
+        // What is left still waits for its code: not a member of any list until it is verified.
+        update = update.set("status", SubscriptionStatus::Pending);
+    }
+    let item = deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(id), update, Condition::Exists).await?;
+    let now_rec: SubscriptionRecord = from_item(item)?;
+    write_memberships(deps, &now_rec).await?;
+    if let Some(check) = rec.check(channel) {
+        release(deps.tables.as_ref(), &index_key(&check.index), id).await?;
+    }
+    tracing::info!(subscription_id = %id, channel = channel.as_str(), "a contact left the subscription");
+    Ok(())
+}
+
+/// Deletes a lookup item if it still points to `id`.
+async fn release(tables: &dyn Tables, key: &crate::ports::Key, id: &SubscriptionId) -> Result<(), StoreError> {
+    match tables.delete(Table::Subscribers, key, Condition::Equals(POINTS_TO.into(), s(id.as_str()))).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Ends a subscription: out of every region's list, its contact indexes released, and its record cut down to its id,
+/// status and when it ended (the sealed contacts, indexes and codes are gone). Repeating it changes nothing.
 pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Result<(), StoreError> {
-    let Some(rec) = get_subscription(tables, id).await? else { return Ok(()) };
+    let key = SubscriptionRecord::key(id);
+    let Some(item) = tables.get(Table::Subscribers, &key).await? else { return Ok(()) };
+    let rec: SubscriptionRecord = from_item(item.clone())?;
     for region in &rec.regions {
         tables.delete(Table::Subscribers, &Membership::key(*region, id), Condition::Always).await?;
     }
-    for hex in &rec.contact_indexes {
-        match tables.delete(Table::Subscribers, &index_key(hex), Condition::Equals("subscription_id".into(), s(id.as_str()))).await {
-            Ok(()) | Err(StoreError::ConditionFailed) => {}
-            Err(e) => return Err(e),
-        }
+    for hex in rec.contact_indexes() {
+        release(tables, &index_key(&hex), id).await?;
+        release(tables, &pending_index_key(&hex), id).await?;
     }
-    tables
-        .update(
-            Table::Subscribers,
-            &SubscriptionRecord::key(id),
-            Update::default().set("status", SubscriptionStatus::Unsubscribed).remove("code_hash"),
-            Condition::Exists,
-        )
-        .await?;
+    // Everything but what says that it was and that it ended goes (an update, not a put: the staff function may
+    // update subscriptions but not write them whole).
+    const KEPT: [&str; 6] = ["pk", "sk", "kind", "subscription_id", "status", "ended_at"];
+    let gone: Vec<&String> = item.keys().filter(|k| !KEPT.contains(&k.as_str())).collect();
+    if rec.status == SubscriptionStatus::Unsubscribed && gone.is_empty() {
+        return Ok(());
+    }
+    let mut update = Update::default().set("status", SubscriptionStatus::Unsubscribed);
+    if rec.ended_at.is_none() {
+        update = update.set("ended_at", s(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+    }
+    for name in gone {
+        update = update.remove(name);
+    }
+    tables.update(Table::Subscribers, &key, update, Condition::Exists).await?;
     tracing::info!(subscription_id = %id, "subscription ended");
     Ok(())
 }
@@ -289,23 +462,16 @@ pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), Uns
 pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<bool, StopError> {
     let hex = contact_index(deps.keys.as_ref(), &format!("phone:{}", from.as_str())).await?;
     let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &index_key(&hex), subscription_id).await? else { return Ok(false) };
-    let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await? else { return Ok(false) };
-    let channels: Vec<Channel> = rec.channels.iter().copied().filter(|c| *c != Channel::Sms).collect();
-    if channels.is_empty() {
-        end_subscription(deps.tables.as_ref(), &id).await?;
-    } else {
-        let ch = crate::ports::tables::to_attr(&channels)?;
-        deps.tables
-            .update(Table::Subscribers, &SubscriptionRecord::key(&id), Update::default().set("channels", ch), Condition::Exists)
-            .await?;
-        if rec.status == SubscriptionStatus::Active {
-            write_memberships(deps.tables.as_ref(), &rec, &channels).await?;
-        }
-        match deps.tables.delete(Table::Subscribers, &index_key(&hex), Condition::Equals("subscription_id".into(), s(id.as_str()))).await {
-            Ok(()) | Err(StoreError::ConditionFailed) => {}
-            Err(e) => return Err(e.into()),
-        }
+    if get_subscription(deps.tables.as_ref(), &id).await?.is_none() {
+        return Ok(false);
     }
+    drop_contact(deps, &id, Channel::Sms).await.map_err(|e| match e {
+        VerifyError::Key(k) => StopError::Key(k),
+        VerifyError::Seal(s) => StopError::Seal(s),
+        VerifyError::Store(s) => StopError::Store(s),
+        other => StopError::Store(StoreError::Other(anyhow::anyhow!("{other}"))),
+    })?;
+    release(deps.tables.as_ref(), &index_key(&hex), &id).await?;
     tracing::info!(subscription_id = %id, "text alerts stopped by reply");
     Ok(true)
 }
