@@ -119,6 +119,7 @@ impl Local {
             .route("/subscriptions", any(public))
             .route("/subscriptions/verify", any(public))
             .route("/unsubscribe", any(public))
+            .route("/stop/{token}", any(public))
             .route("/alerts/{id}", get(public))
             .route("/admin/{*rest}", any(admin))
             .route("/admin", any(admin))

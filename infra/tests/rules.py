@@ -657,7 +657,7 @@ def rule_site_private(t: dict) -> list[str]:
             if not beh.get("ResponseHeadersPolicyId"):
                 v.append(f"{name}: {beh.get('PathPattern', 'default')} has no security headers")
         patterns = {str(b.get("PathPattern")) for b in as_list(cfg.get("CacheBehaviors")) if b.get("TargetOriginId") == "api"}
-        for needed in ("/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/alerts/*", "/admin/*"):
+        for needed in ("/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/stop/*", "/alerts/*", "/admin/*"):
             if needed not in patterns:
                 v.append(f"{name}: {needed} does not go to the API origin")
         if cfg.get("Logging"):

@@ -116,6 +116,8 @@ def test_the_api_has_exactly_the_contract_routes_and_jwt_only_on_admin(cfn):
         ("post", "/subscriptions/verify"): None,
         ("get", "/unsubscribe"): None,
         ("post", "/unsubscribe"): None,
+        ("get", "/stop/{token}"): None,
+        ("post", "/stop/{token}"): None,
         ("get", "/alerts/{alert_id}"): None,
         ("any", "/admin/{proxy+}"): [{"StaffJwt": []}],
     }

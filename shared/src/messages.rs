@@ -13,8 +13,11 @@ pub const GSM7_PART: usize = 153;
 /// Characters in one UCS-2 segment, and in each part of a multi-part message.
 pub const UCS2_SINGLE: usize = 70;
 pub const UCS2_PART: usize = 67;
-/// An alert text never takes more segments than this.
+/// An alert text in GSM-7 never takes more segments than this.
 pub const MAX_ALERT_SEGMENTS: usize = 2;
+/// A text with a letter outside GSM-7 (an accented name) has 67 characters a segment, not 153: it may take three, so
+/// the alert's words still have room beside the two links.
+pub const MAX_UCS2_ALERT_SEGMENTS: usize = 3;
 
 /// Plain words for a schema value (`non_payment` → "non payment"), and the alert's categories as one line, for the
 /// messages and the members' page alike.
@@ -62,7 +65,7 @@ pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &s
 }
 
 /// A text of at most two segments: the essentials and a link to the members' page.
-pub fn render_sms(alert: &Alert, id: &AlertId, site: &str) -> String {
+pub fn render_sms(alert: &Alert, id: &AlertId, site: &str, stop_url: &str) -> String {
     let o = &alert.offender;
     let mut ident: Vec<String> = Vec::new();
     if let Some(n) = o.names_used.first() {
@@ -70,11 +73,12 @@ pub fn render_sms(alert: &Alert, id: &AlertId, site: &str) -> String {
     }
     ident.extend(o.phones.iter().take(2).cloned());
     ident.extend(o.vehicles.iter().filter_map(|v| v.registration.clone()).take(1));
-    let link = format!(" {site}/alerts/{id}");
+    // The alert's page, then the way to stop texts: both always whole, the alert's words cut to fit.
+    let link = format!(" {site}/alerts/{id} Stop texts: {stop_url}");
     let head = format!("ALERT {} {}: {}", alert.town, alert.date.format("%-d %b"), categories(alert));
     let body = if ident.is_empty() { head } else { format!("{head}. Man {}", ident.join(", ")) };
     let gsm = body.chars().chain(link.chars()).all(is_gsm7);
-    let max = MAX_ALERT_SEGMENTS * if gsm { GSM7_PART } else { UCS2_PART };
+    let max = if gsm { MAX_ALERT_SEGMENTS * GSM7_PART } else { MAX_UCS2_ALERT_SEGMENTS * UCS2_PART };
     let room = max - link.chars().count();
     let ellipsis = if gsm { "..." } else { "…" };
     let body =
@@ -139,6 +143,7 @@ mod tests {
     }
 
     const SITE: &str = "https://alerts.example.org";
+    const STOP: &str = "https://alerts.example.org/stop/7KQF3MZP9XWD";
 
     #[test]
     fn plain_letters_digits_and_pound_are_gsm7_but_accents_euro_and_emoji_are_not() {
@@ -165,12 +170,15 @@ mod tests {
     }
 
     #[test]
-    fn a_short_alert_text_is_whole_and_ends_with_its_link() {
+    fn a_short_alert_text_is_whole_and_ends_with_its_link_and_the_stop_link() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[1u8; 32]);
-        let text = render_sms(&a, &id, SITE);
-        assert_eq!(text, format!("ALERT Leeds 14 Mar: theft. Man calls himself Gaz, +447700900201, YD19KQT {SITE}/alerts/{id}"));
-        assert_eq!(sms_segments(&text), 1);
+        let text = render_sms(&a, &id, SITE, STOP);
+        assert_eq!(
+            text,
+            format!("ALERT Leeds 14 Mar: theft. Man calls himself Gaz, +447700900201, YD19KQT {SITE}/alerts/{id} Stop texts: {STOP}")
+        );
+        assert_eq!(sms_segments(&text), 2);
     }
 
     #[test]
@@ -178,20 +186,21 @@ mod tests {
         let long_name = "G".repeat(400);
         let a = alert("Leeds", "x", &[&long_name]);
         let id = AlertId::from_digest(&[2u8; 32]);
-        let text = render_sms(&a, &id, SITE);
+        let text = render_sms(&a, &id, SITE, STOP);
         assert_eq!(text.chars().count(), 2 * GSM7_PART);
         assert_eq!(sms_segments(&text), 2);
-        assert!(text.ends_with(&format!("... {SITE}/alerts/{id}")), "{text}");
+        assert!(text.ends_with(&format!("... {SITE}/alerts/{id} Stop texts: {STOP}")), "{text}");
     }
 
     #[test]
-    fn a_long_alert_text_with_an_accent_stays_within_two_ucs2_segments() {
+    fn a_long_alert_text_with_an_accent_stays_within_three_ucs2_segments_with_both_links() {
         let a = alert("Leeds", "x", &[&format!("José {}", "G".repeat(400))]);
         let id = AlertId::from_digest(&[3u8; 32]);
-        let text = render_sms(&a, &id, SITE);
-        assert!(text.chars().count() <= 2 * UCS2_PART, "{} characters", text.chars().count());
-        assert_eq!(sms_segments(&text), 2);
-        assert!(text.contains('…') && text.ends_with(&format!(" {SITE}/alerts/{id}")), "{text}");
+        let text = render_sms(&a, &id, SITE, STOP);
+        assert!(text.chars().count() <= 3 * UCS2_PART, "{} characters", text.chars().count());
+        assert_eq!(sms_segments(&text), 3);
+        assert!(text.contains("José"), "the name's start survives: {text}");
+        assert!(text.contains('…') && text.ends_with(&format!(" {SITE}/alerts/{id} Stop texts: {STOP}")), "{text}");
     }
 
     #[test]

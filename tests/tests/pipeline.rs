@@ -517,3 +517,41 @@ async fn a_number_on_the_providers_opt_out_list_gets_no_text_and_the_delivery_sa
     assert!(app.alerts_sent_to(A_PHONE).is_empty(), "a text went to an opted-out number");
     assert_eq!(counts(&app, id).await, json!({"pending": 0, "sent": 1, "failed": 1, "unconfirmed": 0}));
 }
+
+#[tokio::test]
+async fn every_text_ends_with_a_stop_link_whose_page_changes_nothing_and_whose_button_stops_texts_only() {
+    let app = spawn_app();
+    subscribe_a_and_b(&app).await;
+    let first = draft_from(&app, &leeds_case()["report"]).await;
+    assert_eq!(publish(&app, first["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    let text = app.alerts_sent_to(A_PHONE).pop().expect("a text").body;
+    let stop = text.split_whitespace().last().unwrap().to_owned();
+    assert!(text.contains(" Stop texts: ") && stop.contains("/stop/"), "{text}");
+    let path = &stop[stop.find("/stop/").unwrap()..];
+    assert!(stop.len() < 80, "a short link: {stop}");
+
+    // Opening the link (as a phone's link preview does) changes nothing.
+    let page = app.get(path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Stop text alerts") && page.text().contains(&format!("action=\"{path}\"")), "{}", page.text());
+    // A made-up token is refused and changes nothing.
+    assert_eq!(app.post("/stop/AAAAAAAAAAAA", "application/x-www-form-urlencoded", "").await.status, 404);
+    let second = draft_from(&app, &leeds_case()["report"]).await;
+    assert_eq!(publish(&app, second["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_PHONE).len(), 2, "texts go on until the button is pressed");
+
+    // The button stops texts; email alerts go on.
+    let done = app.post(path, "application/x-www-form-urlencoded", "").await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert!(done.text().contains("No more alerts by text"));
+    let third = draft_from(&app, &leeds_case()["report"]).await;
+    assert_eq!(publish(&app, third["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_PHONE).len(), 2, "no text after the stop link");
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 3, "email alerts go on");
+    // Pressing it again is harmless.
+    let again = app.post_json(path, &json!({})).await;
+    assert_eq!((again.status, again.json()["status"].clone()), (http::StatusCode::OK, json!("texts_stopped")));
+}

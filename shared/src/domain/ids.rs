@@ -13,6 +13,11 @@ pub fn random_base32(n: usize) -> String {
     bytes.iter().map(|b| CROCKFORD[usize::from(b & 31)] as char).collect()
 }
 
+/// Base32 of each byte's low five bits (as `random_base32` draws them), for tokens derived from a digest.
+pub fn base32_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| CROCKFORD[usize::from(b & 31)] as char).collect()
+}
+
 /// Splits `s` into dash-separated groups of four, for reading aloud and writing down.
 pub fn grouped(s: &str) -> String {
     s.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join("-")

@@ -19,7 +19,8 @@ use crate::usecases::alerts::{AlertError, PublishError, RejectError};
 use crate::usecases::audit::AuditError;
 use crate::usecases::submit_report::SubmitError;
 use crate::usecases::subscriptions::{
-    CodeRefusal, FindError, KeyringError, RequestError, ResendError, StopError, SubscribeError, UnsubscribeError, VerifyError,
+    CodeRefusal, FindError, KeyringError, RequestError, ResendError, StopError, StopLinkError, SubscribeError, UnsubscribeError,
+    VerifyError,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -391,9 +392,9 @@ impl From<VerifyError> for ApiError {
 impl From<UnsubscribeError> for ApiError {
     fn from(e: UnsubscribeError) -> Self {
         match &e {
-            UnsubscribeError::InvalidToken => {
-                ApiError::not_found("This unsubscribe link is not valid. If you still get alerts, reply STOP to a text or contact us.")
-            }
+            UnsubscribeError::InvalidToken => ApiError::not_found(
+                "This unsubscribe link is not valid. If you still get alerts, use the stop link at the end of a text or contact us.",
+            ),
             UnsubscribeError::Store(s) => store_failure(&e, s),
         }
     }
@@ -405,6 +406,17 @@ impl From<StopError> for ApiError {
             StopError::Store(s) => store_failure(&e, s),
             StopError::Key(k) => key_failure(&e, k),
             StopError::Seal(s) => seal_failure(&e, s),
+        }
+    }
+}
+
+impl From<StopLinkError> for ApiError {
+    fn from(e: StopLinkError) -> Self {
+        match e {
+            StopLinkError::InvalidToken => ApiError::not_found(
+                "This stop link is not valid. Copy the whole link from the end of the text, or use the unsubscribe link in an alert email.",
+            ),
+            StopLinkError::Stop(s) => ApiError::from(s),
         }
     }
 }

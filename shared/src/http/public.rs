@@ -9,7 +9,9 @@ use crate::domain::AlertId;
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::usecases::alerts::{AlertError, AlertStatus, get_alert};
-use crate::usecases::subscriptions::{CodeLimits, SubscribeRequest, SubscriptionDeps, VerifyError, subscribe_within, unsubscribe, verify};
+use crate::usecases::subscriptions::{
+    CodeLimits, StopLinkError, SubscribeRequest, SubscriptionDeps, VerifyError, stop_texts, subscribe_within, unsubscribe, verify,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +24,12 @@ struct VerifyBody {
 #[serde(deny_unknown_fields)]
 struct UnsubscribeBody {
     token: String,
+}
+
+/// The token of a stop link's path (`/stop/{token}`), kept to the characters a token has, so the page never echoes
+/// anything else.
+fn stop_token_of(path: &str) -> String {
+    path["/stop/".len()..].chars().filter(char::is_ascii_alphanumeric).take(40).collect()
 }
 
 /// The `token` of the query string, as an unsubscribe link carries it.
@@ -107,6 +115,24 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
                     Ok(html(StatusCode::OK, pages::unsubscribed()))
                 } else {
                     Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+                }
+            }
+            // A text's stop link: the page changes nothing (link previews fetch it); its button, or a JSON post, stops
+            // texts to that subscription.
+            (Method::GET, p) if p.starts_with("/stop/") => Ok(html(StatusCode::OK, pages::confirm_stop_texts(&stop_token_of(p)))),
+            (Method::POST, p) if p.starts_with("/stop/") => {
+                check_size(&req)?;
+                let browser = !matches!(body_kind(&req, true), Ok(BodyKind::Json));
+                limiter.check(Secret::UnsubscribeToken, client)?;
+                stop_texts(deps, &stop_token_of(p)).await.inspect_err(|e| {
+                    if matches!(e, StopLinkError::InvalidToken) {
+                        limiter.fail(Secret::UnsubscribeToken, client);
+                    }
+                })?;
+                if browser {
+                    Ok(html(StatusCode::OK, pages::texts_stopped()))
+                } else {
+                    Ok(json(StatusCode::OK, &json!({"status": "texts_stopped"})))
                 }
             }
             (Method::GET, p) if p.starts_with("/alerts/") => {

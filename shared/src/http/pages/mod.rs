@@ -16,7 +16,7 @@ mod report;
 
 pub use alert::alert_page;
 pub use layout::{ROBOTS, STYLE, STYLESHEET_PATH, layout};
-pub use notices::{confirm_unsubscribe, problem_page, unsubscribed};
+pub use notices::{confirm_stop_texts, confirm_unsubscribe, problem_page, texts_stopped, unsubscribed};
 pub use report::{error_page, receipt, report_form};
 
 /// The files of the static site, by name: what `num site --out infra/web` writes and what S3 serves.
@@ -61,6 +61,9 @@ mod tests {
             ("receipt", receipt(HOSTILE, HOSTILE)),
             ("alert", alert_page(&alert(), &[Region::YorkshireHumber])),
             ("unsubscribed", unsubscribed()),
+            ("confirm unsubscribe", confirm_unsubscribe(HOSTILE)),
+            ("confirm stop texts", confirm_stop_texts(HOSTILE)),
+            ("texts stopped", texts_stopped()),
             ("error", error_page(&err)),
             ("problem", problem_page(&err)),
         ]

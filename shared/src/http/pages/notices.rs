@@ -19,6 +19,31 @@ pub fn confirm_unsubscribe(token: &str) -> String {
     layout("Stop your alerts?", body).into_string()
 }
 
+/// What a text's stop link opens: what will stop, and one button. Nothing changes until it is pressed (a phone's link
+/// preview may fetch the page).
+pub fn confirm_stop_texts(token: &str) -> String {
+    let body = html! {
+        h1 { "Stop text alerts?" }
+        p { "Press the button and no more alerts will come to this phone by text. If you also get alerts by email, they go on." }
+        form method="post" action=(format!("/stop/{token}")) {
+            button type="submit" { "Stop text alerts" }
+        }
+        p { "If you did not mean to open this page, close it: nothing has changed." }
+    };
+    layout("Stop text alerts?", body).into_string()
+}
+
+pub fn texts_stopped() -> String {
+    let body = html! {
+        h1 { "No more alerts by text" }
+        p {
+            "Alerts will no longer come to this phone by text, and the number will no longer be used. Any email alerts \
+             go on; each email has its own link to stop those."
+        }
+    };
+    layout("Texts stopped", body).into_string()
+}
+
 pub fn unsubscribed() -> String {
     let body = html! {
         h1 { "You will get no more alerts" }

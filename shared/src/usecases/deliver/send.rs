@@ -19,7 +19,7 @@ use crate::ports::tables::{AttributeValue, attr_str, from_item, s};
 use crate::ports::{StoreError, Table, Update};
 use crate::stream_batch::{RecordError, RecordHandler};
 use crate::usecases::alerts::{ALERT_KIND, AlertRecord, AlertStatus};
-use crate::usecases::subscriptions::{Channel, open_contact};
+use crate::usecases::subscriptions::{Channel, open_contact, sms_stop_token};
 
 /// What the alerts stream handler does: fans out publications and sends delivery items.
 pub struct AlertStreamHandler {
@@ -131,7 +131,8 @@ impl AlertStreamHandler {
                     .await
             }
             (Channel::Sms, _, Some(to)) => {
-                let text = render_sms(&alert, &d.alert_id, &self.deps.site_url);
+                let stop_url = format!("{}/stop/{}", self.deps.site_url, sms_stop_token(&contact.unsubscribe_token));
+                let text = render_sms(&alert, &d.alert_id, &self.deps.site_url, &stop_url);
                 self.deps.sms.send_sms(&SmsMessage { to: to.clone(), text }, &idem).await
             }
             _ => Err(SendError::Rejected(anyhow::anyhow!("the subscription has no contact for this channel"))),

@@ -7,7 +7,7 @@ use super::codes::{CodeLimits, CodeRefusal, ReserveError, code_mac, code_matches
 use super::keyring::{KeyringError, current_contact_key, keyring_context};
 use super::records::{
     MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriberPrivate, SubscriptionRecord, check_attr, contact_index, get_subscription,
-    index_key, pending_index_key, subscription_id, unsubscribe_key,
+    index_key, pending_index_key, sms_stop_key, sms_stop_token, subscription_id, unsubscribe_key,
 };
 use super::request::{RequestError, SubscribeRequest, ValidSubscribeRequest};
 use super::{Channel, SubscriptionStatus};
@@ -177,8 +177,12 @@ async fn store_pending(
         sealed,
         expires_at: Some((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp()),
     };
-    // The unsubscribe lookup first: if the second write fails, an orphan lookup points at nothing and harms nobody.
+    // The unsubscribe and stop-texts lookups first: if a later write fails, an orphan lookup points at nothing and
+    // harms nobody.
     Lookup { key: unsubscribe_key(&token), kind: "unsubscribe_token", points_to: id.as_str(), expires_at: None }
+        .put(deps.tables.as_ref(), Table::Subscribers, Condition::NotExists)
+        .await?;
+    Lookup { key: sms_stop_key(&sms_stop_token(&token)), kind: "sms_stop_token", points_to: id.as_str(), expires_at: None }
         .put(deps.tables.as_ref(), Table::Subscribers, Condition::NotExists)
         .await?;
     deps.tables.put(Table::Subscribers, to_item(&rec)?, Condition::NotExists).await?;
@@ -458,6 +462,44 @@ pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), Uns
     Ok(end_subscription(deps.tables.as_ref(), &id).await?)
 }
 
+/// Why a stop link did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum StopLinkError {
+    #[error("the stop link's token is not valid")]
+    InvalidToken,
+    #[error("stopping texts failed")]
+    Stop(#[from] StopError),
+}
+
+/// The stop link at the end of every text (`/stop/{token}`): text alerts to that subscription end at once; email
+/// alerts go on, and a subscription left with no channel ends. Repeating it changes nothing more.
+pub async fn stop_texts(deps: &SubscriptionDeps, token: &str) -> Result<(), StopLinkError> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 40 {
+        return Err(StopLinkError::InvalidToken);
+    }
+    let id = follow(deps.tables.as_ref(), Table::Subscribers, &sms_stop_key(token), subscription_id)
+        .await
+        .map_err(StopError::from)?
+        .ok_or(StopLinkError::InvalidToken)?;
+    let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await.map_err(StopError::from)? else { return Ok(()) };
+    if rec.status == SubscriptionStatus::Unsubscribed || !rec.channels.contains(&Channel::Sms) {
+        return Ok(());
+    }
+    drop_contact(deps, &id, Channel::Sms).await.map_err(stop_error)?;
+    tracing::info!(subscription_id = %id, "text alerts stopped by link");
+    Ok(())
+}
+
+fn stop_error(e: VerifyError) -> StopError {
+    match e {
+        VerifyError::Key(k) => StopError::Key(k),
+        VerifyError::Seal(s) => StopError::Seal(s),
+        VerifyError::Store(s) => StopError::Store(s),
+        other => StopError::Store(StoreError::Other(anyhow::anyhow!("{other}"))),
+    }
+}
+
 /// An SMS reply of STOP from a number: text alerts to it end at once; a subscription left with no channel ends.
 pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<bool, StopError> {
     let hex = contact_index(deps.keys.as_ref(), &format!("phone:{}", from.as_str())).await?;
@@ -465,12 +507,7 @@ pub async fn sms_stop(deps: &SubscriptionDeps, from: &PhoneNumber) -> Result<boo
     if get_subscription(deps.tables.as_ref(), &id).await?.is_none() {
         return Ok(false);
     }
-    drop_contact(deps, &id, Channel::Sms).await.map_err(|e| match e {
-        VerifyError::Key(k) => StopError::Key(k),
-        VerifyError::Seal(s) => StopError::Seal(s),
-        VerifyError::Store(s) => StopError::Store(s),
-        other => StopError::Store(StoreError::Other(anyhow::anyhow!("{other}"))),
-    })?;
+    drop_contact(deps, &id, Channel::Sms).await.map_err(stop_error)?;
     release(deps.tables.as_ref(), &index_key(&hex), &id).await?;
     tracing::info!(subscription_id = %id, "text alerts stopped by reply");
     Ok(true)

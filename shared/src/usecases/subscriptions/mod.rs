@@ -25,11 +25,12 @@ pub use codes::{
 pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, find_by_contact, resend_code};
 pub use keyring::{KeyringError, open_contact};
 pub use lifecycle::{
-    CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, StopError, SubscribeError, UnsubscribeError, VerifyError, end_subscription,
-    import_verified, sms_stop, subscribe, subscribe_within, unsubscribe, verify,
+    CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, StopError, StopLinkError, SubscribeError, UnsubscribeError, VerifyError,
+    end_subscription, import_verified, sms_stop, stop_texts, subscribe, subscribe_within, unsubscribe, verify,
 };
 pub use records::{
     ContactCheck, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriberPrivate, SubscriptionRecord, check_attr, get_subscription,
+    sms_stop_token,
 };
 pub use request::{RequestError, SubscribeRequest, ValidSubscribeRequest};
 

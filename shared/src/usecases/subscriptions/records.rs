@@ -240,6 +240,19 @@ pub(super) fn unsubscribe_key(token: &str) -> Key {
     Key::new(format!("UNSUB#{}", hex::encode(digest)), "UNSUB")
 }
 
+/// The token of a subscription's stop link for texts (`/stop/{token}`): 12 base32 characters (60 bits) drawn from the
+/// unsubscribe token, so the deliverer, which opens the unsubscribe token anyway, needs nothing more to write the link,
+/// and the link ends texts only. Knowing it tells nothing of the unsubscribe token.
+pub fn sms_stop_token(unsubscribe_token: &str) -> String {
+    let digest = Sha256::digest(format!("sms-stop:{}", crate::domain::ids::normalise_base32(unsubscribe_token)).as_bytes());
+    crate::domain::ids::base32_of(&digest)[..12].to_owned()
+}
+
+pub(super) fn sms_stop_key(token: &str) -> Key {
+    let digest = Sha256::digest(crate::domain::ids::normalise_base32(token).as_bytes());
+    Key::new(format!("SMSSTOP#{}", hex::encode(digest)), "SMSSTOP")
+}
+
 /// Reads the id a lookup item points to.
 pub(super) fn subscription_id(s: &str) -> Option<SubscriptionId> {
     SubscriptionId::parse(s).ok()
