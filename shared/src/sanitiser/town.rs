@@ -9,8 +9,6 @@
 //! out. A known place that is also the reporter's name or a third party's is widened to its region. What is left
 //! out is never shown again: the reviewer sees why, not what.
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::Region;
 use crate::domain::alert::{FlagCode, RedactionKind, ReviewFlag, TownIssue};
 use crate::domain::gazetteer::{known_place, normalise_name, region_name};
@@ -23,11 +21,13 @@ use super::tokens::tokenize;
 pub const TOWN_WITHHELD: &str = "Town withheld";
 
 /// The town to publish and, where it is not the town as typed, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TownCheck {
     pub town: String,
     /// Empty when the town is published as typed.
     pub issues: Vec<TownIssue>,
+    /// Only the region of a place is given: the place is also a name in the report.
+    pub widened: bool,
 }
 
 impl TownCheck {
@@ -42,7 +42,7 @@ impl TownCheck {
         }
         let code = if self.town == TOWN_WITHHELD {
             FlagCode::TownWithheld
-        } else if self.issues.iter().any(|i| matches!(i, TownIssue::ReporterIdentity | TownIssue::ThirdPartyName)) {
+        } else if self.widened {
             FlagCode::TownWidened
         } else {
             FlagCode::TownCoarsened
@@ -100,16 +100,16 @@ pub(crate) fn check_town(typed: &str, p: &Profile) -> TownCheck {
     });
     issues.sort();
     if !kept.is_empty() {
-        return TownCheck { town: kept.join(", "), issues };
+        return TownCheck { town: kept.join(", "), issues, widened: false };
     }
-    let town = match one_region(&widen) {
-        Some(r) => region_name(r).to_owned(),
-        None => TOWN_WITHHELD.to_owned(),
+    let (town, widened) = match one_region(&widen) {
+        Some(r) => (region_name(r).to_owned(), true),
+        None => (TOWN_WITHHELD.to_owned(), false),
     };
     if issues.is_empty() {
         issues.push(TownIssue::NotAKnownPlace);
     }
-    TownCheck { town, issues }
+    TownCheck { town, issues, widened }
 }
 
 /// A town a reviewer may publish: one that passes `check_town` as typed, a region's name, or the words used when
