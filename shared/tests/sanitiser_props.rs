@@ -38,6 +38,12 @@ const FIRST: &[&str] = &[
     "Zainab",
     "Natalia",
     "Roisin",
+    "Élodie",
+    "Łucja",
+    "Ștefania",
+    "Síofra",
+    "Işıl",
+    "Zoë",
 ];
 const WORKING: &[&str] = &["Scarlett", "Honey", "Violet", "Ruby", "Roxanne", "Lexi", "Kiki", "Bambi", "Destiny", "Precious", "Amber"];
 const OFFENDER: &[&str] = &["Gaz", "Bill", "Terry", "Callum", "Lee", "Davey", "Mark", "Rich", "Steve", "Jonno"];
@@ -113,11 +119,12 @@ struct Identity {
 fn identity() -> impl Strategy<Value = Identity> {
     (
         prop::sample::select(FIRST),
-        "[A-Z][a-z]{3,9}",
+        "[A-ZÉŁȘÖÇ][a-zéłșöçı]{3,9}",
         prop::sample::select(WORKING),
-        "[a-z]{3,8}(\\.[a-z]{2,6})?",
+        // Emails and handles may start with a letter outside ASCII ("Élodie.m@…", "@Éva_x").
+        "[ÉéŁłȘșÍíÖöÇç]?[a-z]{3,8}(\\.[a-z]{2,6})?",
         0u32..1000,
-        "[a-z][a-z_]{3,10}[0-9]{0,2}",
+        "[ÉéŁłȘșÍíÖöÇça-z][a-z_]{3,10}[0-9]{0,2}",
     )
         .prop_map(|(first, surname, working, local, n, handle)| Identity {
             first: first.to_owned(),

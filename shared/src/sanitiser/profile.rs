@@ -146,7 +146,8 @@ impl Profile {
             p.reporter_phone_digits = r.phone.as_deref().map(national_digits).filter(|d| d.len() >= 6);
             for h in &r.online_handles {
                 let h = handle_key(h);
-                if h.chars().count() >= 2 && !p.offender_handles.contains(&h) {
+                // Her own handle is hers even where it is also typed into the offender block.
+                if h.chars().count() >= 2 {
                     p.reporter_handles.push(h.clone());
                     if h.chars().count() >= 3 {
                         p.reporter_needles.push(h);
