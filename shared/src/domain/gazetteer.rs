@@ -67,7 +67,8 @@ pub fn known_place(part: &str) -> Option<Place> {
     if name.is_empty() {
         return None;
     }
-    let mut exact = true;
+    // Only letters and the punctuation of place names are published as typed ("Leeds!!!" gives "Leeds").
+    let mut exact = typed.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '\u{2019}' | '.' | '&') || is_mark(c));
     let mut countries = Vec::new();
     loop {
         if let Some(regions) = GAZETTEER.get(&name) {
@@ -122,6 +123,10 @@ pub fn region_name(region: Region) -> &'static str {
 
 /// Words after a place that narrow it to a spot: publishing the place is safe, the spot is left out.
 const SPOTS: &[&str] = &["high street", "railway station", "train station", "bus station", "station", "airport", "market"];
+
+fn is_mark(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
+}
 
 fn has_digit(word: &str) -> bool {
     word.chars().any(|c| c.is_ascii_digit())
@@ -690,6 +695,8 @@ mod tests {
             ("Acacia Avenue Leeds", "Leeds"),
             ("Leeds train station", "Leeds"),
             ("st. albans high street", "St Albans"),
+            ("Leeds!!!", "Leeds"),
+            ("<b>Leeds</b>", "Leeds"),
         ] {
             let place = known_place(part).unwrap_or_else(|| panic!("{part}"));
             assert!(!place.exact, "{part}");
