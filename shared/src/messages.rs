@@ -36,7 +36,7 @@ pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
 /// The email for one member: the alert as published, and their own unsubscribe link.
 pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &str) -> (String, String) {
     let subject = format!("Safety alert: {} in {}", categories(alert), alert.town);
-    let mut t = format!("SAFETY ALERT: {}, {}", alert.town, alert.date.format("%-d %B %Y"));
+    let mut t = format!("SAFETY ALERT: {}, {}", alert.town, alert.date_long());
     if let Some(tod) = alert.time_of_day {
         t += &format!(" ({})", tod.as_str());
     }
@@ -75,7 +75,7 @@ pub fn render_sms(alert: &Alert, id: &AlertId, site: &str, stop_url: &str) -> St
     ident.extend(o.vehicles.iter().filter_map(|v| v.registration.clone()).take(1));
     // The alert's page, then the way to stop texts: both always whole, the alert's words cut to fit.
     let link = format!(" {site}/alerts/{id} Stop texts: {stop_url}");
-    let head = format!("ALERT {} {}: {}", alert.town, alert.date.format("%-d %b"), categories(alert));
+    let head = format!("ALERT {} {}: {}", alert.town, alert.date_short(), categories(alert));
     let body = if ident.is_empty() { head } else { format!("{head}. Man {}", ident.join(", ")) };
     let gsm = body.chars().chain(link.chars()).all(is_gsm7);
     let max = if gsm { MAX_ALERT_SEGMENTS * GSM7_PART } else { MAX_UCS2_ALERT_SEGMENTS * UCS2_PART };
@@ -139,6 +139,8 @@ mod tests {
             },
             summary: summary.into(),
             redactions: vec![],
+            date_precision: Default::default(),
+            flags: vec![],
         }
     }
 
@@ -201,6 +203,26 @@ mod tests {
         assert_eq!(sms_segments(&text), 3);
         assert!(text.contains("José"), "the name's start survives: {text}");
         assert!(text.contains('…') && text.ends_with(&format!(" {SITE}/alerts/{id} Stop texts: {STOP}")), "{text}");
+    }
+
+    #[test]
+    fn an_alert_coarsened_to_a_month_or_week_says_only_that_in_the_email_and_the_text() {
+        use crate::domain::alert::DatePrecision;
+        let mut a = alert("Leeds", "He took money.", &["Gaz"]);
+        a.date_precision = DatePrecision::Month;
+        a.date = DatePrecision::Month.coarsen(a.date);
+        let id = AlertId::from_digest(&[5u8; 32]);
+        let (_, email) = render_email(&a, &id, SITE, "https://u.example/x");
+        let sms = render_sms(&a, &id, SITE, STOP);
+        assert!(email.starts_with("SAFETY ALERT: Leeds, March 2025\n"), "{email}");
+        assert!(sms.starts_with("ALERT Leeds Mar 2025: theft"), "{sms}");
+        for text in [&email, &sms] {
+            assert!(!text.contains("14 ") && !text.contains(" 1 M"), "{text}");
+        }
+        a.date_precision = DatePrecision::Week;
+        a.date = DatePrecision::Week.coarsen(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
+        assert!(render_email(&a, &id, SITE, "x").1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
+        assert!(render_sms(&a, &id, SITE, STOP).starts_with("ALERT Leeds wk of 10 Mar: theft"));
     }
 
     #[test]

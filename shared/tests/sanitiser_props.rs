@@ -38,6 +38,12 @@ const FIRST: &[&str] = &[
     "Zainab",
     "Natalia",
     "Roisin",
+    "Élodie",
+    "Łucja",
+    "Ștefania",
+    "Síofra",
+    "Işıl",
+    "Zoë",
 ];
 const WORKING: &[&str] = &["Scarlett", "Honey", "Violet", "Ruby", "Roxanne", "Lexi", "Kiki", "Bambi", "Destiny", "Precious", "Amber"];
 const OFFENDER: &[&str] = &["Gaz", "Bill", "Terry", "Callum", "Lee", "Davey", "Mark", "Rich", "Steve", "Jonno"];
@@ -113,11 +119,12 @@ struct Identity {
 fn identity() -> impl Strategy<Value = Identity> {
     (
         prop::sample::select(FIRST),
-        "[A-Z][a-z]{3,9}",
+        "[A-ZÉŁȘÖÇ][a-zéłșöçı]{3,9}",
         prop::sample::select(WORKING),
-        "[a-z]{3,8}(\\.[a-z]{2,6})?",
+        // Emails and handles may start with a letter outside ASCII ("Élodie.m@…", "@Éva_x").
+        "[ÉéŁłȘșÍíÖöÇç]?[a-z]{3,8}(\\.[a-z]{2,6})?",
         0u32..1000,
-        "[a-z][a-z_]{3,10}[0-9]{0,2}",
+        "[ÉéŁłȘșÍíÖöÇça-z][a-z_]{3,10}[0-9]{0,2}",
     )
         .prop_map(|(first, surname, working, local, n, handle)| Identity {
             first: first.to_owned(),
@@ -297,5 +304,44 @@ proptest! {
         }
         let back: shared::domain::Alert = serde_json::from_value(json).unwrap();
         prop_assert_eq!(back, alert);
+    }
+}
+
+fn any_town() -> impl Strategy<Value = Town> {
+    prop_oneof![
+        any_text(80),
+        "[A-Za-z0-9 ,'@.()/\\-]{1,60}",
+        prop::sample::select(
+            &[
+                "12 Acacia Avenue, Leeds LS6 2AB",
+                "Holbeck, Leeds",
+                "Chelsea",
+                "Premier Inn Deansgate Manchester",
+                "Dublin 8",
+                "Élodie.m@example.org",
+                "Dún Laoghaire",
+                "London Road",
+            ][..]
+        )
+        .prop_map(str::to_owned),
+    ]
+    .prop_filter_map("a town the form accepts", |t| Town::parse(&t).ok())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    #[test]
+    fn whatever_is_typed_as_the_town_the_drafted_town_holds_no_number_or_at_and_passes_the_publish_check(
+        mut report in arbitrary_report(),
+        town in any_town(),
+    ) {
+        report.incident.town = town;
+        let alert = sanitise(&report);
+        prop_assert!(!alert.town.is_empty());
+        prop_assert!(!alert.town.chars().any(|c| c.is_ascii_digit() || c == '@'), "{:?}", alert.town);
+        prop_assert_eq!(alert.flags.is_empty(), alert.town == report.incident.town.as_str());
+        let again = shared::sanitiser::check_publish_town(Some(&report), &alert.town);
+        prop_assert_eq!(again.as_deref(), Ok(alert.town.as_str()));
     }
 }

@@ -179,3 +179,55 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
     c.pump(Table::Alerts, &c.alerts).await;
     assert_eq!(sent().await.iter().filter(|m| m.0 == a_email && m.2.contains(&format!("/alerts/{alert_id}"))).count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_page_and_a_month_is_all_they_see() {
+    let c = cloud(aws_backend().await);
+    let a_email = format!("town-{}@example.org", c.prefix);
+    // A number of this run's own in the drama range, apart from the other test's.
+    let a_phone = format!("+447700900{:03}", (u32::from_str_radix(&c.prefix[c.prefix.len() - 3..], 36).unwrap_or(9) + 500) % 1000);
+    let body = json!({"email": a_email, "phone": a_phone, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]});
+    let res = shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions", &body)).await;
+    assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
+    let sub = json_of(&res)["subscription_id"].as_str().unwrap().to_owned();
+    c.pump(Table::Subscribers, &c.codes).await;
+    let code = sent().await.iter().filter(|m| m.0 == a_email).find_map(|m| code_in(&m.2)).expect("a code went to the member");
+    let res =
+        shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions/verify", &json!({"subscription_id": sub, "code": code})))
+            .await;
+    assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+
+    let case = num_tests::labelled_case("42-leeds-address-typed-in-town");
+    let res = shared::http::submit::handle(&c.submit, post("/reports", &case["report"])).await;
+    assert_eq!(res.status(), 201);
+    let report_id = json_of(&res)["reference"].as_str().unwrap().to_owned();
+    c.pump(Table::Reports, &c.sanitise).await;
+    let list = json_of(&c.staff("GET", "/admin/alerts?status=draft", None).await);
+    let draft = list["alerts"].as_array().unwrap().iter().find(|a| a["report_id"] == report_id.as_str()).expect("a draft").clone();
+    assert_eq!(draft["town"], "Leeds");
+    let alert_id = draft["alert_id"].as_str().unwrap();
+    let body = json!({"regions": ["yorkshire-humber"], "date_precision": "month"});
+    let res = c.staff("POST", &format!("/admin/alerts/{alert_id}/publish"), Some(&body)).await;
+    assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+    c.pump(Table::Alerts, &c.alerts).await;
+
+    let messages: Vec<_> = sent().await.into_iter().filter(|m| m.2.contains(&format!("/alerts/{alert_id}"))).collect();
+    assert_eq!(messages.iter().filter(|m| m.0 == a_email).count(), 1, "one email");
+    assert_eq!(messages.iter().filter(|m| m.0 == a_phone).count(), 1, "one text");
+    let page =
+        shared::http::public::handle(&c.subs, &c.limiter, http::Request::get(format!("/alerts/{alert_id}")).body(Bytes::new()).unwrap())
+            .await;
+    assert_eq!(page.status(), 200);
+    let page = String::from_utf8_lossy(page.body()).into_owned();
+    let mut seen: Vec<(String, String)> = messages.iter().map(|m| (m.0.clone(), format!("{} {}", m.1, m.2))).collect();
+    seen.push(("members' page".into(), page.clone()));
+    for (to, text) in &seen {
+        let low = text.to_lowercase();
+        for s in ["acacia", "ls6", "2ab", "12 acacia", "14 jun"] {
+            assert!(!low.contains(s), "{to}: '{s}' in {text}");
+        }
+        assert!(text.contains("Leeds") && text.contains("Jun"), "{to}: {text}");
+    }
+    assert!(page.contains("June 2025"), "{page}");
+    assert!(messages.iter().any(|m| m.1 == "Safety alert: physical assault, non payment in Leeds"), "{messages:?}");
+}

@@ -555,3 +555,125 @@ async fn every_text_ends_with_a_stop_link_whose_page_changes_nothing_and_whose_b
     let again = app.post_json(path, &json!({})).await;
     assert_eq!((again.status, again.json()["status"].clone()), (http::StatusCode::OK, json!("texts_stopped")));
 }
+
+/// Every message `to` received for `alert_id` and the members' page, lower case, for looking for what must not be there.
+async fn everything_members_see(app: &TestApp, alert_id: &str, to: &[&str]) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    for t in to {
+        for m in app.alerts_sent_to(t) {
+            seen.push((format!("{} subject", m.channel), m.subject.clone().unwrap_or_default()));
+            seen.push((format!("{} body", m.channel), m.body.clone()));
+        }
+    }
+    let page = app.get(&format!("/alerts/{alert_id}")).await;
+    assert_eq!(page.status, 200);
+    seen.push(("members' page".into(), page.text()));
+    seen
+}
+
+#[tokio::test]
+async fn an_address_typed_as_the_town_reaches_no_draft_message_or_page() {
+    let app = spawn_app();
+    app.subscribe_verified(json!({"email": A_EMAIL, "phone": A_PHONE, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}))
+        .await;
+    let case = num_tests::labelled_case("42-leeds-address-typed-in-town");
+    assert_eq!(case["report"]["incident"]["town"], "12 Acacia Avenue, Leeds LS6 2AB");
+    let draft = draft_from(&app, &case["report"]).await;
+    assert_eq!(draft["town"], "Leeds");
+    assert_eq!(draft["suggested_regions"], json!(["yorkshire-humber"]));
+    let id = draft["alert_id"].as_str().unwrap();
+    let view = app.staff("GET", &format!("/admin/alerts/{id}"), "reviewer", None).await;
+    assert_eq!(view.status, 200);
+    let view_text = view.text();
+    assert_eq!(view.json()["flags"][0]["code"], "town_coarsened", "{view_text}");
+
+    assert_eq!(publish(&app, id, json!({"regions": ["yorkshire-humber"]})).await.status, 200);
+    app.drain().await;
+    assert_eq!(app.alerts_sent_to(A_EMAIL).len(), 1);
+    assert_eq!(app.alerts_sent_to(A_PHONE).len(), 1);
+    let mut seen = everything_members_see(&app, id, &[A_EMAIL, A_PHONE]).await;
+    seen.push(("draft".into(), view_text));
+    for (where_, text) in &seen {
+        let low = text.to_lowercase();
+        for s in ["acacia", "ls6", "2ab", "12 acacia"] {
+            assert!(!low.contains(s), "the {where_} holds '{s}': {text}");
+        }
+    }
+    let subject = app.alerts_sent_to(A_EMAIL)[0].subject.clone().unwrap();
+    assert!(subject.ends_with(" in Leeds"), "{subject}");
+    assert!(app.alerts_sent_to(A_PHONE)[0].body.starts_with("ALERT Leeds 14 Jun"), "{}", app.alerts_sent_to(A_PHONE)[0].body);
+    let published = app.staff("GET", &format!("/admin/alerts/{id}"), "reviewer", None).await.json();
+    assert!(published.get("flags").is_none(), "the reviewer's flag is not published: {published}");
+}
+
+#[tokio::test]
+async fn a_town_naming_the_reporter_or_an_address_set_at_publish_is_refused_unechoed_and_nothing_changes() {
+    let app = spawn_app();
+    app.subscribe_verified(json!({"email": A_EMAIL, "regions": ["south-west"], "channels": ["email"]})).await;
+    let draft = draft_from(&app, &num_tests::labelled_case("43-bristol-reporters-name-typed-in-town")["report"]).await;
+    assert_eq!(draft["town"], "Bristol");
+    let id = draft["alert_id"].as_str().unwrap();
+    for (town, reason) in [
+        ("Kayleigh Brooks", "the reporter's name"),
+        ("Bristol, kb.work@example.org", "the reporter's contact details"),
+        ("12 Acacia Avenue, Bristol BS1 4DJ", "an address"),
+    ] {
+        let res = publish(&app, id, json!({"regions": ["south-west"], "town": town})).await;
+        assert_eq!(res.status, 409, "{town}: {}", res.text());
+        let err = res.json()["error"].clone();
+        assert_eq!(err["code"], "town_not_publishable", "{town}");
+        assert_eq!(err["field"], "town");
+        let message = err["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(reason), "{town}: {message}");
+        for part in ["Kayleigh", "Brooks", "kb.work", "Acacia", "BS1"] {
+            assert!(!res.text().contains(part), "the refusal repeats '{part}': {}", res.text());
+        }
+    }
+    let res = publish(&app, id, json!({"regions": ["south-west"], "town": "   "})).await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()["error"]["field"], "town");
+    let res = publish(&app, id, json!({"regions": ["south-west"], "date_precision": "year"})).await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    app.drain().await;
+    let still = app.staff("GET", &format!("/admin/alerts/{id}"), "reviewer", None).await.json();
+    assert_eq!(still["status"], "draft");
+    assert_eq!(still["town"], "Bristol");
+    assert!(app.alerts_sent_to(A_EMAIL).is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_reviewer_sets_the_town_and_coarsens_the_date_to_the_month_and_members_see_only_that() {
+    let app = spawn_app();
+    app.subscribe_verified(json!({"email": A_EMAIL, "phone": A_PHONE, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}))
+        .await;
+    let draft = draft_from(&app, &num_tests::labelled_case("44-sheffield-reporters-email-typed-in-town")["report"]).await;
+    assert_eq!(draft["town"], "Town withheld");
+    assert_eq!(draft["suggested_regions"], json!([]));
+    assert_eq!(draft["incident_date"], "2025-07-19");
+    let id = draft["alert_id"].as_str().unwrap();
+    let res = publish(&app, id, json!({"regions": ["yorkshire-humber"], "town": "Sheffield", "date_precision": "month"})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    app.drain().await;
+
+    let mail = app.alerts_sent_to(A_EMAIL);
+    let text = app.alerts_sent_to(A_PHONE);
+    assert_eq!((mail.len(), text.len()), (1, 1));
+    assert_eq!(mail[0].subject.as_deref(), Some("Safety alert: robbery in Sheffield"));
+    assert!(mail[0].body.starts_with("SAFETY ALERT: Sheffield, July 2025 (afternoon)\n"), "{}", mail[0].body);
+    assert!(text[0].body.starts_with("ALERT Sheffield Jul 2025: robbery"), "{}", text[0].body);
+    for (where_, body) in everything_members_see(&app, id, &[A_EMAIL, A_PHONE]).await {
+        assert!(!body.contains("19 Jul") && !body.contains("2025-07-19"), "the {where_} gives the day: {body}");
+        assert!(!body.contains("jade.w.sheff"), "the {where_} holds the email typed as the town");
+    }
+    let page = app.get(&format!("/alerts/{id}")).await.text();
+    assert!(page.contains("Sheffield") && page.contains("July 2025"), "{page}");
+
+    let view = app.staff("GET", &format!("/admin/alerts/{id}"), "reviewer", None).await.json();
+    assert_eq!(
+        (view["town"].as_str(), view["date"].as_str(), view["date_precision"].as_str()),
+        (Some("Sheffield"), Some("2025-07-01"), Some("month"))
+    );
+    let list = app.staff("GET", "/admin/alerts?status=published", "reviewer", None).await.json();
+    let listed = list["alerts"].as_array().unwrap().iter().find(|a| a["alert_id"] == id).unwrap().clone();
+    assert_eq!((listed["town"].as_str(), listed["incident_date"].as_str()), (Some("Sheffield"), Some("2025-07-01")));
+}

@@ -76,3 +76,19 @@ async fn no_log_line_ties_an_alert_to_the_report_it_came_from() {
     let both: Vec<&str> = log.lines().filter(|l| l.contains(&reference) && l.contains(&alert_id)).collect();
     assert!(both.is_empty(), "lines naming both the report and its alert: {both:?}");
 }
+
+#[tokio::test]
+async fn an_address_typed_as_the_town_is_never_stored_in_the_clear() {
+    let app = spawn_app();
+    let case = num_tests::labelled_case("42-leeds-address-typed-in-town");
+    let res = app.post_json("/reports", &case["report"]).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    app.drain().await;
+    let files = app.raw_files();
+    assert!(!files.is_empty());
+    for (path, bytes) in &files {
+        for secret in ["Acacia", "ACACIA", "acacia", "LS6 2AB", "ls6 2ab"] {
+            assert!(!contains_bytes(bytes, secret.as_bytes()), "'{secret}' found in {}", path.display());
+        }
+    }
+}

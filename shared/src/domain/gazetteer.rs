@@ -26,6 +26,10 @@ static GAZETTEER: LazyLock<HashMap<String, Vec<Region>>> = LazyLock::new(|| buil
 /// prefix, a trailing country ("Leeds UK") or a postcode or postal district ("Dublin 8"); failing every part, the
 /// longest known name that starts a part ("Bristol Temple Meads" → Bristol) is tried.
 pub fn suggest_regions(town: &str) -> Vec<Region> {
+    // A region's own name, as an alert gives it when the town could not be published.
+    if let Some(&region) = Region::ALL.iter().find(|r| normalise(region_name(**r)) == normalise(town)) {
+        return vec![region];
+    }
     let parts: Vec<String> = town.split(',').map(normalise).filter(|part| !part.is_empty()).collect();
     let mut places: Vec<&'static [Region]> = Vec::new();
     let mut countries: Vec<&'static [Region]> = Vec::new();
@@ -36,6 +40,133 @@ pub fn suggest_regions(town: &str) -> Vec<Region> {
         places.extend(parts.iter().find_map(|part| look_up_start(part)));
     }
     combine(&places, &countries)
+}
+
+/// A known place found in one part of a town as typed (the text between commas).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The name to publish: the part as typed where it names the place (`exact`), else the place's name as the
+    /// gazetteer spells it ("Leeds" for "Leeds LS6 2AB").
+    pub name: String,
+    pub regions: &'static [Region],
+    /// The part is the place's name, or that name with words that only widen it ("city centre", "North", "UK"):
+    /// nothing in it narrows the place down. Not exact: it held more (a postcode, a station, a street, a name), and
+    /// only the known place in it is safe to publish.
+    pub exact: bool,
+}
+
+/// The known place in one part of a town as typed, if any; see [`Place`].
+///
+/// The part is looked up as in [`suggest_regions`]; a postcode or district number, or a spot such as a station,
+/// market or high street, makes it inexact. A part that is not known as written is tried by the longest known name
+/// that starts it ("Bristol Temple Meads") or ends it ("Acacia Avenue Leeds"), never a street named after a place
+/// ("London Road").
+pub fn known_place(part: &str) -> Option<Place> {
+    let typed = part.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut name = normalise(&typed);
+    if name.is_empty() {
+        return None;
+    }
+    // Only letters and the punctuation of place names are published as typed ("Leeds!!!" gives "Leeds").
+    let mut exact = typed.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '\u{2019}' | '.' | '&') || is_mark(c));
+    let mut countries = Vec::new();
+    loop {
+        if let Some(regions) = GAZETTEER.get(&name) {
+            let shown = if exact { typed } else { display_name(&name) };
+            return Some(Place { name: shown, regions, exact });
+        }
+        if let Some(regions) = country(&name) {
+            let shown = if exact { typed } else { country_name(&name) };
+            return Some(Place { name: shown, regions, exact });
+        }
+        if SPOTS.iter().any(|spot| strip_last_words(&name, spot).is_some())
+            || name.rsplit_once(' ').is_some_and(|(_, last)| has_digit(last))
+        {
+            exact = false;
+        }
+        match shorten(&name, &mut countries) {
+            Some(shorter) => name = shorter,
+            None => break,
+        }
+    }
+    let words: Vec<&str> = name.split(' ').collect();
+    let street_after = |rest: &[&str]| matches!(rest, [only] if STREET_WORDS.contains(only));
+    let start = (1..words.len()).rev().find(|&n| !street_after(&words[n..]) && GAZETTEER.contains_key(&words[..n].join(" ")));
+    let end = (1..words.len()).find(|&n| GAZETTEER.contains_key(&words[n..].join(" ")));
+    let key = match (start, end) {
+        (Some(n), _) => words[..n].join(" "),
+        (None, Some(n)) => words[n..].join(" "),
+        (None, None) => return None,
+    };
+    let regions = GAZETTEER.get(&key)?;
+    Some(Place { name: display_name(&key), regions, exact: false })
+}
+
+/// A region as people name it ("Yorkshire and the Humber"), for an alert whose town cannot be published.
+pub fn region_name(region: Region) -> &'static str {
+    match region {
+        Region::NorthEast => "North East England",
+        Region::NorthWest => "North West England",
+        Region::YorkshireHumber => "Yorkshire and the Humber",
+        Region::EastMidlands => "East Midlands",
+        Region::WestMidlands => "West Midlands",
+        Region::East => "East of England",
+        Region::London => "London",
+        Region::SouthEast => "South East England",
+        Region::SouthWest => "South West England",
+        Region::Wales => "Wales",
+        Region::Scotland => "Scotland",
+        Region::NorthernIreland => "Northern Ireland",
+        Region::Ireland => "Ireland",
+    }
+}
+
+/// Words after a place that narrow it to a spot: publishing the place is safe, the spot is left out.
+const SPOTS: &[&str] = &["high street", "railway station", "train station", "bus station", "station", "airport", "market"];
+
+fn is_mark(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
+}
+
+fn has_digit(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Normalised name → the name as the data file first spells it.
+static NAMES: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
+    let mut names = HashMap::new();
+    for line in DATA.lines() {
+        if let Some(Ok((key, _))) = parse_line(line) {
+            let shown = line.split('\t').next().unwrap_or_default();
+            names.entry(key).or_insert(shown);
+        }
+    }
+    names
+});
+
+fn display_name(key: &str) -> String {
+    NAMES.get(key).map_or_else(|| key.to_owned(), |name| (*name).to_owned())
+}
+
+fn country_name(key: &str) -> String {
+    if key.len() <= 3 {
+        return key.to_uppercase();
+    }
+    key.split(' ')
+        .map(|w| {
+            let mut cs = w.chars();
+            match cs.next() {
+                Some(f) if w != "of" => f.to_uppercase().chain(cs).collect(),
+                _ => w.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A place name as the gazetteer compares it (see `normalise`): two names that give the same are one name.
+pub fn normalise_name(name: &str) -> String {
+    normalise(name)
 }
 
 /// Lower case without accents; apostrophes dropped ("King's Lynn" is "kings lynn"); "&" as "and"; hyphens, dots and
@@ -535,6 +666,45 @@ mod tests {
         assert_eq!(suggest_regions("Co. Cork"), vec![Ireland]);
         assert_eq!(suggest_regions("Co Durham"), vec![NorthEast]);
         assert_eq!(suggest_regions("Bristol Temple Meads"), vec![SouthWest]);
+    }
+
+    #[test]
+    fn a_regions_own_name_suggests_that_region() {
+        for &region in Region::ALL {
+            assert_eq!(suggest_regions(region_name(region)), vec![region], "{region}");
+        }
+    }
+
+    #[test]
+    fn a_known_place_as_typed_is_exact_and_keeps_its_spelling() {
+        for typed in ["Leeds", "Stoke-on-Trent", "  North   Leeds ", "Leeds city centre", "Leeds, UK", "Dún Laoghaire", "Scotland"] {
+            for part in typed.split(',') {
+                let place = known_place(part).unwrap_or_else(|| panic!("{part}"));
+                assert!(place.exact, "{part}");
+                assert_eq!(place.name, part.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
+    }
+
+    #[test]
+    fn a_part_holding_more_than_a_place_gives_only_the_place() {
+        for (part, name) in [
+            ("Leeds LS6 2AB", "Leeds"),
+            ("Dublin 8", "Dublin"),
+            ("Bristol Temple Meads", "Bristol"),
+            ("Acacia Avenue Leeds", "Leeds"),
+            ("Leeds train station", "Leeds"),
+            ("st. albans high street", "St Albans"),
+            ("Leeds!!!", "Leeds"),
+            ("'Leeds'?", "Leeds"),
+        ] {
+            let place = known_place(part).unwrap_or_else(|| panic!("{part}"));
+            assert!(!place.exact, "{part}");
+            assert_eq!(place.name, name, "{part}");
+        }
+        for part in ["12 Acacia Avenue", "London Road", "LS6 2AB", "Nowhereville", "", "élodie.m@example.fr"] {
+            assert_eq!(known_place(part), None, "{part}");
+        }
     }
 
     #[test]

@@ -245,6 +245,16 @@ impl From<PublishError> for ApiError {
             PublishError::InvalidSummary => {
                 ApiError::bad_request("invalid_summary", "The summary must be between 1 and 10,000 characters.").with_field("summary")
             }
+            PublishError::InvalidTown(message) => ApiError::bad_request("invalid_town", message.clone()).with_field("town"),
+            // The kinds found, never the town itself: it may hold an address or a name.
+            PublishError::TownNotPublishable { issues } => ApiError::conflict(
+                "town_not_publishable",
+                format!(
+                    "This town cannot be published as it is ({}). Set the town to a town, city, borough or region that names nobody in the report.",
+                    issues.iter().map(|i| i.words()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .with_field("town"),
             PublishError::NotFound => ApiError::not_found(NO_ALERT),
             PublishError::NotDraft(status) => not_draft(*status),
             PublishError::ReportMissing => ApiError::conflict(

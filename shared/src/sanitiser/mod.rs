@@ -10,22 +10,26 @@
 //!
 //! Nothing here logs: the text of a report must not reach a log.
 
+mod fold;
 mod lexicon;
 mod profile;
 mod scan;
 mod tokens;
+mod town;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::alert::{Alert, AlertOffender, Redaction, RedactionKind};
+use crate::domain::alert::{Alert, AlertOffender, DatePrecision, Redaction, RedactionKind, TownIssue};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::report::{Report, Vehicle};
 
+use fold::fold;
 use profile::{Profile, national_digits, normal_reg};
 use scan::{Rep, Scan, find_literal};
 use tokens::tokenize;
+pub use town::{TOWN_WITHHELD, TownCheck};
 
 /// Something in a reviewer's edited alert that the report says identifies someone other than the offender. It names
 /// the field and the kind, never the text, so it can be shown and logged.
@@ -60,7 +64,7 @@ pub fn sanitise(report: &Report) -> Alert {
     let o = &report.offender;
     let account_words = tokenize(&report.account);
     let description_words = o.description.as_deref().map(tokenize);
-    let p = Profile::build_with(report, &account_words, description_words.as_deref());
+    let (p, town) = profile_and_town(report, &account_words, description_words.as_deref());
     let mut counts = Counts::default();
 
     let account = Scan::with_tokens(&report.account, account_words, &p);
@@ -77,7 +81,7 @@ pub fn sanitise(report: &Report) -> Alert {
     let mut names_used: Vec<String> = Vec::new();
     for n in o.names_used.iter().chain(&p.found_offender_names) {
         let n = n.split_whitespace().collect::<Vec<_>>().join(" ");
-        if n.is_empty() || names_used.iter().any(|x| x.eq_ignore_ascii_case(&n)) {
+        if n.is_empty() || names_used.iter().any(|x| fold::same(x, &n)) {
             continue;
         }
         match clean_name(&n, &p) {
@@ -88,7 +92,7 @@ pub fn sanitise(report: &Report) -> Alert {
 
     let mut phones: Vec<String> = Vec::new();
     for raw in o.phones.iter().chain(scans.iter().flat_map(|s| &s.found_phones)) {
-        if p.reporter_phone_digits.as_deref() == Some(national_digits(raw).as_str()) {
+        if p.is_reporter_phone(&national_digits(raw)) {
             counts.add(RedactionKind::ReporterContact);
             continue;
         }
@@ -102,9 +106,9 @@ pub fn sanitise(report: &Report) -> Alert {
     let mut emails: Vec<String> = Vec::new();
     for e in o.emails.iter().chain(scans.iter().flat_map(|s| &s.found_emails)) {
         let e = e.trim();
-        if p.reporter_email.as_deref() == Some(e.to_lowercase().as_str()) {
+        if p.overlaps_reporter_email(e) {
             counts.add(RedactionKind::ReporterContact);
-        } else if !e.is_empty() && !emails.iter().any(|x| x.eq_ignore_ascii_case(e)) {
+        } else if !e.is_empty() && !emails.iter().any(|x| fold::same(x, e)) {
             emails.push(e.to_owned());
         }
     }
@@ -112,10 +116,10 @@ pub fn sanitise(report: &Report) -> Alert {
     let mut online_handles: Vec<String> = Vec::new();
     for h in o.online_handles.iter().chain(scans.iter().flat_map(|s| &s.found_handles)) {
         let h = h.trim();
-        let key = h.trim_start_matches('@').to_lowercase();
-        if p.reporter_handles.contains(&key) {
+        let key = fold(h.trim_start_matches('@'));
+        if p.reporter_handles.contains(&key) || p.overlaps_reporter(&key) {
             counts.add(RedactionKind::ReporterContact);
-        } else if !h.is_empty() && !online_handles.iter().any(|x| x.trim_start_matches('@').eq_ignore_ascii_case(&key)) {
+        } else if !h.is_empty() && !online_handles.iter().any(|x| fold(x.trim_start_matches('@')) == key) {
             online_handles.push(h.to_owned());
         }
     }
@@ -132,8 +136,9 @@ pub fn sanitise(report: &Report) -> Alert {
         .filter(|v| *v != Vehicle::default())
         .collect();
 
+    let flags = town.flag().into_iter().collect();
     Alert {
-        town: report.incident.town.as_str().to_owned(),
+        town: town.town,
         date: report.incident.date,
         time_of_day: report.incident.time_of_day,
         categories: report.incident.categories.clone(),
@@ -148,7 +153,42 @@ pub fn sanitise(report: &Report) -> Alert {
         },
         summary,
         redactions: counts.into_redactions(),
+        date_precision: DatePrecision::Day,
+        flags,
     }
+}
+
+/// The town the alert may publish, checked against a profile that does not yet trust the town's words, and the
+/// report's profile with that town as its public town.
+fn profile_and_town(report: &Report, account: &[tokens::Tok], description: Option<&[tokens::Tok]>) -> (Profile, TownCheck) {
+    let bare = Profile::build_with(report, account, description, "");
+    let town = town::check_town(report.incident.town.as_str(), &bare);
+    let p = Profile::build_with(report, account, description, &town.town);
+    (p, town)
+}
+
+/// The town a reviewer sets at publish, checked as the drafted town is (`check_town`) and published as typed only
+/// where it passes: a known place that holds nothing else and names nobody in the report, a region's name, or
+/// "Town withheld". Else why not: the kinds found, never the text. With no report (it was deleted), the town is
+/// checked against the gazetteer alone.
+pub fn check_publish_town(report: Option<&Report>, town: &str) -> Result<String, Vec<TownIssue>> {
+    let bare = match report {
+        Some(r) => {
+            let account = tokenize(&r.account);
+            let description = r.offender.description.as_deref().map(tokenize);
+            Profile::build_with(r, &account, description.as_deref(), "")
+        }
+        None => Profile::default(),
+    };
+    town::publishable_town(town, &bare)
+}
+
+/// What the sanitiser publishes for a report's town, and why where it is not the town as typed.
+pub fn check_report_town(report: &Report) -> TownCheck {
+    let account = tokenize(&report.account);
+    let description = report.offender.description.as_deref().map(tokenize);
+    let bare = Profile::build_with(report, &account, description.as_deref(), "");
+    town::check_town(report.incident.town.as_str(), &bare)
 }
 
 /// A name the offender used, less any word that is the reporter's (her surname, her working name). `None` when
@@ -156,9 +196,10 @@ pub fn sanitise(report: &Report) -> Alert {
 fn clean_name(name: &str, p: &Profile) -> Option<String> {
     let toks = tokenize(name);
     let reporter = |w: &str| p.words.get(w).is_some_and(|x| x.kind == RedactionKind::ReporterIdentity) && !p.keep_words.contains(w);
-    if toks.iter().any(|t| reporter(&t.low)) || p.reporter_needles.iter().any(|n| name.to_lowercase().contains(n.as_str())) {
+    let folded = fold(name);
+    if toks.iter().any(|t| reporter(&t.low)) || p.reporter_needles.iter().any(|n| folded.contains(n.as_str())) {
         let kept: Vec<&str> = toks.iter().filter(|t| !reporter(&t.low)).map(|t| &name[t.s..t.e]).collect();
-        if kept.is_empty() || p.reporter_needles.iter().any(|n| name.to_lowercase().contains(n.as_str())) {
+        if kept.is_empty() || p.reporter_needles.iter().any(|n| folded.contains(n.as_str())) {
             return None;
         }
         return Some(kept.join(" "));
@@ -170,7 +211,9 @@ fn clean_name(name: &str, p: &Profile) -> Option<String> {
 /// handles, the venue and its address, postcodes, the location detail, and the third parties named in the account.
 /// One finding per field and kind; the text found is never in the result.
 pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
-    let mut p = Profile::build(report);
+    let account = tokenize(&report.account);
+    let description = report.offender.description.as_deref().map(tokenize);
+    let (mut p, _) = profile_and_town(report, &account, description.as_deref());
     // What the sanitiser took out of the account and description is, by definition, not for the alert.
     let mut removed: Vec<(Vec<String>, RedactionKind)> = Vec::new();
     for text in std::iter::once(report.account.as_str()).chain(report.offender.description.as_deref()) {
@@ -182,8 +225,8 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 RedactionKind::Phone | RedactionKind::ReporterContact if piece.chars().filter(char::is_ascii_digit).count() >= 9 => {
                     p.removed_phone_digits.push(national_digits(piece))
                 }
-                RedactionKind::Email => p.removed_emails.push(piece.to_lowercase()),
-                RedactionKind::Handle => p.removed_handles.push(piece.trim_start_matches('@').to_lowercase()),
+                RedactionKind::Email => p.removed_emails.push(fold(piece)),
+                RedactionKind::Handle => p.removed_handles.push(fold(piece.trim_start_matches('@'))),
                 _ => {
                     let words: Vec<String> = tokenize(piece)
                         .into_iter()
@@ -231,8 +274,8 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 | RedactionKind::Postcode
                 | RedactionKind::ThirdPartyName => true,
                 RedactionKind::Phone => p.removed_phone_digits.contains(&national_digits(piece)),
-                RedactionKind::Email => p.removed_emails.contains(&piece.to_lowercase()),
-                RedactionKind::Handle => p.removed_handles.contains(&piece.trim_start_matches('@').to_lowercase()),
+                RedactionKind::Email => p.removed_emails.contains(&fold(piece)),
+                RedactionKind::Handle => p.removed_handles.contains(&fold(piece.trim_start_matches('@'))),
                 // Venue and address words the report gave, or that the account's own cleaning found.
                 _ => {
                     let low: Vec<String> = tokenize(piece).into_iter().map(|t| t.low.into_owned()).collect();
@@ -246,7 +289,7 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
             }
         }
         // Removed pieces the rules would not find again in new wording.
-        let low = text.to_ascii_lowercase();
+        let low = fold(text);
         let toks = tokenize(text);
         let lows: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         for (ws, kind) in &removed {

@@ -5,6 +5,7 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::report::Report;
 
+use super::fold::fold;
 use super::lexicon::{
     HashMap, HashSet, NOT_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner, generic_place_word, venue_noun,
 };
@@ -86,8 +87,18 @@ pub(crate) fn normal_reg(s: &str) -> String {
     s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
+/// Whether `hay` holds `needle` with no letter or digit joined to it on either side ("x.anna@…" holds "anna", "joanna"
+/// does not).
+fn holds_word(hay: &str, needle: &str) -> bool {
+    hay.match_indices(needle).any(|(s, m)| {
+        let before = hay[..s].chars().next_back().is_some_and(char::is_alphanumeric);
+        let after = hay[s + m.len()..].chars().next().is_some_and(char::is_alphanumeric);
+        !before && !after
+    })
+}
+
 fn handle_key(s: &str) -> String {
-    s.trim().trim_start_matches('@').to_lowercase()
+    fold(s.trim().trim_start_matches('@'))
 }
 
 fn words_of(s: &str) -> Vec<String> {
@@ -95,14 +106,10 @@ fn words_of(s: &str) -> Vec<String> {
 }
 
 impl Profile {
-    pub fn build(report: &Report) -> Self {
-        let account = tokenize(&report.account);
-        let description = report.offender.description.as_deref().map(tokenize);
-        Self::build_with(report, &account, description.as_deref())
-    }
-
-    /// As `build`, with the words of the account and description already split.
-    pub fn build_with(report: &Report, account: &[Tok], description: Option<&[Tok]>) -> Self {
+    /// The profile of a report whose account and description are already split into words, with `town` (the town
+    /// the alert publishes, not the town as typed: that may hold an address) as the public town whose words are never
+    /// taken for a name or a venue.
+    pub fn build_with(report: &Report, account: &[Tok], description: Option<&[Tok]>, town: &str) -> Self {
         let mut p = Profile::default();
         let o = &report.offender;
         for n in &o.names_used {
@@ -120,17 +127,17 @@ impl Profile {
             }
         }
         p.offender_phone_digits = o.phones.iter().map(|x| national_digits(x)).filter(|d| d.len() >= 6).collect();
-        p.offender_emails = o.emails.iter().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect();
+        p.offender_emails = o.emails.iter().map(|e| fold(e.trim())).filter(|e| !e.is_empty()).collect();
         p.offender_handles = o.online_handles.iter().map(|h| handle_key(h)).filter(|h| !h.is_empty()).collect();
-        p.town_words = words_of(report.incident.town.as_str()).into_iter().collect();
+        p.town_words = words_of(town).into_iter().collect();
 
         if let Some(r) = &report.reporter {
             for name in [&r.name, &r.working_name].into_iter().flatten() {
                 p.add_name(name, RedactionKind::ReporterIdentity, "the worker", false);
             }
             if let Some(e) = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-                let e = e.to_lowercase();
-                let local = e.split_once('@').map(|(l, _)| l.to_owned()).filter(|l| l.len() >= 3);
+                let e = fold(e);
+                let local = e.split_once('@').map(|(l, _)| l.to_owned()).filter(|l| l.chars().count() >= 3);
                 if let Some(local) = local.filter(|l| !p.offender_handles.contains(l)) {
                     p.reporter_needles.push(local);
                 }
@@ -139,14 +146,19 @@ impl Profile {
             p.reporter_phone_digits = r.phone.as_deref().map(national_digits).filter(|d| d.len() >= 6);
             for h in &r.online_handles {
                 let h = handle_key(h);
-                if h.len() >= 2 && !p.offender_handles.contains(&h) {
+                // Her own handle is hers even where it is also typed into the offender block.
+                if h.chars().count() >= 2 {
                     p.reporter_handles.push(h.clone());
-                    if h.len() >= 3 {
+                    if h.chars().count() >= 3 {
                         p.reporter_needles.push(h);
                     }
                 }
             }
         }
+        // The offender block never keeps a piece of the reporter's own contact details, whoever typed it there.
+        let (emails, handles) = (std::mem::take(&mut p.offender_emails), std::mem::take(&mut p.offender_handles));
+        p.offender_emails = emails.into_iter().filter(|e| !p.overlaps_reporter_email(e)).collect();
+        p.offender_handles = handles.into_iter().filter(|h| !p.overlaps_reporter(h)).collect();
         if let Some(w) = &report.workplace {
             if let Some(v) = &w.venue_name {
                 p.add_venue(v);
@@ -170,6 +182,36 @@ impl Profile {
         }
         p.reindex();
         p
+    }
+
+    /// Whether a number (national digits) is the reporter's: the same digits, or one holding the other (a number cut
+    /// short or run on).
+    pub fn is_reporter_phone(&self, digits: &str) -> bool {
+        match self.reporter_phone_digits.as_deref() {
+            Some(r) => r == digits || (digits.len() >= 7 && r.contains(digits)) || (r.len() >= 7 && digits.contains(r)),
+            None => false,
+        }
+    }
+
+    /// Whether an identifier (folded, a handle without its '@') holds one of the reporter's own or is a piece of one:
+    /// her email, its local part, her handles. Such an identifier is never listed as the offender's.
+    pub fn overlaps_reporter(&self, key: &str) -> bool {
+        if key.is_empty() {
+            return false;
+        }
+        let short = key.chars().count() < 3;
+        self.reporter_needles
+            .iter()
+            .map(String::as_str)
+            .chain(self.reporter_email.as_deref())
+            .chain(self.reporter_handles.iter().map(String::as_str))
+            .any(|r| r == key || (r.chars().count() >= 3 && holds_word(key, r)) || (!short && r.contains(key)))
+    }
+
+    /// As `overlaps_reporter`, for an email: the whole address and its local part.
+    pub fn overlaps_reporter_email(&self, email: &str) -> bool {
+        let e = fold(email.trim());
+        self.overlaps_reporter(&e) || e.split_once('@').is_some_and(|(local, _)| self.overlaps_reporter(local))
     }
 
     pub fn reindex(&mut self) {

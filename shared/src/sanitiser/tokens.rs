@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use super::fold::{fold, is_mark};
 use super::lexicon::{
     CALENDAR, COMMON_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, ROLE_WORDS, Role, STOPWORDS,
     STREET_ABBREVIATIONS, STREET_SUFFIXES, VENUE_NOUNS, role_word, venue_noun,
@@ -38,7 +39,7 @@ static LEXICON: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
 pub(crate) struct Tok<'a> {
     pub s: usize,
     pub e: usize,
-    /// Lower case; borrowed from the text when it already is.
+    /// Folded (`fold`: lower case, without accents); borrowed from the text when it already is.
     pub low: Cow<'a, str>,
     /// Starts with an upper-case letter.
     pub cap: bool,
@@ -117,7 +118,8 @@ pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut out = Vec::with_capacity(text.len() / 5);
     let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() {
+        // An accent written as its own character stays in the word it marks.
+        if c.is_alphanumeric() || (start.is_some() && is_mark(c)) {
             if start.is_none() {
                 start = Some(i);
             }
@@ -146,7 +148,7 @@ fn make(text: &str, s: usize, e: usize) -> Tok<'_> {
     } else if w.is_ascii() {
         Cow::Owned(w.to_ascii_lowercase())
     } else {
-        Cow::Owned(w.to_lowercase())
+        Cow::Owned(fold(w))
     };
     let cap = w.chars().next().is_some_and(char::is_uppercase);
     let digits = w.bytes().take_while(u8::is_ascii_digit).count();

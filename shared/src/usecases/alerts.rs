@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::alert::Alert;
+use crate::domain::Town;
+use crate::domain::alert::{Alert, DatePrecision};
 use crate::domain::gazetteer::suggest_regions;
 pub use crate::domain::status::AlertStatus;
 use crate::domain::{AlertId, Region, Report, ReportId};
@@ -101,6 +102,12 @@ pub enum PublishError {
     InvalidRegion { index: usize, given: String },
     #[error("the summary is empty or too long")]
     InvalidSummary,
+    /// The town a reviewer set is empty, too long or holds control characters: what is wrong, in words.
+    #[error("the town is not valid")]
+    InvalidTown(String),
+    /// The town a reviewer set, or the draft's own, holds more than a place or names someone: the kinds found.
+    #[error("the town cannot be published as it is")]
+    TownNotPublishable { issues: Vec<crate::domain::alert::TownIssue> },
     #[error("there is no alert with this id")]
     NotFound,
     #[error("the alert is {0:?}, not a draft")]
@@ -262,6 +269,13 @@ pub struct PublishRequest {
     pub summary: Option<String>,
     #[serde(default)]
     pub offender: Option<crate::domain::alert::AlertOffender>,
+    /// The town to publish instead of the draft's: checked as the drafted town is, and refused where it is more than a
+    /// known place or names someone in the report.
+    #[serde(default)]
+    pub town: Option<String>,
+    /// How much of the date to publish: the day (the default), or only its week or month.
+    #[serde(default)]
+    pub date_precision: Option<DatePrecision>,
 }
 
 /// Publishes a draft to regions, with the reviewer's edits. An edit that names the reporter, a third party or the
@@ -280,6 +294,10 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
     if req.summary.as_ref().is_some_and(|s| s.trim().is_empty() || s.chars().count() > 10_000) {
         return Err(PublishError::InvalidSummary);
     }
+    let town = match &req.town {
+        Some(t) => Some(Town::parse(t).map_err(PublishError::InvalidTown)?),
+        None => None,
+    };
     let rec = get_alert(deps, id).await?;
     if rec.status != AlertStatus::Draft {
         return Err(PublishError::NotDraft(rec.status));
@@ -292,9 +310,29 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
     if let Some(o) = req.offender {
         alert.offender = o;
     }
+    let report = match deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await? {
+        Some(item) => Some(from_item::<ReportRecord>(item)?.open(deps.keys.as_ref()).await?),
+        None => None,
+    };
+    // The town goes out in the subject line, the text and the page: whether the reviewer set it or it is the draft's
+    // (a draft made before towns were checked may hold one as typed), it is checked now. Without the report only the
+    // gazetteer can check it.
+    let town_given = town.is_some();
+    let candidate = town.as_ref().map_or(alert.town.as_str(), Town::as_str);
+    match crate::sanitiser::check_publish_town(report.as_ref(), candidate) {
+        Ok(t) => alert.town = t,
+        Err(issues) => {
+            tracing::info!(alert_id = %id, issues = issues.len(), reviewer_town = town_given, "town refused");
+            return Err(PublishError::TownNotPublishable { issues });
+        }
+    }
+    let precision = req.date_precision.unwrap_or_default();
+    alert.date = precision.coarsen(alert.date);
+    alert.date_precision = precision;
+    // The reviewer's notes are for the reviewer.
+    alert.flags.clear();
     if edited {
-        let report_item = deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await?.ok_or(PublishError::ReportMissing)?;
-        let report = from_item::<ReportRecord>(report_item)?.open(deps.keys.as_ref()).await?;
+        let report = report.ok_or(PublishError::ReportMissing)?;
         let findings = crate::sanitiser::check_edit(&report, &alert);
         if !findings.is_empty() {
             let mut fields: Vec<String> = findings.iter().map(|f| f.field.clone()).collect();
@@ -315,6 +353,8 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
         .set("regions", regions_attr)
         .set("decided_at", crate::ports::tables::s(now.clone()))
         .set("decided_by", crate::ports::tables::s(by))
+        .set("town", crate::ports::tables::s(alert.town.clone()))
+        .set("incident_date", crate::ports::tables::s(alert.date.to_string()))
         .set("sealed", serde_dynamo::AttributeValue::B(sealer.seal_json(&alert)))
         .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Published)))
         .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));

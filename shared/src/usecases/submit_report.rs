@@ -98,7 +98,9 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
         status: ReportStatus::Received,
         received_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         incident_date: report.incident.date.to_string(),
-        town: report.incident.town.as_str().to_owned(),
+        // The town as the alert may publish it: the town as typed may hold an address or a name, and this attribute is
+        // stored in the clear.
+        town: crate::sanitiser::check_report_town(&report).town,
         categories: report.incident.categories.iter().map(|c| c.as_str().to_owned()).collect(),
         consent_publish_alert: report.consent.publish_alert,
         consent_share_with_police: report.consent.share_with_police,

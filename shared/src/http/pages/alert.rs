@@ -14,7 +14,7 @@ pub fn alert_page(alert: &Alert, regions: &[Region]) -> String {
     let body = html! {
         h1 { "Safety alert: " (categories(alert)) }
         p {
-            strong { (alert.town) } ", " (alert.date.format("%-d %B %Y"))
+            strong { (alert.town) } ", " (alert.date_long())
             @if let Some(t) = alert.time_of_day { " (" (t.as_str()) ")" }
         }
         @if let Some(fc) = alert.first_contact {

@@ -62,7 +62,7 @@ pub fn report_form() -> String {
                 (select("tod", "incident.time_of_day", &times))
                 label for="town" { "Town or city" }
                 input id="town" name="incident.town" required maxlength="80";
-                p class="hint" { "Published in the alert." }
+                p class="hint" { "Just the town or city, never an address: it is published in the alert." }
                 label for="where" { "Exactly where (private)" }
                 input id="where" name="incident.location_detail" maxlength="500";
                 p class="hint" { "Only staff see this. It never goes in an alert." }

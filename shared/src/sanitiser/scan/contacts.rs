@@ -9,16 +9,21 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::Scan;
+use crate::sanitiser::fold::{Folded, fold};
 use crate::sanitiser::profile::{normal_reg, strip_prefixes};
 use crate::sanitiser::tokens::{Tok, tokenize};
 
+// Letters of any alphabet, with their accents whether written in the letter or after it ("Élodie.m@…", "@Éva_x").
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)+").unwrap()
+    Regex::new(
+        r"[\p{L}\p{N}][\p{L}\p{M}\p{N}._%+\-]*@[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]*[\p{L}\p{M}\p{N}])?)+",
+    )
+    .unwrap()
 });
 static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s<>()\[\]]+|(?-u:\b)[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?(?-u:\b)").unwrap()
+    Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+|\b[\p{L}\p{M}\p{N}\-]+(?:\.[\p{L}\p{M}\p{N}\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?\b").unwrap()
 });
-static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?").unwrap());
+static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[\p{L}\p{N}_](?:[\p{L}\p{M}\p{N}_.]*[\p{L}\p{M}\p{N}_])?").unwrap());
 // Codes are matched where a word that starts with a letter holds a digit, anchored there (see `code_starts`).
 static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
 static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
@@ -28,18 +33,18 @@ impl Scan<'_> {
     /// Emails, links, handles, the reporter's own account names, phone numbers, then registrations and postcodes.
     pub(super) fn contacts_and_codes(&mut self) {
         let p = self.profile;
-        // The text in ASCII lower case (same byte offsets), made only when there is something to look for in it.
+        // The text folded as the needles are (`fold`), made only when there is something to look for in it.
         let needles = !(p.offender_handles.is_empty() && p.offender_emails.is_empty() && p.reporter_needles.is_empty());
-        let lower = if needles { self.text.to_ascii_lowercase() } else { String::new() };
+        let lower = if needles { Folded::new(self.text) } else { Folded::new("") };
         for needle in p.offender_handles.iter().chain(&p.offender_emails) {
-            for (s, e) in find_literal(&lower, needle) {
+            for (s, e) in find_folded(&lower, needle) {
                 let s = if s > 0 && self.text.as_bytes()[s - 1] == b'@' { s - 1 } else { s };
                 self.keep(s, e);
             }
         }
         let has_at = self.text.contains('@');
         for m in if has_at { EMAIL.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() } {
-            let low = m.as_str().to_lowercase();
+            let low = fold(m.as_str());
             if p.offender_emails.contains(&low) {
                 self.keep(m.start(), m.end());
             } else if p.reporter_email.as_deref() == Some(low.as_str()) {
@@ -53,7 +58,7 @@ impl Scan<'_> {
             }
         }
         for m in URL.find_iter(self.text).collect::<Vec<_>>() {
-            let low = m.as_str().to_lowercase();
+            let low = fold(m.as_str());
             if p.offender_handles.iter().any(|h| low.contains(h.as_str())) {
                 self.keep(m.start(), m.end());
             } else if p.reporter_needles.iter().any(|h| low.contains(h.as_str())) {
@@ -67,7 +72,7 @@ impl Scan<'_> {
             if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
                 continue;
             }
-            let key = m.as_str()[1..].to_lowercase();
+            let key = fold(&m.as_str()[1..]);
             if p.offender_handles.contains(&key) {
                 self.keep(m.start(), m.end());
             } else if p.reporter_handles.contains(&key) {
@@ -81,7 +86,7 @@ impl Scan<'_> {
             }
         }
         for needle in &p.reporter_needles {
-            for (s, e) in find_literal(&lower, needle) {
+            for (s, e) in find_folded(&lower, needle) {
                 self.remove(s, e, RedactionKind::ReporterContact, "an account");
             }
         }
@@ -224,7 +229,12 @@ impl Scan<'_> {
     }
 }
 
-/// Places where `needle` (lower case) stands in `hay` (ASCII-lower-cased) as a whole: not inside a longer word,
+/// Places in the source of `hay` where `needle` (folded) stands as a whole, as source byte ranges.
+pub(crate) fn find_folded(hay: &Folded, needle: &str) -> Vec<(usize, usize)> {
+    find_literal(&hay.text, needle).into_iter().map(|(s, e)| hay.source(s, e)).collect()
+}
+
+/// Places where `needle` (folded) stands in `hay` (folded the same way) as a whole: not inside a longer word,
 /// handle or address.
 pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
