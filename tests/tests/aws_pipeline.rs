@@ -185,17 +185,26 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     let c = cloud(aws_backend().await);
     let a_email = format!("town-{}@example.org", c.prefix);
     // A number of this run's own in the drama range, apart from the other test's.
-    let a_phone = format!("+447700900{:03}", (u32::from_str_radix(&c.prefix[c.prefix.len() - 3..], 36).unwrap_or(9) + 500) % 1000);
+    let n = (u32::from_str_radix(&c.prefix[c.prefix.len() - 3..], 36).unwrap_or(9) + 500) % 1000;
+    // Never one ending in 99: moto keeps those on its SMS opt-out list.
+    let a_phone = format!("+447700900{:03}", if n % 100 == 99 { n - 1 } else { n });
     let body = json!({"email": a_email, "phone": a_phone, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]});
     let res = shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions", &body)).await;
     assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
     let sub = json_of(&res)["subscription_id"].as_str().unwrap().to_owned();
     c.pump(Table::Subscribers, &c.codes).await;
-    let code = sent().await.iter().filter(|m| m.0 == a_email).find_map(|m| code_in(&m.2)).expect("a code went to the member");
-    let res =
-        shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions/verify", &json!({"subscription_id": sub, "code": code})))
-            .await;
-    assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+    // Each contact is verified by the code sent to it.
+    let messages = sent().await;
+    for to in [&a_email, &a_phone] {
+        let code = messages.iter().filter(|m| m.0 == *to).find_map(|m| code_in(&m.2)).expect("a code went to the contact");
+        let res = shared::http::public::handle(
+            &c.subs,
+            &c.limiter,
+            post("/subscriptions/verify", &json!({"subscription_id": sub, "code": code})),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+    }
 
     let case = num_tests::labelled_case("42-leeds-address-typed-in-town");
     let res = shared::http::submit::handle(&c.submit, post("/reports", &case["report"])).await;
