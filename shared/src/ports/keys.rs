@@ -66,6 +66,9 @@ pub enum MacPurpose {
     StaffToken,
     /// Alert ids derived from report ids, so drafting is idempotent yet an alert id does not reveal its report.
     AlertId,
+    /// The links of the audit log's chain. In the cloud a key of its own, which only the function that appends to the
+    /// log (and a verifier role) may use: a function that may use the blind-index key can't forge a link.
+    AuditChain,
 }
 
 impl MacPurpose {
@@ -74,6 +77,7 @@ impl MacPurpose {
             MacPurpose::SubscriberContact => "subscriber-contact",
             MacPurpose::StaffToken => "staff-token",
             MacPurpose::AlertId => "alert-id",
+            MacPurpose::AuditChain => "audit-chain",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod deliver;
 pub mod draft;
 pub mod records;
+pub mod staff_quota;
 pub mod submit_report;
 pub mod subscriptions;
 

@@ -17,7 +17,7 @@ mod records;
 mod request;
 
 pub use crate::domain::status::{Channel, SubscriptionStatus};
-pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, find_by_contact, resend_code};
+pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, contact_index_of, find_by_contact, find_by_index, resend_code};
 pub use keyring::{KeyringError, open_contact};
 pub use lifecycle::{
     CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, StopError, SubscribeError, UnsubscribeError, VerifyError, end_subscription,
