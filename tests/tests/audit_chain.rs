@@ -153,3 +153,44 @@ mod aws {
         super::lookups_are_counted_per_member_of_staff_and_hour(on_aws().await).await;
     }
 }
+
+/// How long appending and checking take (run by hand: `cargo test -p num-tests --test main -- --ignored audit_chain_timing
+/// --nocapture`; on AWS set NUM_TEST_AWS_ENDPOINT as for the contract suite). Prints entries per second.
+async fn time_append_and_verify(deps: Deps, label: &str, n: u64) {
+    let staff = Staff { subject: "om-1".into(), role: Role::OfficeManager };
+    let start = std::time::Instant::now();
+    let mut anchors = Anchors::new();
+    for i in 0..n {
+        let e = record(&deps, &staff, "find_subscription", &format!("{i:064x}"), None).await.unwrap();
+        anchors.add(e.seq, &e.hash).unwrap();
+    }
+    let appended = start.elapsed();
+    let start = std::time::Instant::now();
+    let v = verify(&deps, &anchors).await;
+    let checked = start.elapsed();
+    assert_eq!(v, Verdict::Intact { entries: n, unkeyed: 0, anchored: n });
+    println!(
+        "{label}: {n} entries appended in {:.2} s ({:.0}/s); verified with {n} anchors in {:.3} s ({:.0} entries/s)",
+        appended.as_secs_f64(),
+        n as f64 / appended.as_secs_f64(),
+        checked.as_secs_f64(),
+        n as f64 / checked.as_secs_f64()
+    );
+}
+
+mod audit_chain_timing {
+    use super::*;
+
+    #[tokio::test]
+    #[ignore = "a measurement, run by hand"]
+    async fn embedded_10000() {
+        let (deps, _dir) = embedded().await;
+        time_append_and_verify(deps, "embedded (SQLite, local key)", 10_000).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement, run by hand"]
+    async fn aws_1000() {
+        time_append_and_verify(on_aws().await, "AWS adapters on moto (DynamoDB, KMS GenerateMac)", 1_000).await;
+    }
+}
