@@ -321,11 +321,12 @@ async fn helpdesk_find(deps: &AdminDeps, req: &Request, staff: &Staff) -> Result
         record(&audit, staff, &refused, &index, Some(&reason)).await?;
         tracing::warn!(role = staff.role.as_str(), limit = HELPDESK_LOOKUPS_PER_HOUR, "help desk lookups limit reached");
         let minutes = spent.retry_after.div_ceil(60);
+        let minutes = if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") };
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_lookups",
             format!(
-                "You have made {HELPDESK_LOOKUPS_PER_HOUR} help desk lookups this hour, the most one person may. Try again in {minutes} minutes; if a member needs help sooner, ask another office manager or an admin."
+                "You have made {HELPDESK_LOOKUPS_PER_HOUR} help desk lookups this hour, the most one person may. Try again in {minutes}; if a member needs help sooner, ask another office manager or an admin."
             ),
         )
         .with_retry_after(spent.retry_after));
