@@ -82,10 +82,20 @@ enum StaffCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain: every entry present, in order, unchanged. Exit status 1 when it is broken.
+    /// Check the chain: every entry present, in order, unchanged, each keyed link holding; and, given anchors from
+    /// outside the table (the `audit entry` log lines), that the chain is the one that was logged. Exit status 1 when
+    /// it is broken, naming the first entry at fault.
     Verify {
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// An anchor taken from outside the table: `<audit_seq>:<audit_mac>` of an `audit entry` log line. May be
+        /// given more than once.
+        #[arg(long, value_name = "SEQ:MAC")]
+        head: Vec<String>,
+        /// A file of log lines (the server's or the admin function's log; `-` for standard input): every `audit
+        /// entry` line in it is an anchor. May be given more than once.
+        #[arg(long, value_name = "FILE")]
+        anchors: Vec<PathBuf>,
     },
 }
 
@@ -137,10 +147,11 @@ fn main() -> ExitCode {
                 Err(e) => fail(2, format!("staff token: {e:#}")),
             }
         }
-        Command::Audit { command: AuditCommand::Verify { data_dir } } => {
+        Command::Audit { command: AuditCommand::Verify { data_dir, head, anchors } } => {
             let dir = num_cli::serve::data_dir(data_dir);
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("the runtime starts");
-            match rt.block_on(num_cli::audit::verify(&dir)) {
+            let sources = num_cli::audit::AnchorSources { heads: head, files: anchors };
+            match rt.block_on(num_cli::audit::verify(&dir, &sources)) {
                 Ok((true, msg)) => {
                     println!("{msg}");
                     ExitCode::SUCCESS

@@ -29,7 +29,7 @@ EXPECTED_ENV = {
     },
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
-        "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID",
+        "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "AUDIT_KEY_ID",
         "STAFF_ISSUER", "STAFF_AUDIENCE", "CODE_BUDGET_PER_DAY", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
     },
     "deliver-alert": {
@@ -68,6 +68,9 @@ EXPECTED_KMS = {
     "sms-replies": {("kms:Decrypt", "subscribers", "contact_key")},
 }
 MAC_USERS = {"subscriptions", "sanitise-report", "admin-api", "sms-replies"}
+# Who appends to the audit log, and so makes its links (GenerateMac on the audit key, never VerifyMac).
+AUDIT_CHAIN_APPENDERS = {"admin-api"}
+AUDIT_VERIFIER_ROLE = "AuditVerifierRole"
 
 # DynamoDB data-plane actions per function and table (DescribeTable, stream reading and ListStreams are checked apart).
 EXPECTED_DYNAMODB = {
@@ -434,6 +437,8 @@ def rule_kms_grants_bound_to_context(t: dict) -> list[str]:
                 continue
             acts = [a for a in actions(s) if a.lower() in ENVELOPE_ACTIONS]
             if any(a.lower() == "kms:generatemac" for a in actions(s)):
+                if refs(s.get("Resource")) == {"AuditKey"}:
+                    continue  # the audit chain's own key: rule_audit_chain_key
                 mac = True
                 if refs(s.get("Resource")) != {"MacKey"}:
                     v.append(f"{crate}: kms:GenerateMac on {sorted(refs(s.get('Resource')))}, not the MAC key alone")
@@ -788,6 +793,77 @@ def rule_code_budget_alarm(t: dict) -> list[str]:
     return v
 
 
+def _principal_arns(s: dict) -> list[str]:
+    arns = ((s.get("Condition") or {}).get("ArnEquals") or {}).get("aws:PrincipalArn")
+    return [str(a.get("Fn::Sub") if isinstance(a, dict) else a) for a in as_list(arns)]
+
+
+MAC_ACTIONS = {"kms:generatemac", "kms:verifymac"}
+LOG_ERASING = {"logs:deletelogevents", "logs:deletelogstream", "logs:deleteloggroup", "logs:putretentionpolicy",
+               "logs:deleteretentionpolicy", "logs:*"}
+WRITES = ("dynamodb:put", "dynamodb:update", "dynamodb:delete", "dynamodb:batchwrite", "logs:put", "logs:create",
+          "logs:delete", "kms:encrypt", "kms:generatedatakey")
+
+
+def rule_audit_chain_key(t: dict) -> list[str]:
+    """The audit chain is keyed with a key of its own: the appender may make links (GenerateMac) and nothing else with
+    it, only the verifier role may check them, and the appender cannot erase the anchors (its log lines)."""
+    v = []
+    key = t["Resources"].get("AuditKey")
+    if not key or (key.get("Properties") or {}).get("KeyUsage") != "GENERATE_VERIFY_MAC":
+        v.append("no AuditKey with KeyUsage GENERATE_VERIFY_MAC")
+        return v
+    # Functions: only the appenders touch the audit key, with GenerateMac (and DescribeKey).
+    for crate in FUNCTIONS:
+        if crate not in functions(t):
+            continue
+        uses = set()
+        for s in function_statements(t, crate):
+            if not allows(s):
+                continue
+            if "AuditKey" in refs(s.get("Resource")) or "*" in as_list(s.get("Resource")):
+                uses |= {a.lower() for a in actions(s) if a.lower().startswith("kms:")} - {"kms:describekey"}
+            if any(a.lower() == "kms:verifymac" for a in actions(s)):
+                v.append(f"{crate}: kms:VerifyMac (only the audit verifier checks links)")
+            for a in actions(s):
+                if a.lower() in LOG_ERASING:
+                    v.append(f"{crate}: {a} (the log lines are the audit chain's anchors)")
+        expected = {"kms:generatemac"} if crate in AUDIT_CHAIN_APPENDERS else set()
+        if uses != expected:
+            v.append(f"{crate}: uses the audit key with {sorted(uses)}, expected {sorted(expected)}")
+    # The key policy: each MAC action is bound to the admin API's role (GenerateMac) or the verifier role.
+    for s in statements((key.get("Properties") or {}).get("KeyPolicy")):
+        acts = {a.lower() for a in actions(s)}
+        if not allows(s) or not acts & (MAC_ACTIONS | ENVELOPE_ACTIONS | {"kms:*"}):
+            continue
+        arns = _principal_arns(s)
+        if not arns:
+            v.append(f"AuditKey: key policy {s.get('Sid', '?')} allows {sorted(acts)} to the whole account")
+            continue
+        for arn in arns:
+            if arn.endswith("-admin-api"):
+                if acts - {"kms:generatemac", "kms:describekey"}:
+                    v.append(f"AuditKey: the admin API may {sorted(acts)}")
+            elif not arn.endswith("-audit-verifier"):
+                v.append(f"AuditKey: key policy {s.get('Sid', '?')} allows {sorted(acts)} to {arn}")
+    # The verifier: reads and checks, writes nothing, and is taken on with MFA.
+    role = t["Resources"].get(AUDIT_VERIFIER_ROLE)
+    if not role:
+        v.append(f"no {AUDIT_VERIFIER_ROLE}")
+        return v
+    rp = role.get("Properties") or {}
+    for s in role_statements(t, AUDIT_VERIFIER_ROLE, role):
+        for a in actions(s):
+            if allows(s) and (a.lower().startswith(WRITES) or _wildcard(a)):
+                v.append(f"{AUDIT_VERIFIER_ROLE}: {a} (the verifier writes nothing)")
+    trust = statements(rp.get("AssumeRolePolicyDocument"))
+    for s in trust:
+        mfa = ((s.get("Condition") or {}).get("Bool") or {}).get("aws:MultiFactorAuthPresent")
+        if allows(s) and str(mfa).lower() != "true":
+            v.append(f"{AUDIT_VERIFIER_ROLE}: may be assumed without MFA")
+    return v
+
+
 ALL_RULES = [
     rule_stream_sources,
     rule_no_wildcard_actions,
@@ -806,4 +882,5 @@ ALL_RULES = [
     rule_email_sending_scoped,
     rule_viewer_address_only_through_cloudfront,
     rule_code_budget_alarm,
+    rule_audit_chain_key,
 ]

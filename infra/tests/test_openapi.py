@@ -118,7 +118,7 @@ def test_every_error_answer_has_the_shared_shape(spec):
     assert {"400", "401", "403", "404", "409", "413", "415", "429"} <= codes_seen
     error = spec["components"]["schemas"]["Error"]["properties"]["error"]
     assert error["required"] == ["code", "message"]
-    assert set(error["properties"]) == {"code", "message", "field"}
+    assert set(error["properties"]) == {"code", "message", "field", "retry_after"}
 
 
 def test_publish_documents_both_conflicts(spec):

@@ -52,7 +52,9 @@ def _of_type(cfn, type_):
 
 def test_the_transform_adds_no_role_and_no_policy(cfn):
     assert sorted(_of_type(cfn, "AWS::IAM::Role")) == [
-        "AdminApiRole", "DeliverAlertRole", "SanitiseReportRole", "SmsRepliesRole", "SubmitReportRole", "SubscriptionsRole",
+        # The six functions' roles, and the audit verifier (a person's role, written out in the template).
+        "AdminApiRole", "AuditVerifierRole", "DeliverAlertRole", "SanitiseReportRole", "SmsRepliesRole", "SubmitReportRole",
+        "SubscriptionsRole",
     ]
     for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         assert not _of_type(cfn, type_)

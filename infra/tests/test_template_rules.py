@@ -335,6 +335,40 @@ def m_budget_not_configured(t):
     del props(t, "SubscriptionsFunction")["Environment"]["Variables"]["CODE_BUDGET_PER_DAY"]
 
 
+def m_sanitiser_makes_audit_links(t):
+    add_statement(t, "SanitiseReportRole", {
+        "Sid": "AuditLinks", "Effect": "Allow", "Action": "kms:GenerateMac", "Resource": {"Fn::GetAtt": ["AuditKey", "Arn"]},
+    })
+
+
+def m_admin_verifies_audit_links(t):
+    stmt(t, "AdminApiRole", "AuditLinks")["Action"] = ["kms:GenerateMac", "kms:VerifyMac"]
+
+
+def m_audit_key_open_to_the_account(t):
+    for s in props(t, "AuditKey")["KeyPolicy"]["Statement"]:
+        if s.get("Sid") == "AppendByAdminApi":
+            del s["Condition"]
+
+
+def m_audit_key_for_the_subscriptions_role(t):
+    for s in props(t, "AuditKey")["KeyPolicy"]["Statement"]:
+        if s.get("Sid") == "CheckByAuditVerifier":
+            s["Condition"]["ArnEquals"]["aws:PrincipalArn"] = {"Fn::Sub": "arn:aws:iam::1:role/${AWS::StackName}-subscriptions"}
+
+
+def m_admin_erases_its_log(t):
+    stmt(t, "AdminApiRole", "Logs")["Action"].append("logs:DeleteLogStream")
+
+
+def m_verifier_writes_audit(t):
+    stmt(t, "AuditVerifierRole", "ReadAudit")["Action"].append("dynamodb:PutItem")
+
+
+def m_verifier_without_mfa(t):
+    del props(t, "AuditVerifierRole")["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+
+
 MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_stream_sources, m_no_partial_batch),
     (R.rule_stream_sources, m_no_bisect),
@@ -407,6 +441,13 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_code_budget_alarm, m_budget_alarm_silent),
     (R.rule_code_budget_alarm, m_budget_filter_pattern),
     (R.rule_code_budget_alarm, m_budget_not_configured),
+    (R.rule_audit_chain_key, m_sanitiser_makes_audit_links),
+    (R.rule_audit_chain_key, m_admin_verifies_audit_links),
+    (R.rule_audit_chain_key, m_audit_key_open_to_the_account),
+    (R.rule_audit_chain_key, m_audit_key_for_the_subscriptions_role),
+    (R.rule_audit_chain_key, m_admin_erases_its_log),
+    (R.rule_audit_chain_key, m_verifier_writes_audit),
+    (R.rule_audit_chain_key, m_verifier_without_mfa),
 ]
 
 

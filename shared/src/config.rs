@@ -124,6 +124,22 @@ impl MacKeyConfig {
     }
 }
 
+/// The KMS HMAC key of the audit chain (`AUDIT_KEY_ID`): set only for the function that appends to the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditKeyConfig {
+    pub audit_key_id: Option<String>,
+}
+
+impl AuditKeyConfig {
+    pub fn from_env() -> Self {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Self {
+        Self { audit_key_id: src.var("AUDIT_KEY_ID").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) }
+    }
+}
+
 /// Sending email: the verified sender and the SES configuration set (`SES_FROM_ADDRESS`, `SES_CONFIGURATION_SET`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailConfig {

@@ -64,6 +64,8 @@ pub struct AwsBackend {
     pub sms: SnsSms,
     pub data_key_id: String,
     pub mac_key_id: String,
+    /// The audit chain's own HMAC key.
+    pub audit_key_id: String,
     pub from_address: String,
     /// Unique to this backend: in table names, the sender address and the configuration set.
     pub prefix: String,
@@ -136,6 +138,7 @@ pub async fn aws_backend() -> AwsBackend {
     }
     let data_key_id = create_key(&kms, KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt).await;
     let mac_key_id = create_key(&kms, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    let audit_key_id = create_key(&kms, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
 
     let from_address = format!("alerts@{prefix}.example.org");
     ses.create_email_identity()
@@ -151,10 +154,10 @@ pub async fn aws_backend() -> AwsBackend {
         .unwrap_or_else(|e| panic!("creating the SES configuration set: {}", aws_sdk_sesv2::error::DisplayErrorContext(e)));
 
     let tables = DynamoTables::new(dynamo.clone(), names.clone());
-    let keys = KmsKeys::new(kms.clone(), data_key_id.clone(), Some(mac_key_id.clone()));
+    let keys = KmsKeys::new(kms.clone(), data_key_id.clone(), Some(mac_key_id.clone())).with_audit_key(audit_key_id.clone());
     let email = SesEmail::new(ses, EmailConfig { from_address: from_address.clone(), configuration_set });
     let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
-    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, from_address, prefix }
+    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, audit_key_id, from_address, prefix }
 }
 
 impl AwsBackend {

@@ -1,6 +1,7 @@
 //! Every cross-crate test in one binary (one link, one run). The contract suite is `contract::embedded::*` and
 //! `contract::aws::*`; `scripts/test` counts each.
 
+mod audit_chain;
 mod aws_errors;
 mod aws_pipeline;
 mod aws_privacy;

@@ -6,7 +6,7 @@ use shared::ports::Table;
 use shared::ports::Tables;
 use shared::ports::tables::{from_item, to_item};
 use shared::staff::{Claims, LOCAL_AUDIENCE, LOCAL_ISSUER, sign_local_token};
-use shared::usecases::audit::{AuditEntry, Verdict, verify};
+use shared::usecases::audit::{Anchors, AuditEntry, Verdict};
 
 struct Fixture {
     alert_id: String,
@@ -34,7 +34,12 @@ fn paths(f: &Fixture) -> Vec<(&'static str, String, Option<Value>, &'static [&'s
         ("GET", format!("/admin/reports/{}", f.report_id), None, &["caseworker", "admin"]),
         ("GET", "/admin/audit".into(), None, &["admin"]),
         ("GET", "/admin/audit/verify".into(), None, &["admin"]),
-        ("POST", "/admin/helpdesk/find".into(), Some(json!({"email": "nobody@example.org"})), &["office_manager", "admin"]),
+        (
+            "POST",
+            "/admin/helpdesk/find".into(),
+            Some(json!({"email": "nobody@example.org", "reason": "access check"})),
+            &["office_manager", "admin"],
+        ),
         ("POST", "/admin/helpdesk/subscriptions/S-0000-0000-0000/resend-code".into(), None, &["office_manager", "admin"]),
         ("POST", "/admin/helpdesk/subscriptions/S-0000-0000-0000/deactivate".into(), None, &["office_manager", "admin"]),
     ]
@@ -198,6 +203,10 @@ async fn each_read_of_a_report_writes_exactly_one_audit_entry() {
     assert!(audit_entries(&app).await.iter().any(|e| e["action"] == "denied:read_report" && e["role"] == "office_manager"));
 }
 
+async fn verify(app: &TestApp) -> Verdict {
+    shared::usecases::audit::verify(app.local.tables.as_ref(), app.local.keys.as_ref(), &Anchors::new()).await.unwrap()
+}
+
 async fn entry(app: &TestApp, seq: u64) -> AuditEntry {
     let key = shared::ports::Key::new("AUDIT", format!("E#{seq:012}"));
     from_item(app.local.tables.get(Table::Audit, &key).await.unwrap().unwrap()).unwrap()
@@ -210,16 +219,16 @@ async fn an_altered_audit_entry_is_detected() {
     for _ in 0..3 {
         app.staff("GET", "/admin/alerts", "reviewer", None).await;
     }
-    assert!(matches!(verify(app.local.tables.as_ref()).await.unwrap(), Verdict::Intact { entries } if entries >= 4));
+    assert!(matches!(verify(&app).await, Verdict::Intact { entries, .. } if entries >= 4));
     // Someone with table access rewrites who did it.
     let mut e = entry(&app, 2).await;
     e.actor = "someone-else".into();
     app.local.tables.put(Table::Audit, to_item(&e).unwrap(), shared::ports::Condition::Exists).await.unwrap();
-    assert_eq!(verify(app.local.tables.as_ref()).await.unwrap(), Verdict::Altered { seq: 2 });
+    assert_eq!(verify(&app).await, Verdict::Altered { seq: 2 });
     // …and recomputes the entry's own hash: the next entry's link still gives it away.
     e.hash = shared::usecases::audit::entry_hash(&e);
     app.local.tables.put(Table::Audit, to_item(&e).unwrap(), shared::ports::Condition::Exists).await.unwrap();
-    assert_eq!(verify(app.local.tables.as_ref()).await.unwrap(), Verdict::Altered { seq: 2 });
+    assert_eq!(verify(&app).await, Verdict::Altered { seq: 2 });
     let res = app.staff("GET", "/admin/audit/verify", "admin", None).await.json();
     assert_eq!(res["result"], "altered");
 }
@@ -231,13 +240,13 @@ async fn a_removed_audit_entry_is_detected_in_the_middle_and_at_the_end() {
     for _ in 0..3 {
         app.staff("GET", "/admin/alerts", "reviewer", None).await;
     }
-    let Verdict::Intact { entries } = verify(app.local.tables.as_ref()).await.unwrap() else { panic!("intact first") };
+    let Verdict::Intact { entries, .. } = verify(&app).await else { panic!("intact first") };
     let last = shared::ports::Key::new("AUDIT", format!("E#{entries:012}"));
     app.local.tables.delete(Table::Audit, &last, shared::ports::Condition::Always).await.unwrap();
-    assert_eq!(verify(app.local.tables.as_ref()).await.unwrap(), Verdict::Missing { seq: entries });
+    assert_eq!(verify(&app).await, Verdict::Missing { seq: entries });
     let middle = shared::ports::Key::new("AUDIT", format!("E#{:012}", 2));
     app.local.tables.delete(Table::Audit, &middle, shared::ports::Condition::Always).await.unwrap();
-    assert_eq!(verify(app.local.tables.as_ref()).await.unwrap(), Verdict::Missing { seq: 2 });
+    assert_eq!(verify(&app).await, Verdict::Missing { seq: 2 });
 }
 
 #[tokio::test]
@@ -252,13 +261,22 @@ async fn the_help_desk_finds_one_member_by_exact_contact_resends_a_code_and_deac
     for _ in 0..5 {
         app.post_json("/subscriptions/verify", &json!({"subscription_id": id, "code": "999999"})).await;
     }
-    let found = app.staff("POST", "/admin/helpdesk/find", "office_manager", Some(&json!({"email": "Locked.Out@example.org"}))).await;
+    let found = app
+        .staff(
+            "POST",
+            "/admin/helpdesk/find",
+            "office_manager",
+            Some(&json!({"email": "Locked.Out@example.org", "reason": "member called"})),
+        )
+        .await;
     assert_eq!(found.status, 200, "{}", found.text());
     let sub = found.json()["subscription"].clone();
     assert_eq!(sub["subscription_id"], id.as_str());
     assert_eq!(sub["locked"], true);
     assert!(!found.text().contains(email), "the help desk is not shown the contact");
-    let none = app.staff("POST", "/admin/helpdesk/find", "office_manager", Some(&json!({"email": "locked@example.org"}))).await;
+    let none = app
+        .staff("POST", "/admin/helpdesk/find", "office_manager", Some(&json!({"email": "locked@example.org", "reason": "member called"})))
+        .await;
     assert_eq!(none.json()["subscription"], Value::Null, "only an exact contact finds anyone");
 
     let res = app.staff("POST", &format!("/admin/helpdesk/subscriptions/{id}/resend-code"), "office_manager", None).await;
@@ -276,7 +294,7 @@ async fn the_help_desk_finds_one_member_by_exact_contact_resends_a_code_and_deac
 
     let res = app.staff("POST", &format!("/admin/helpdesk/subscriptions/{id}/deactivate"), "office_manager", None).await;
     assert_eq!(res.status, 200);
-    let found = app.staff("POST", "/admin/helpdesk/find", "office_manager", Some(&json!({"email": email}))).await;
+    let found = app.staff("POST", "/admin/helpdesk/find", "office_manager", Some(&json!({"email": email, "reason": "check"}))).await;
     assert_eq!(found.json()["subscription"], Value::Null);
     let actions: Vec<String> = audit_entries(&app).await.iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
     for a in ["find_subscription", "resend_code", "deactivate_subscription"] {
@@ -360,4 +378,98 @@ async fn free_text_in_a_staff_url_is_audited_as_invalid_never_as_written() {
     let entries = audit_entries(&app).await;
     let last = entries.iter().rev().find(|e| e["action"] == "read_alert").unwrap();
     assert_eq!(last["target"], f.alert_id.as_str());
+}
+
+async fn find_as(app: &TestApp, name: &str, body: &Value) -> num_tests::TestResponse {
+    let token = num_cli::staff::token(app.data_dir(), "office_manager", name).await.unwrap();
+    call(app, "POST", "/admin/helpdesk/find", Some(&format!("Bearer {token}")), Some(body)).await
+}
+
+#[tokio::test]
+async fn a_help_desk_lookup_records_the_contacts_blind_index_never_the_contact_or_nothing() {
+    let app = spawn_app();
+    let email = "asked.about@example.org";
+    for spelling in ["Asked.About@example.org", email] {
+        let res = find_as(&app, "om-ann", &json!({"email": spelling, "reason": "member rang about alerts"})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+    find_as(&app, "om-ann", &json!({"phone": "07700 900123", "reason": "member rang"})).await;
+    let entries = audit_entries(&app).await;
+    let finds: Vec<&Value> = entries.iter().filter(|e| e["action"] == "find_subscription").collect();
+    assert_eq!(finds.len(), 3, "{entries:?}");
+    let targets: Vec<&str> = finds.iter().map(|e| e["target"].as_str().unwrap()).collect();
+    for t in &targets {
+        assert!(t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()), "the target is a blind index: {t:?}");
+    }
+    assert_eq!(targets[0], targets[1], "one contact, however written, is one target");
+    assert_ne!(targets[0], targets[2], "another contact is another target");
+    assert_eq!(finds[0]["reason"], "member rang about alerts");
+    let rows = app.raw_rows().await.join("\n");
+    for needle in ["asked.about", "Asked.About", "900123", "member rang"] {
+        assert!(!rows.contains(needle), "{needle} is in a table");
+    }
+}
+
+#[tokio::test]
+async fn a_help_desk_lookup_without_a_reason_is_a_400_naming_reason_and_looks_nothing_up() {
+    let app = spawn_app();
+    let email = "no.reason@example.org";
+    app.post_json("/subscriptions", &json!({"email": email, "regions": ["wales"], "channels": ["email"]})).await;
+    for body in [json!({"email": email}), json!({"email": email, "reason": "  "})] {
+        let res = find_as(&app, "om-bob", &body).await;
+        assert_eq!(res.status, 400, "{body}: {}", res.text());
+        let err = res.json();
+        assert_eq!(err["error"]["field"], "reason", "{err}");
+        assert_eq!(err["error"]["code"], "missing_reason", "{err}");
+        assert!(err.get("subscription").is_none(), "nothing is shown: {err}");
+    }
+    let entries = audit_entries(&app).await;
+    assert!(!entries.iter().any(|e| e["action"] == "find_subscription"), "nothing was looked up: {entries:?}");
+    let refused: Vec<&Value> = entries.iter().filter(|e| e["action"] == "refused:find_subscription").collect();
+    assert_eq!(refused.len(), 2, "each refusal leaves a trace");
+    assert!(refused.iter().all(|e| e["target"] == "invalid"));
+    // The reason may also come as ?reason= (as for opening a report).
+    let token = num_cli::staff::token(app.data_dir(), "office_manager", "om-bob").await.unwrap();
+    let res =
+        call(&app, "POST", "/admin/helpdesk/find?reason=ticket%2042", Some(&format!("Bearer {token}")), Some(&json!({"email": email})))
+            .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+
+#[tokio::test]
+async fn help_desk_lookups_are_limited_per_member_of_staff_with_a_429_saying_when_to_retry() {
+    let app = spawn_app();
+    let body = |i: u64| json!({"email": format!("probe{i}@example.org"), "reason": "member rang"});
+    let limit = shared::usecases::staff_quota::HELPDESK_LOOKUPS_PER_HOUR;
+    let mut statuses = Vec::new();
+    for i in 0..limit + 2 {
+        statuses.push(find_as(&app, "om-carol", &body(i)).await);
+    }
+    assert!(statuses[..limit as usize].iter().all(|r| r.status == 200), "{:?}", statuses.iter().map(|r| r.status).collect::<Vec<_>>());
+    let refused = &statuses[limit as usize];
+    assert_eq!(refused.status, 429, "lookup {} is refused: {}", limit + 1, refused.text());
+    let err = refused.json();
+    assert_eq!(err["error"]["code"], "too_many_lookups");
+    let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    assert_eq!(err["error"]["retry_after"], retry);
+    assert!(err["error"]["message"].as_str().unwrap().contains("Try again in "), "{err}");
+    assert_eq!(statuses[limit as usize + 1].status, 429);
+    // Every refused lookup is in the log, and none was run.
+    let entries = audit_entries(&app).await;
+    let runs = entries.iter().filter(|e| e["action"] == "find_subscription" && e["actor"] == "om-carol").count();
+    assert_eq!(runs, limit as usize);
+    assert_eq!(entries.iter().filter(|e| e["action"] == "refused:find_subscription").count(), 2);
+    // The count is not the process's: another instance on the same tables refuses too.
+    let mut other = app.local.admin.clone();
+    other.limiter = std::sync::Arc::new(shared::ratelimit::Limiter::default());
+    let token = num_cli::staff::token(app.data_dir(), "office_manager", "om-carol").await.unwrap();
+    let req = http::Request::post("/admin/helpdesk/find")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from(serde_json::to_vec(&body(99)).unwrap()))
+        .unwrap();
+    assert_eq!(shared::http::admin::handle(&other, req).await.status(), 429);
+    // Another member of staff is not held back.
+    assert_eq!(find_as(&app, "om-dave", &body(0)).await.status, 200);
 }

@@ -15,10 +15,13 @@ use crate::ports::{Clock, Cursor, KeyService, Table, Tables};
 use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::staff::{Action, Staff, bearer, verify_local_token};
 use crate::usecases::alerts::{AlertDeps, AlertStatus, PublishRequest, get_alert, list_alerts, publish, reject};
-use crate::usecases::audit::{self, AuditDeps, record};
+use crate::usecases::audit::{self, Anchors, AuditDeps, record};
 use crate::usecases::deliver::delivery_counts;
+use crate::usecases::staff_quota::{self, HELPDESK_LOOKUPS_PER_HOUR};
 use crate::usecases::submit_report::ReportRecord;
-use crate::usecases::subscriptions::{FindRequest, SubscriptionDeps, end_subscription, find_by_contact, get_subscription, resend_code};
+use crate::usecases::subscriptions::{
+    FindRequest, SubscriptionDeps, contact_index_of, end_subscription, find_by_index, get_subscription, resend_code,
+};
 
 /// How staff prove who they are.
 #[derive(Clone)]
@@ -192,8 +195,11 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
         record(&audit, &staff, &format!("denied:{}", action.as_str()), target, None).await?;
         return Err(e);
     }
-    // The trace comes first: if it cannot be written, nothing is done and nothing is shown.
-    record(&audit, &staff, action.as_str(), target, query_param(&req, "reason").as_deref()).await?;
+    // The trace comes first: if it cannot be written, nothing is done and nothing is shown. A help-desk lookup writes
+    // its own, naming the contact's blind index (see `helpdesk_find`).
+    if action != Action::HelpdeskFind {
+        record(&audit, &staff, action.as_str(), target, query_param(&req, "reason").as_deref()).await?;
+    }
     match action {
         Action::ListAlerts => {
             let status = match query_param(&req, "status") {
@@ -245,7 +251,20 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
                 &json!({"report_id": rec.report_id, "status": rec.status, "received_at": rec.received_at, "anonymous": rec.anonymous, "report": report}),
             ))
         }
-        Action::ReadAudit if target == "verify" => Ok(json(StatusCode::OK, &audit::verify(deps.tables.as_ref()).await?)),
+        Action::ReadAudit if target == "verify" => {
+            let mut anchors = Anchors::new();
+            if let Some(head) = query_param(&req, "head") {
+                let (seq, link) = Anchors::parse_head(&head).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_head",
+                        "head is <entry number>:<link>, the 64 hex digits logged as audit_mac with audit_seq.",
+                    )
+                    .with_field("head")
+                })?;
+                anchors.add(seq, &link).expect("one anchor never conflicts");
+            }
+            Ok(json(StatusCode::OK, &audit::verify(deps.tables.as_ref(), deps.keys.as_ref(), &anchors).await?))
+        }
         Action::ReadAudit => {
             let after = query_param(&req, "after").and_then(|a| a.parse().ok()).unwrap_or(0);
             let limit = query_param(&req, "limit").and_then(|l| l.parse().ok()).unwrap_or(100);
@@ -256,11 +275,7 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             let next = entries.last().map(|e| e.seq);
             Ok(json(StatusCode::OK, &json!({"entries": entries, "next_after": next})))
         }
-        Action::HelpdeskFind => {
-            let body: FindRequest = parse_json(&req)?;
-            let found = find_by_contact(&deps.subscriptions(), &body).await?;
-            Ok(json(StatusCode::OK, &json!({"subscription": found})))
-        }
+        Action::HelpdeskFind => helpdesk_find(deps, &req, &staff).await,
         Action::HelpdeskResendCode => {
             resend_code(&deps.subscriptions(), &subscription_id(target)?).await?;
             Ok(json(StatusCode::OK, &json!({"status": "code_sent"})))
@@ -274,6 +289,52 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
         }
     }
+}
+
+/// A help-desk lookup. It tells whether a contact is a member, so: a reason is required, the audit log records the
+/// contact's blind index (never the contact) with the reason, and each member of staff may make
+/// `HELPDESK_LOOKUPS_PER_HOUR` in a clock hour. A lookup that is refused leaves a trace (`refused:find_subscription`)
+/// and looks nothing up.
+async fn helpdesk_find(deps: &AdminDeps, req: &Request, staff: &Staff) -> Result<Response, ApiError> {
+    let audit = deps.audit();
+    let action = Action::HelpdeskFind.as_str();
+    let refused = format!("refused:{action}");
+    let prepared = async {
+        let mut body: FindRequest = parse_json(req)?;
+        if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            body.reason = query_param(req, "reason");
+        }
+        let reason = body.reason()?.to_owned();
+        let index = contact_index_of(&deps.subscriptions(), &body).await?;
+        Ok::<_, ApiError>((index, reason))
+    }
+    .await;
+    let (index, reason) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            record(&audit, staff, &refused, "invalid", None).await?;
+            return Err(e);
+        }
+    };
+    let quota = staff_quota::take(&audit, action, &staff.subject, HELPDESK_LOOKUPS_PER_HOUR).await?;
+    if let Err(spent) = quota {
+        record(&audit, staff, &refused, &index, Some(&reason)).await?;
+        tracing::warn!(role = staff.role.as_str(), limit = HELPDESK_LOOKUPS_PER_HOUR, "help desk lookups limit reached");
+        let minutes = spent.retry_after.div_ceil(60);
+        let minutes = if minutes == 1 { "1 minute".to_owned() } else { format!("{minutes} minutes") };
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_lookups",
+            format!(
+                "You have made {HELPDESK_LOOKUPS_PER_HOUR} help desk lookups this hour, the most one person may. Try again in {minutes}; if a member needs help sooner, ask another office manager or an admin."
+            ),
+        )
+        .with_retry_after(spent.retry_after));
+    }
+    // The trace comes first: if it cannot be written, nothing is looked up.
+    record(&audit, staff, action, &index, Some(&reason)).await?;
+    let found = find_by_index(&deps.subscriptions(), &index).await?;
+    Ok(json(StatusCode::OK, &json!({"subscription": found})))
 }
 
 fn subscription_id(s: &str) -> Result<SubscriptionId, ApiError> {

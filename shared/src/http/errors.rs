@@ -16,7 +16,7 @@ use crate::error::Chain;
 use crate::ports::{KeyError, StoreError};
 use crate::seal::SealError;
 use crate::usecases::alerts::{AlertError, PublishError, RejectError};
-use crate::usecases::audit::AuditError;
+use crate::usecases::audit::{AuditError, VerifyError as AuditVerifyError};
 use crate::usecases::submit_report::SubmitError;
 use crate::usecases::subscriptions::{
     CodeRefusal, FindError, KeyringError, RequestError, ResendError, StopError, StopLinkError, SubscribeError, UnsubscribeError,
@@ -31,6 +31,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// The internal cause's chain of messages, for the log only (never in the body).
     pub cause: Option<String>,
+    /// For a 429: how many seconds until trying again can succeed (the `Retry-After` header and `retry_after`).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -44,11 +46,19 @@ struct Inner<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, cause: None }
+        Self { status, code, message: message.into(), field: None, cause: None, retry_after: None }
+    }
+
+    /// Says when trying again can succeed, in seconds.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -133,8 +143,8 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } })
-            .expect("an error body always serialises")
+        let inner = Inner { code: self.code, message: &self.message, field: self.field.as_deref(), retry_after: self.retry_after };
+        serde_json::to_vec(&Body { error: inner }).expect("an error body always serialises")
     }
 }
 
@@ -300,7 +310,17 @@ impl From<AuditError> for ApiError {
         match &e {
             AuditError::Store(s) => store_failure(&e, s),
             AuditError::Seal(s) => seal_failure(&e, s),
+            AuditError::Key(k) => key_failure(&e, k),
             AuditError::Busy => ApiError::unavailable().caused_by(&e),
+        }
+    }
+}
+
+impl From<AuditVerifyError> for ApiError {
+    fn from(e: AuditVerifyError) -> Self {
+        match &e {
+            AuditVerifyError::Store(s) => store_failure(&e, s),
+            AuditVerifyError::Key(k) => key_failure(&e, k),
         }
     }
 }
@@ -436,6 +456,11 @@ impl From<FindError> for ApiError {
         match &e {
             FindError::Invalid(r) => r.clone().into(),
             FindError::OneContact => ApiError::bad_request("one_contact", "Give exactly one of email or phone, as the member wrote it."),
+            FindError::MissingReason => ApiError::bad_request(
+                "missing_reason",
+                "Say why you look this contact up (for example the member's call or ticket) in reason. Nothing was looked up.",
+            )
+            .with_field("reason"),
             FindError::Store(s) => store_failure(&e, s),
             FindError::Key(k) => key_failure(&e, k),
         }

@@ -89,7 +89,11 @@ pub fn html(status: StatusCode, body: String) -> Response {
 /// The JSON answer for an error; its internal cause, if any, is logged here, where it is answered.
 pub fn error_json(err: &ApiError) -> Response {
     err.log();
-    base(err.status, "application/json; charset=utf-8", err.to_json())
+    let mut res = base(err.status, "application/json; charset=utf-8", err.to_json());
+    if let Some(secs) = err.retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
 }
 
 pub fn error_html(err: &ApiError) -> Response {

@@ -69,6 +69,9 @@ pub enum MacPurpose {
     /// A subscription's verification code, bound to the subscription, the contact it was sent to and its generation:
     /// a stored code MAC cannot be searched offline for the code without the key.
     SubscriptionCode,
+    /// The links of the audit log's chain. In the cloud a key of its own, which only the function that appends to the
+    /// log (and a verifier role) may use: a function that may use the blind-index key can't forge a link.
+    AuditChain,
 }
 
 impl MacPurpose {
@@ -78,6 +81,7 @@ impl MacPurpose {
             MacPurpose::StaffToken => "staff-token",
             MacPurpose::AlertId => "alert-id",
             MacPurpose::SubscriptionCode => "subscription-code",
+            MacPurpose::AuditChain => "audit-chain",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod deliver;
 pub mod draft;
 pub mod records;
 pub mod sms_replies;
+pub mod staff_quota;
 pub mod submit_report;
 pub mod subscriptions;
 

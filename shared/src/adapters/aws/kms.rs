@@ -7,7 +7,8 @@
 //!
 //! Keyed hashes come from GenerateMac (HMAC_SHA_256) under a separate HMAC key. KMS has one key for every purpose,
 //! so the purpose goes into the message (`"subscriber-contact\0" + message`): a hash made for one purpose never equals
-//! one made for another.
+//! one made for another. The audit chain's links are the exception: they use a key of their own (`AUDIT_KEY_ID`),
+//! whose key policy lets only the admin API (to append) and the audit verifier role use it.
 
 use std::collections::HashMap;
 
@@ -29,6 +30,8 @@ pub struct KmsKeys {
     data_key_id: String,
     /// Only functions that compute blind indexes have one (and the permission to use it).
     mac_key_id: Option<String>,
+    /// Only the function that appends to the audit log has one.
+    audit_key_id: Option<String>,
 }
 
 fn key_error<E: aws_sdk_kms::error::ProvideErrorMetadata>(
@@ -67,7 +70,13 @@ fn take_key(blob: Option<Blob>) -> Result<Zeroizing<[u8; 32]>, KeyError> {
 
 impl KmsKeys {
     pub fn new(client: Client, data_key_id: impl Into<String>, mac_key_id: Option<String>) -> Self {
-        Self { client, data_key_id: data_key_id.into(), mac_key_id }
+        Self { client, data_key_id: data_key_id.into(), mac_key_id, audit_key_id: None }
+    }
+
+    /// Adds the HMAC key of the audit chain (`MacPurpose::AuditChain`).
+    pub fn with_audit_key(mut self, audit_key_id: impl Into<String>) -> Self {
+        self.audit_key_id = Some(audit_key_id.into());
+        self
     }
 
     /// A cheap call that opens the connection and checks the data key is there (needs `kms:DescribeKey`).
@@ -118,8 +127,13 @@ impl KeyService for KmsKeys {
     }
 
     async fn mac(&self, purpose: MacPurpose, message: &[u8]) -> Result<[u8; 32], KeyError> {
-        let key_id =
-            self.mac_key_id.as_deref().ok_or_else(|| KeyError::Other(anyhow::anyhow!("this function has no MAC key (MAC_KEY_ID)")))?;
+        let key_id = match purpose {
+            MacPurpose::AuditChain => self
+                .audit_key_id
+                .as_deref()
+                .ok_or_else(|| KeyError::Other(anyhow::anyhow!("this function has no audit chain key (AUDIT_KEY_ID)")))?,
+            _ => self.mac_key_id.as_deref().ok_or_else(|| KeyError::Other(anyhow::anyhow!("this function has no MAC key (MAC_KEY_ID)")))?,
+        };
         let msg = mac_message(purpose, message);
         if msg.len() > MAX_MAC_MESSAGE {
             return Err(KeyError::Other(anyhow::anyhow!("a keyed-hash message is longer than KMS takes ({MAX_MAC_MESSAGE} bytes)")));

@@ -64,14 +64,17 @@ impl CoreClients {
         use anyhow::Context;
 
         use crate::adapters::{RetryPolicy, Retrying};
-        use crate::config::{DataKeyConfig, MacKeyConfig, TableNames};
+        use crate::config::{AuditKeyConfig, DataKeyConfig, MacKeyConfig, TableNames};
 
         let names = TableNames::from_env(tables)?;
         let data_key = DataKeyConfig::from_env()?;
         let mac_key = if mac { Some(MacKeyConfig::from_env()?.mac_key_id) } else { None };
         let sdk = load_sdk_config().await;
         let dynamo = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), names);
-        let kms = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, mac_key);
+        let mut kms = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, mac_key);
+        if let Some(audit_key) = AuditKeyConfig::from_env().audit_key_id {
+            kms = kms.with_audit_key(audit_key);
+        }
         if let Some(first) = tables.first() {
             dynamo.warm_up(*first).await.with_context(|| format!("the {} table cannot be reached", first.as_str()))?;
         }

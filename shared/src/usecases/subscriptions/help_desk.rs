@@ -53,11 +53,28 @@ pub struct FindRequest {
     pub email: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// Why the member of staff looks this contact up (the member's call, their ticket): required, kept sealed in the
+    /// audit log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl FindRequest {
+    /// The reason given, trimmed; a lookup without one is refused before anything is looked up.
+    pub fn reason(&self) -> Result<&str, FindError> {
+        self.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).ok_or(FindError::MissingReason)
+    }
 }
 
 /// Finds the subscription of one exact email or phone, through the blind index: the active one, else the newest
 /// pending one. There is no way to list members.
 pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Result<Option<SubscriptionView>, FindError> {
+    let hex = contact_index_of(deps, req).await?;
+    find_by_index(deps, &hex).await
+}
+
+/// The blind index (hex) of the one contact a lookup names: what the audit log records as its target.
+pub async fn contact_index_of(deps: &SubscriptionDeps, req: &FindRequest) -> Result<String, FindError> {
     let canonical = match (
         req.email.as_deref().map(str::trim).filter(|e| !e.is_empty()),
         req.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
@@ -66,8 +83,12 @@ pub async fn find_by_contact(deps: &SubscriptionDeps, req: &FindRequest) -> Resu
         (None, Some(p)) => format!("phone:{}", PhoneNumber::parse(p).map_err(RequestError::InvalidPhone)?.as_str()),
         _ => return Err(FindError::OneContact),
     };
-    let hex = contact_index(deps.keys.as_ref(), &canonical).await?;
-    for key in [index_key(&hex), pending_index_key(&hex)] {
+    Ok(contact_index(deps.keys.as_ref(), &canonical).await?)
+}
+
+/// Finds the subscription behind one blind index (from [`contact_index_of`]).
+pub async fn find_by_index(deps: &SubscriptionDeps, hex: &str) -> Result<Option<SubscriptionView>, FindError> {
+    for key in [index_key(hex), pending_index_key(hex)] {
         if let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &key, subscription_id).await?
             && let Some(rec) = get_subscription(deps.tables.as_ref(), &id).await?
             && rec.status != SubscriptionStatus::Unsubscribed
@@ -85,6 +106,8 @@ pub enum FindError {
     Invalid(#[from] RequestError),
     #[error("not exactly one of email or phone was given")]
     OneContact,
+    #[error("no reason was given for the lookup")]
+    MissingReason,
     #[error("the subscribers table failed")]
     Store(#[from] StoreError),
     #[error("the key service failed")]

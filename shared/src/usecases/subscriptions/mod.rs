@@ -22,7 +22,7 @@ pub use crate::domain::status::{Channel, SubscriptionStatus};
 pub use codes::{
     BUDGET_SPENT_LOG, CODES_PER_CONTACT_PER_DAY, CODES_PER_CONTACT_PER_HOUR, CodeLimits, CodeRefusal, DEFAULT_CODE_BUDGET_PER_DAY,
 };
-pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, find_by_contact, resend_code};
+pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, contact_index_of, find_by_contact, find_by_index, resend_code};
 pub use keyring::{KeyringError, open_contact};
 pub use lifecycle::{
     CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, StopError, StopLinkError, SubscribeError, UnsubscribeError, VerifyError,
