@@ -1,6 +1,7 @@
 //! Verification codes against a running `num serve`, seen only from outside: HTTP answers and the outbox folder.
 //! Someone else's address given beside the attacker's own number never receives alerts, and an older subscription of
-//! it stays as it was; a burst of subscribe requests is cut off with 429 long before ten codes reach one number.
+//! it stays as it was; opening an alert's unsubscribe or stop link changes nothing; a burst of subscribe requests is
+//! cut off with 429 long before ten codes reach one number.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -138,6 +139,21 @@ fn against_num_serve_the_attack_leaves_the_victims_subscription_active_and_sends
     assert!(key(to_victim[0]).contains(&victim), "through their own, still active subscription: {}", key(to_victim[0]));
     assert!(!all.iter().any(|m| key(m).contains(&attack) && m["to"] == VICTIM), "nothing reaches the victim through the attack");
     assert!(all.iter().any(|m| key(m).contains(&attack) && m["to"] == "+447700900666"), "the attacker's own number is verified");
+
+    // Opening the links an alert carries changes nothing: a mail system's link scanner following the email's
+    // unsubscribe link, a phone previewing the text's stop link.
+    let email = to_victim[0]["body"].as_str().unwrap();
+    let unsubscribe = email.split_whitespace().find(|w| w.contains("/unsubscribe?token=")).expect("an unsubscribe link");
+    assert_eq!(call(port, "GET", &unsubscribe[unsubscribe.find("/unsubscribe").unwrap()..], None, "").0, 200);
+    let text = all.iter().find(|m| m["to"] == "+447700900666").unwrap()["body"].as_str().unwrap();
+    let stop = text.split_whitespace().last().unwrap();
+    assert!(stop.contains("/stop/"), "a text ends with its stop link: {text}");
+    assert_eq!(call(port, "GET", &stop[stop.find("/stop/").unwrap()..], None, "").0, 200);
+    let second = publish_an_alert(port, dir.path());
+    let all =
+        wait_for(dir.path(), "the second alert's two messages", |all| all.iter().filter(|m| key(m).starts_with(&second)).count() >= 2);
+    assert!(all.iter().any(|m| key(m).starts_with(&second) && m["to"] == VICTIM), "still subscribed after the link was opened");
+    assert!(all.iter().any(|m| key(m).starts_with(&second) && m["to"] == "+447700900666"), "texts go on after the preview");
     interrupt(&mut server);
 }
 
