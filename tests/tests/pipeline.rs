@@ -536,7 +536,9 @@ async fn every_text_ends_with_a_stop_link_whose_page_changes_nothing_and_whose_b
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Stop text alerts") && page.text().contains(&format!("action=\"{path}\"")), "{}", page.text());
     // A made-up token is refused and changes nothing.
-    assert_eq!(app.post("/stop/AAAAAAAAAAAA", "application/x-www-form-urlencoded", "").await.status, 404);
+    let made_up = app.post("/stop/AAAAAAAAAAAA", "application/x-www-form-urlencoded", "").await;
+    assert_eq!(made_up.status, 404);
+    assert!(made_up.text().contains("This stop link is not valid") && made_up.text().contains("<h1>"), "a page: {}", made_up.text());
     let second = draft_from(&app, &leeds_case()["report"]).await;
     assert_eq!(publish(&app, second["alert_id"].as_str().unwrap(), json!({"regions": ["yorkshire-humber"]})).await.status, 200);
     app.drain().await;

@@ -66,7 +66,8 @@ fn code_limits() -> &'static CodeLimits {
 pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Response {
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let client = client_of(&req);
-    let is_get = req.method() == Method::GET;
+    // A browser (a link opened, a page's form posted) is answered with a page, errors included; JSON with JSON.
+    let wants_page = req.method() == Method::GET || matches!(body_kind(&req, true), Ok(BodyKind::Form));
     let result = async {
         match (req.method().clone(), path.as_str()) {
             (Method::POST, "/subscriptions") => {
@@ -160,7 +161,7 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
     .await;
     match result {
         Ok(r) => r,
-        Err(e) if is_get => {
+        Err(e) if wants_page => {
             e.log();
             html(e.status, pages::problem_page(&e))
         }
