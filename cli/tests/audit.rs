@@ -6,9 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use shared::adapters::{LocalKeys, SqliteTables};
-use shared::ports::tables::{AttributeValue, s, to_item};
-use shared::ports::{Condition, Key, KeyService, Table, Tables, Update};
-use shared::usecases::audit::{self, AuditEntry, entry_hash, entry_mac};
+use shared::usecases::audit::tamper::{Rechain, delete_and_rechain};
 
 fn num() -> &'static str {
     env!("CARGO_BIN_EXE_num")
@@ -66,34 +64,6 @@ fn verify(dir: &std::path::Path, extra: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Rechain {
-    Sha256,
-    WithKey,
-}
-
-/// Deletes entry `gone` and re-chains every later entry one number down, then moves the head.
-async fn delete_and_rechain(tables: &dyn Tables, keys: &dyn KeyService, gone: u64, how: Rechain) {
-    let entries = audit::read(tables, 0, 1000).await.unwrap();
-    let last = entries.last().unwrap().seq;
-    let mut prev = entries.iter().find(|e| e.seq == gone - 1).map(|e| e.hash.clone()).unwrap_or_else(|| "0".repeat(64));
-    for e in entries.iter().filter(|e| e.seq >= gone) {
-        tables.delete(Table::Audit, &Key::new(e.pk.clone(), e.sk.clone()), Condition::Always).await.unwrap();
-    }
-    for e in entries.iter().filter(|e| e.seq > gone) {
-        let seq = e.seq - 1;
-        let mut moved = AuditEntry { pk: "AUDIT".into(), sk: format!("E#{seq:012}"), seq, prev_hash: prev.clone(), ..e.clone() };
-        moved.hash = match how {
-            Rechain::Sha256 => entry_hash(&moved),
-            Rechain::WithKey => entry_mac(keys, &moved).await.unwrap(),
-        };
-        prev = moved.hash.clone();
-        tables.put(Table::Audit, to_item(&moved).unwrap(), Condition::Always).await.unwrap();
-    }
-    let head = Update::default().set("seq", AttributeValue::N((last - 1).to_string())).set("hash", s(prev));
-    tables.update(Table::Audit, &Key::new("AUDIT", "HEAD"), head, Condition::Always).await.unwrap();
-}
-
 #[test]
 fn audit_verify_with_the_servers_log_names_the_first_rechained_entry_and_fails() {
     for how in [Rechain::Sha256, Rechain::WithKey] {
@@ -124,7 +94,7 @@ fn audit_verify_with_the_servers_log_names_the_first_rechained_entry_and_fails()
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let tables = SqliteTables::open(dir.path()).unwrap();
         let keys = LocalKeys::open_or_create(dir.path()).unwrap();
-        rt.block_on(delete_and_rechain(&tables, &keys, 2, how));
+        rt.block_on(delete_and_rechain(&tables, &keys, 2, how)).unwrap();
         drop(tables);
 
         let (code, text) = verify(dir.path(), &["--anchors", anchors]);

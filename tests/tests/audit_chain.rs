@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use num_tests::aws::aws_backend;
 use shared::adapters::{LocalKeys, SqliteTables};
-use shared::ports::tables::{AttributeValue, s, to_item};
-use shared::ports::{Condition, FixedClock, Key, KeyService, Table, Tables, Update};
+use shared::ports::{FixedClock, KeyService, Tables};
 use shared::staff::{Role, Staff};
 use shared::usecases::Deps;
-use shared::usecases::audit::{self, Anchors, AuditEntry, Verdict, entry_hash, entry_mac, record};
+use shared::usecases::audit::tamper::{Rechain, delete_and_rechain};
+use shared::usecases::audit::{self, Anchors, Verdict, record};
 use shared::usecases::staff_quota::{self, HELPDESK_LOOKUPS_PER_HOUR};
 
 async fn embedded() -> (Deps, tempfile::TempDir) {
@@ -27,44 +27,6 @@ async fn on_aws() -> Deps {
         keys: Arc::new(b.keys.clone()),
         clock: Arc::new(FixedClock::at("2026-03-14T10:15:00Z".parse().unwrap())),
     }
-}
-
-/// How the chain is rewritten after an entry is deleted.
-#[derive(Clone, Copy, Debug)]
-pub enum Rechain {
-    /// Today's attack on an unkeyed chain: plain SHA-256 links.
-    Sha256,
-    /// The same, keeping the entries marked as keyed.
-    Sha256MarkedKeyed,
-    /// By someone who holds the chain key (the function that appends).
-    WithKey,
-}
-
-/// Deletes entry `gone` and re-chains every later entry one number down, then moves the head: what someone with write
-/// access to the table does to make an entry disappear.
-pub async fn delete_and_rechain(tables: &dyn Tables, keys: &dyn KeyService, gone: u64, how: Rechain) {
-    let entries = audit::read(tables, 0, 1000).await.unwrap();
-    let last = entries.last().unwrap().seq;
-    let mut prev = entries.iter().find(|e| e.seq == gone - 1).map(|e| e.hash.clone()).unwrap_or_else(|| "0".repeat(64));
-    for e in entries.iter().filter(|e| e.seq >= gone) {
-        tables.delete(Table::Audit, &Key::new(e.pk.clone(), e.sk.clone()), Condition::Always).await.unwrap();
-    }
-    for e in entries.iter().filter(|e| e.seq > gone) {
-        let seq = e.seq - 1;
-        let mut moved = AuditEntry { pk: "AUDIT".into(), sk: format!("E#{seq:012}"), seq, prev_hash: prev.clone(), ..e.clone() };
-        match how {
-            Rechain::Sha256 => {
-                moved.link = None;
-                moved.hash = entry_hash(&moved);
-            }
-            Rechain::Sha256MarkedKeyed => moved.hash = entry_hash(&moved),
-            Rechain::WithKey => moved.hash = entry_mac(keys, &moved).await.unwrap(),
-        }
-        prev = moved.hash.clone();
-        tables.put(Table::Audit, to_item(&moved).unwrap(), Condition::Always).await.unwrap();
-    }
-    let head = Update::default().set("seq", AttributeValue::N((last - 1).to_string())).set("hash", s(prev));
-    tables.update(Table::Audit, &Key::new("AUDIT", "HEAD"), head, Condition::Always).await.unwrap();
 }
 
 async fn six_entries(deps: &Deps) -> Anchors {
@@ -85,7 +47,7 @@ async fn verify(deps: &Deps, anchors: &Anchors) -> Verdict {
 async fn a_rewritten_chain_is_caught_at_the_first_rewritten_entry(deps: Deps, how: Rechain) {
     let anchors = six_entries(&deps).await;
     assert_eq!(verify(&deps, &anchors).await, Verdict::Intact { entries: 6, unkeyed: 0, anchored: 6 });
-    delete_and_rechain(deps.tables.as_ref(), deps.keys.as_ref(), 3, how).await;
+    delete_and_rechain(deps.tables.as_ref(), deps.keys.as_ref(), 3, how).await.unwrap();
     let with_anchors = verify(&deps, &anchors).await;
     let without = verify(&deps, &Anchors::new()).await;
     match how {

@@ -78,6 +78,16 @@ impl Cloud {
         pump(&self.streams, table, table.as_str(), handler, 100, 3).await.expect("the stream pumps");
     }
 
+    /// Submits a report, runs drafting from the reports stream, and returns the draft it became, as staff list it.
+    async fn draft_of(&self, report: &Value) -> Value {
+        let res = shared::http::submit::handle(&self.submit, post("/reports", report)).await;
+        assert_eq!(res.status(), 201);
+        let report_id = json_of(&res)["reference"].as_str().unwrap().to_owned();
+        self.pump(Table::Reports, &self.sanitise).await;
+        let list = json_of(&self.staff("GET", "/admin/alerts?status=draft", None).await);
+        list["alerts"].as_array().unwrap().iter().find(|a| a["report_id"] == report_id.as_str()).expect("a draft").clone()
+    }
+
     async fn staff(&self, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
         let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
         req = req.extension(AuthorizerClaims(Staff { subject: "reviewer@example.org".into(), role: Role::Reviewer }));
@@ -144,13 +154,7 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
     }
 
     let case = num_tests::labelled_case("28-leeds-parlour-maid-and-van");
-    let res = shared::http::submit::handle(&c.submit, post("/reports", &case["report"])).await;
-    assert_eq!(res.status(), 201);
-    let report_id = json_of(&res)["reference"].as_str().unwrap().to_owned();
-    c.pump(Table::Reports, &c.sanitise).await;
-
-    let list = json_of(&c.staff("GET", "/admin/alerts?status=draft", None).await);
-    let draft = list["alerts"].as_array().unwrap().iter().find(|a| a["report_id"] == report_id.as_str()).expect("a draft").clone();
+    let draft = c.draft_of(&case["report"]).await;
     assert_eq!(draft["suggested_regions"], json!(["yorkshire-humber"]));
     let alert_id = draft["alert_id"].as_str().unwrap();
     let res = c.staff("POST", &format!("/admin/alerts/{alert_id}/publish"), Some(&json!({"regions": ["yorkshire-humber"]}))).await;
@@ -207,12 +211,7 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     }
 
     let case = num_tests::labelled_case("42-leeds-address-typed-in-town");
-    let res = shared::http::submit::handle(&c.submit, post("/reports", &case["report"])).await;
-    assert_eq!(res.status(), 201);
-    let report_id = json_of(&res)["reference"].as_str().unwrap().to_owned();
-    c.pump(Table::Reports, &c.sanitise).await;
-    let list = json_of(&c.staff("GET", "/admin/alerts?status=draft", None).await);
-    let draft = list["alerts"].as_array().unwrap().iter().find(|a| a["report_id"] == report_id.as_str()).expect("a draft").clone();
+    let draft = c.draft_of(&case["report"]).await;
     assert_eq!(draft["town"], "Leeds");
     let alert_id = draft["alert_id"].as_str().unwrap();
     let body = json!({"regions": ["yorkshire-humber"], "date_precision": "month"});

@@ -436,3 +436,48 @@ pub async fn verify(tables: &dyn Tables, keys: &dyn KeyService, anchors: &Anchor
     }
     Ok(Verdict::Intact { entries: last, unkeyed, anchored })
 }
+
+/// What someone with write access to the audit table does to make an entry disappear, for the tests that show it is
+/// caught (`mocks` feature only).
+#[cfg(any(test, feature = "mocks"))]
+pub mod tamper {
+    use super::*;
+
+    /// How the chain is rewritten after an entry is deleted.
+    #[derive(Clone, Copy, Debug)]
+    pub enum Rechain {
+        /// The attack on an unkeyed chain: plain SHA-256 links.
+        Sha256,
+        /// The same, keeping the entries marked as keyed.
+        Sha256MarkedKeyed,
+        /// By someone who holds the chain key (the function that appends).
+        WithKey,
+    }
+
+    /// Deletes entry `gone` and re-chains every later entry one number down, then moves the head.
+    pub async fn delete_and_rechain(tables: &dyn Tables, keys: &dyn KeyService, gone: u64, how: Rechain) -> anyhow::Result<()> {
+        let entries = read(tables, 0, 1000).await?;
+        let last = entries.last().map(|e| e.seq).unwrap_or_default();
+        let mut prev = entries.iter().find(|e| e.seq == gone - 1).map(|e| e.hash.clone()).unwrap_or_else(|| "0".repeat(64));
+        for e in entries.iter().filter(|e| e.seq >= gone) {
+            tables.delete(Table::Audit, &Key::new(e.pk.clone(), e.sk.clone()), Condition::Always).await?;
+        }
+        for e in entries.iter().filter(|e| e.seq > gone) {
+            let seq = e.seq - 1;
+            let mut moved = AuditEntry { pk: "AUDIT".into(), sk: format!("E#{seq:012}"), seq, prev_hash: prev.clone(), ..e.clone() };
+            match how {
+                Rechain::Sha256 => {
+                    moved.link = None;
+                    moved.hash = entry_hash(&moved);
+                }
+                Rechain::Sha256MarkedKeyed => moved.hash = entry_hash(&moved),
+                Rechain::WithKey => moved.hash = entry_mac(keys, &moved).await?,
+            }
+            prev = moved.hash.clone();
+            tables.put(Table::Audit, to_item(&moved)?, Condition::Always).await?;
+        }
+        let head = Update::default().set("seq", AttributeValue::N((last - 1).to_string())).set("hash", s(prev));
+        tables.update(Table::Audit, &Key::new("AUDIT", "HEAD"), head, Condition::Always).await?;
+        Ok(())
+    }
+}
