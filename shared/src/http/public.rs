@@ -123,14 +123,13 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) ->
             (Method::GET, p) if p.starts_with("/stop/") => Ok(html(StatusCode::OK, pages::confirm_stop_texts(&stop_token_of(p)))),
             (Method::POST, p) if p.starts_with("/stop/") => {
                 check_size(&req)?;
-                let browser = !matches!(body_kind(&req, true), Ok(BodyKind::Json));
                 limiter.check(Secret::UnsubscribeToken, client)?;
                 stop_texts(deps, &stop_token_of(p)).await.inspect_err(|e| {
                     if matches!(e, StopLinkError::InvalidToken) {
                         limiter.fail(Secret::UnsubscribeToken, client);
                     }
                 })?;
-                if browser {
+                if wants_page {
                     Ok(html(StatusCode::OK, pages::texts_stopped()))
                 } else {
                     Ok(json(StatusCode::OK, &json!({"status": "texts_stopped"})))
