@@ -141,6 +141,7 @@ mod tests {
             redactions: vec![],
             date_precision: Default::default(),
             flags: vec![],
+            review: vec![],
         }
     }
 

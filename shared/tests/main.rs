@@ -4,6 +4,8 @@
 mod common;
 mod sanitiser_check_edit;
 mod sanitiser_examples;
+mod sanitiser_figures;
 mod sanitiser_props;
 mod sanitiser_town;
 mod sanitiser_unicode;
+mod sanitiser_unseen;

@@ -26,6 +26,10 @@ pub struct Alert {
     /// text it left out. Cleared at publish: members never see it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<ReviewFlag>,
+    /// Where in the draft's text the sanitiser was unsure, for the console to highlight. Positions and kinds only,
+    /// never text of the report. Cleared at publish, as `flags` are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review: Vec<ReviewSpan>,
 }
 
 impl Alert {
@@ -81,6 +85,29 @@ impl DatePrecision {
             DatePrecision::Month => date.with_day(1).unwrap_or(date),
         }
     }
+}
+
+/// A stretch of a draft's text that a reviewer should read with care: the field ("summary", "offender.description"),
+/// where it stands in that field's text (`start..end`, in characters), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewSpan {
+    pub field: String,
+    pub start: u32,
+    pub end: u32,
+    pub kind: ReviewKind,
+}
+
+/// Why a span of a draft is marked for the reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewKind {
+    /// A word the sanitiser did not know, read as a person's name and written "someone": check the sentence reads
+    /// right, and that it was not the offender's.
+    WithheldName,
+    /// A word the sanitiser did not know, read as a place ("a place", "somewhere").
+    WithheldPlace,
+    /// A code or number the sanitiser did not know ("a number").
+    WithheldOther,
 }
 
 /// Something the sanitiser changed that a reviewer should check: the field, what was done, why, and a sentence for
@@ -233,6 +260,7 @@ mod tests {
             redactions: vec![Redaction { kind: RedactionKind::ThirdPartyName, count: 2 }],
             date_precision: DatePrecision::Day,
             flags: vec![],
+            review: vec![],
         };
         let json = serde_json::to_string(&alert).unwrap();
         assert!(!json.contains("time_of_day") && !json.contains("phones") && !json.contains("description"));

@@ -164,6 +164,11 @@ fn country_name(key: &str) -> String {
         .join(" ")
 }
 
+/// Every place name the gazetteer holds, normalised (see `normalise`), once each.
+pub fn place_names() -> impl Iterator<Item = &'static String> {
+    GAZETTEER.keys()
+}
+
 /// A place name as the gazetteer compares it (see `normalise`): two names that give the same are one name.
 pub fn normalise_name(name: &str) -> String {
     normalise(name)

@@ -42,6 +42,247 @@ pub static COMMON_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| line
 pub static COMMON_RANK: LazyLock<HashMap<&'static str, u32>> =
     LazyLock::new(|| lines(include_str!("../../data/common_words.txt")).enumerate().map(|(i, w)| (w, i as u32)).collect());
 
+/// Capitalised words that name no one and nowhere a reporter can be found (`shared/data/safe_names.txt`):
+/// nationalities, countries, faiths, public services, apps, vehicle makes and models.
+pub static SAFE_NAMES: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| lines(include_str!("../../data/safe_names.txt")).flat_map(str::split_whitespace).collect());
+
+/// Words of these reports that the common-word list lacks and that name no one (`shared/data/extra_words.txt`):
+/// split contractions, text-speak, dialect, the trade's words.
+/// With them, the dictionary's other words (`shared/data/dictionary_words.txt`).
+pub static EXTRA_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    lines(include_str!("../../data/extra_words.txt"))
+        .flat_map(str::split_whitespace)
+        .chain(lines(include_str!("../../data/dictionary_words.txt")))
+        .collect()
+});
+
+/// The words of every place the gazetteer knows, by first word ("milton" → ["milton", "keynes"]), longest first.
+pub static PLACES: LazyLock<HashMap<String, Vec<Vec<String>>>> = LazyLock::new(|| {
+    let mut m: HashMap<String, Vec<Vec<String>>> = HashMap::default();
+    for name in crate::domain::gazetteer::place_names() {
+        let words: Vec<String> = name.split_whitespace().map(str::to_owned).collect();
+        if let Some(first) = words.first() {
+            m.entry(first.clone()).or_default().push(words);
+        }
+    }
+    for v in m.values_mut() {
+        v.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        v.dedup();
+    }
+    m
+});
+
+/// Titles and honorifics that stand before a person's name, in the languages of these reports ("Mrs Okafor",
+/// "Khun Somchai", "Pani Kowalska").
+pub fn title(w: &str) -> bool {
+    matches!(
+        w,
+        "mr" | "mrs"
+            | "ms"
+            | "miss"
+            | "mx"
+            | "dr"
+            | "prof"
+            | "sir"
+            | "dame"
+            | "lady"
+            | "khun"
+            | "pani"
+            | "pan"
+            | "panna"
+            | "sr"
+            | "sra"
+            | "srta"
+            | "senhor"
+            | "senhora"
+            | "senor"
+            | "senora"
+            | "dona"
+            | "dom"
+            | "herr"
+            | "frau"
+            | "monsieur"
+            | "madame"
+            | "mme"
+            | "mlle"
+            | "signor"
+            | "signora"
+            | "domnul"
+            | "doamna"
+            | "bay"
+            | "bayan"
+            | "hajji"
+            | "haji"
+            | "sheikh"
+            | "chief"
+            | "aunty"
+            | "auntie"
+            | "uncle"
+            | "mister"
+            | "missus"
+            | "mrs."
+    )
+}
+
+/// Words that give a house, flat or door by its number alone ("number 14", "flat 5/2", "apt 9C").
+pub fn address_number_word(w: &str) -> bool {
+    matches!(
+        w,
+        "number"
+            | "no"
+            | "num"
+            | "nr"
+            | "flat"
+            | "flats"
+            | "apt"
+            | "apartment"
+            | "unit"
+            | "house"
+            | "door"
+            | "block"
+            | "hse"
+            | "plot"
+            | "bldg"
+    )
+}
+
+/// Words that join the parts of a person's name ("Maria da Graça", "Ludwig van Beek", "Abdullah bin Ahmed").
+pub fn name_joiner(w: &str) -> bool {
+    matches!(
+        w,
+        "da" | "de"
+            | "do"
+            | "dos"
+            | "das"
+            | "del"
+            | "della"
+            | "di"
+            | "van"
+            | "von"
+            | "der"
+            | "den"
+            | "bin"
+            | "bint"
+            | "ibn"
+            | "al"
+            | "el"
+            | "la"
+            | "le"
+            | "ni"
+            | "nic"
+            | "mac"
+            | "mc"
+            | "ap"
+            | "y"
+    )
+}
+
+/// Short and pet forms of common given names, by the full name: a name withheld is withheld in these forms too.
+pub static DIMINUTIVES: LazyLock<HashMap<&'static str, &'static [&'static str]>> = LazyLock::new(|| {
+    let table: &[(&str, &[&str])] = &[
+        ("katherine", &["kate", "katie", "kat", "kath", "kathy", "kit", "kitty", "kay", "katy", "kaz"]),
+        ("catherine", &["cath", "cathy", "cat", "kate", "katie", "kit", "kitty", "cate", "cathie"]),
+        ("kathryn", &["kate", "katie", "kath", "kathy", "kit"]),
+        ("elizabeth", &["liz", "lizzie", "lizzy", "beth", "betty", "bess", "eliza", "libby", "lisa", "ellie", "betsy"]),
+        ("rebecca", &["becky", "becca", "bex", "becks"]),
+        ("natasha", &["tash", "tasha", "nat"]),
+        ("natalie", &["nat", "nattie", "tally"]),
+        ("jasmine", &["jaz", "jas", "jazz", "jazzy", "jas"]),
+        ("jacqueline", &["jackie", "jacqui", "jax"]),
+        ("margaret", &["maggie", "meg", "peggy", "marge", "mags", "greta", "madge"]),
+        ("alexandra", &["alex", "lexi", "lexie", "sandra", "sasha", "ali", "xandra"]),
+        ("alexander", &["alex", "sandy", "sasha", "xander", "sacha", "alec"]),
+        ("samantha", &["sam", "sammy", "sammie"]),
+        ("victoria", &["vicky", "vicki", "tori", "vic"]),
+        ("jennifer", &["jen", "jenny", "jenni", "jenna"]),
+        ("stephanie", &["steph", "stevie"]),
+        ("charlotte", &["charlie", "lottie", "lotte", "char"]),
+        ("abigail", &["abi", "abby", "gail"]),
+        ("christina", &["chris", "tina", "chrissy", "kristy"]),
+        ("christine", &["chris", "chrissie", "tina"]),
+        ("michelle", &["shell", "shelly", "chelle"]),
+        ("danielle", &["dani", "danni", "elle"]),
+        ("gabriela", &["gabi", "gabby", "ela"]),
+        ("gabriella", &["gabi", "gabby", "ella"]),
+        ("isabella", &["bella", "izzy", "issy", "isa"]),
+        ("isabel", &["izzy", "bel", "belle", "issy"]),
+        ("anastasia", &["stacy", "stacey", "ana", "nastya", "tasia"]),
+        ("magdalena", &["magda", "lena", "madzia"]),
+        ("malgorzata", &["gosia", "gosha", "margo"]),
+        ("katarzyna", &["kasia", "kasha", "kate"]),
+        ("agnieszka", &["aga", "agi", "agusia"]),
+        ("aleksandra", &["ola", "ala", "alex"]),
+        ("joanna", &["asia", "jo", "joanne"]),
+        ("ioana", &["ioni", "oana"]),
+        ("mihaela", &["miha", "mihi"]),
+        ("francesca", &["fran", "frankie", "chesca", "cesca"]),
+        ("frances", &["fran", "frankie", "fanny"]),
+        ("georgina", &["george", "gina", "georgie"]),
+        ("antonia", &["toni", "tonia"]),
+        ("roberta", &["bobbie", "robbie"]),
+        ("patricia", &["pat", "patty", "trish", "tricia"]),
+        ("deborah", &["debs", "debbie", "deb"]),
+        ("amanda", &["mandy", "manda"]),
+        ("kimberley", &["kim", "kimmy"]),
+        ("kimberly", &["kim", "kimmy"]),
+        ("caroline", &["caz", "carrie", "carol", "lina"]),
+        ("carolyn", &["caz", "carrie", "carol"]),
+        ("teresa", &["tess", "tessa", "terri", "tree"]),
+        ("theresa", &["tess", "tessa", "terri"]),
+        ("susan", &["sue", "suzy", "susie"]),
+        ("suzanne", &["sue", "suzy", "suze"]),
+        ("louise", &["lou", "lulu", "louie"]),
+        ("nicola", &["nicky", "nikki", "nic", "cola"]),
+        ("nicole", &["nicky", "nikki", "nic"]),
+        ("rachel", &["rach", "rae"]),
+        ("eleanor", &["ellie", "nell", "nora", "elle", "ella"]),
+        ("vanessa", &["ness", "nessa", "nessie"]),
+        ("veronica", &["ronnie", "nica", "vera"]),
+        ("graca", &["gracinha"]),
+        ("maria", &["mari", "mia", "ria"]),
+        ("josephine", &["jo", "josie", "jojo"]),
+        ("penelope", &["penny", "pen"]),
+        ("dorothy", &["dot", "dottie", "dolly"]),
+        ("anne", &["annie", "nan", "nancy"]),
+        ("ann", &["annie", "nan"]),
+        ("jessica", &["jess", "jessie", "jessy"]),
+        ("olivia", &["liv", "livvy", "ollie"]),
+        ("kirsty", &["kirst", "kirs"]),
+        ("kristina", &["kris", "tina", "krissy"]),
+        ("yasmin", &["yaz", "yas", "minnie"]),
+        ("bronwen", &["bron", "bronnie"]),
+        ("siobhan", &["shiv", "vonnie"]),
+        ("bernadette", &["bernie", "detta"]),
+        ("roisin", &["ro", "rosh"]),
+        ("charmaine", &["charm", "char"]),
+        ("michael", &["mike", "mick", "micky", "mikey", "mo"]),
+        ("william", &["will", "bill", "billy", "liam", "willie"]),
+        ("robert", &["rob", "bob", "bobby", "robbie", "bert"]),
+        ("richard", &["rich", "rick", "ricky", "dick", "richie"]),
+        ("thomas", &["tom", "tommy", "thom"]),
+        ("james", &["jim", "jimmy", "jamie", "jay"]),
+        ("joseph", &["joe", "joey", "jo"]),
+        ("daniel", &["dan", "danny"]),
+        ("matthew", &["matt", "matty"]),
+        ("andrew", &["andy", "drew"]),
+        ("anthony", &["tony", "ant"]),
+        ("christopher", &["chris", "kit", "topher"]),
+        ("benjamin", &["ben", "benny", "benji"]),
+        ("edward", &["ed", "eddie", "ted", "ned"]),
+        ("gareth", &["gaz", "gaz", "gar"]),
+        ("gary", &["gaz"]),
+        ("bryn", &["brynny"]),
+        ("jonathan", &["jon", "jonny", "johnny"]),
+        ("nicholas", &["nick", "nicky"]),
+        ("stephen", &["steve", "stevie"]),
+        ("steven", &["steve", "stevie"]),
+        ("terence", &["terry", "tel"]),
+        ("david", &["dave", "davey", "davy"]),
+    ];
+    table.iter().copied().collect()
+});
+
 /// Among the most frequent English words: too common to take out in lower case ("red", "door", "northern").
 pub fn very_common(w: &str) -> bool {
     COMMON_RANK.get(w).is_some_and(|&r| r < 3000)

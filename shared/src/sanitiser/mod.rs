@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::alert::{Alert, AlertOffender, DatePrecision, Redaction, RedactionKind, TownIssue};
+use crate::domain::alert::{Alert, AlertOffender, DatePrecision, Redaction, RedactionKind, ReviewKind, ReviewSpan, TownIssue};
 use crate::domain::phone::PhoneNumber;
 use crate::domain::report::{Report, Vehicle};
 
@@ -67,14 +67,24 @@ pub fn sanitise(report: &Report) -> Alert {
     let (p, town) = profile_and_town(report, &account_words, description_words.as_deref());
     let mut counts = Counts::default();
 
-    let account = Scan::with_tokens(&report.account, account_words, &p);
+    let mut account = Scan::with_tokens(&report.account, account_words, &p);
+    let mut description_scan = o.description.as_deref().zip(description_words).map(|(d, w)| Scan::with_tokens(d, w, &p));
+    // A name withheld once is withheld everywhere: in the other text, in its short forms, in any case.
+    let forms = withheld_forms(&p, std::iter::once(&account).chain(description_scan.as_ref()));
+    account.withhold_also(&forms);
+    if let Some(d) = description_scan.as_mut() {
+        d.withhold_also(&forms);
+    }
+    let mut review = Vec::new();
     counts.spans(&account);
-    let summary = account.render();
+    let (summary, marks) = account.render_marked();
+    review.extend(review_spans("summary", marks));
 
-    let description_scan = o.description.as_deref().zip(description_words).map(|(d, w)| Scan::with_tokens(d, w, &p));
     let description = description_scan.as_ref().map(|scan| {
         counts.spans(scan);
-        scan.render()
+        let (text, marks) = scan.render_marked();
+        review.extend(review_spans("offender.description", marks));
+        text
     });
     let scans: Vec<&Scan> = std::iter::once(&account).chain(description_scan.as_ref()).collect();
 
@@ -155,7 +165,32 @@ pub fn sanitise(report: &Report) -> Alert {
         redactions: counts.into_redactions(),
         date_precision: DatePrecision::Day,
         flags,
+        review,
     }
+}
+
+/// The words to withhold in every text of the report: what deny by default withheld in any of them, third parties'
+/// names, and the short forms of both ("Kate", "Kit" for Katherine).
+fn withheld_forms<'a>(p: &Profile, scans: impl Iterator<Item = &'a Scan<'a>>) -> lexicon::HashSet<String> {
+    let mut forms: lexicon::HashSet<String> = lexicon::HashSet::default();
+    for s in scans {
+        forms.extend(s.withheld.iter().filter(|w| w.chars().count() >= 2).cloned());
+    }
+    forms.extend(p.third.keys().cloned());
+    let short: Vec<String> =
+        forms.iter().flat_map(|w| lexicon::DIMINUTIVES.get(w.as_str()).copied().unwrap_or_default()).map(|d| (*d).to_owned()).collect();
+    forms.extend(short);
+    forms.retain(|w| !p.keep_words.contains(w) && !p.found_keep.contains(w) && !p.town_words.contains(w));
+    forms
+}
+
+fn review_spans(field: &str, marks: Vec<(usize, usize, ReviewKind)>) -> impl Iterator<Item = ReviewSpan> + '_ {
+    marks.into_iter().map(move |(start, end, kind)| ReviewSpan {
+        field: field.to_owned(),
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        end: u32::try_from(end).unwrap_or(u32::MAX),
+        kind,
+    })
 }
 
 /// The town the alert may publish, checked against a profile that does not yet trust the town's words, and the

@@ -268,6 +268,11 @@ impl Profile {
         }
         for w in &words {
             self.add_word(w, kind, rep, cap_only);
+            // "Kit" for Katherine, "Bex" for Rebecca: a short form that is also a word is the name only when capitalised.
+            for d in super::lexicon::DIMINUTIVES.get(w.as_str()).copied().unwrap_or_default() {
+                let common = super::lexicon::COMMON_WORDS.contains(d) || super::lexicon::STOPWORDS.contains(d);
+                self.add_word(d, kind, rep, cap_only || common);
+            }
             // "O'Neill" is also written "Neill" after a stray apostrophe or "ONeill".
             if let Some((_, rest)) = w.split_once(['\'', '’']) {
                 self.add_word(rest, kind, rep, cap_only);
@@ -394,6 +399,10 @@ impl Profile {
                 }
                 let n = i + cue.len();
                 let cand = &toks[n];
+                // A name inside what he said or wrote is not his beyond doubt ("call me" in his text, to her).
+                if inside_quotes(text, toks[i].s) {
+                    continue;
+                }
                 if !self.offender_name_like(cand) {
                     continue;
                 }
@@ -493,6 +502,7 @@ impl Profile {
             || self.found_keep.contains(w)
             || self.town_words.contains(w)
             || t.calendar()
+            || t.safe_name()
             || t.role().is_some()
             || NOT_NAMES.contains(w)
             || (!t.cap && t.common() && !(in_context && t.given()))
@@ -509,6 +519,15 @@ impl Profile {
     fn add_third_if_new(&mut self, t: &Tok, role: Role, cap_only: bool) {
         self.third.entry(t.low.to_string()).or_insert(Third { role, cap_only });
     }
+}
+
+/// Whether `at` stands inside a quotation of its paragraph: after an odd number of straight double quotes, or after
+/// an opening curly quote not yet closed.
+pub(crate) fn inside_quotes(text: &str, at: usize) -> bool {
+    let para = &text[text[..at].rfind('\n').map_or(0, |k| k + 1)..at];
+    let straight = para.matches('"').count() % 2 == 1;
+    let curly = para.rfind('“').is_some_and(|o| para.rfind('”').is_none_or(|c| c < o));
+    straight || curly
 }
 
 /// A word in a run of capitals ("SCRATCHED HONEY INTO"), where capitals say nothing about names.

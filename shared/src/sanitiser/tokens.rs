@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 
 use super::fold::{fold, is_mark};
 use super::lexicon::{
-    CALENDAR, COMMON_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, ROLE_WORDS, Role, STOPWORDS,
-    STREET_ABBREVIATIONS, STREET_SUFFIXES, VENUE_NOUNS, role_word, venue_noun,
+    CALENDAR, COMMON_WORDS, EXTRA_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, PLACES, ROLE_WORDS, Role,
+    SAFE_NAMES, STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES, VENUE_NOUNS, role_word, venue_noun,
 };
 
 /// The four word lists in one table, so each word is looked up once.
@@ -31,6 +31,15 @@ static LEXICON: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
     }
     for w in OFFENDER_CUE_STARTS.iter() {
         *m.entry(w).or_default() |= CUE;
+    }
+    for w in SAFE_NAMES.iter() {
+        *m.entry(w).or_default() |= SAFE;
+    }
+    for w in EXTRA_WORDS.iter() {
+        *m.entry(w).or_default() |= EXTRA;
+    }
+    for w in PLACES.keys() {
+        *m.entry(w.as_str()).or_default() |= PLACE;
     }
     m
 });
@@ -73,6 +82,9 @@ const CHAIN: u16 = 32;
 const VENUE: u16 = 64;
 const STREET: u16 = 128;
 const CUE: u16 = 256;
+const SAFE: u16 = 512;
+const EXTRA: u16 = 1024;
+const PLACE: u16 = 2048;
 
 impl Tok<'_> {
     /// A function word ("the", "my", "said").
@@ -110,6 +122,19 @@ impl Tok<'_> {
     /// A month or a day.
     pub fn calendar(&self) -> bool {
         self.flags & CAL != 0
+    }
+    /// A capitalised word that names no one (`lexicon::SAFE_NAMES`).
+    pub fn safe_name(&self) -> bool {
+        self.flags & SAFE != 0
+    }
+    /// A word of the report's kind of English: common, a function word, or one of `lexicon::EXTRA_WORDS` and
+    /// `lexicon::SAFE_NAMES`.
+    pub fn vocabulary(&self) -> bool {
+        self.flags & (COMMON | STOP | EXTRA | SAFE | CAL | ROLE | VENUE | STREET) != 0
+    }
+    /// The first word of a place the gazetteer knows.
+    pub fn place_start(&self) -> bool {
+        self.flags & PLACE != 0
     }
 }
 
@@ -153,7 +178,14 @@ fn make(text: &str, s: usize, e: usize) -> Tok<'_> {
     let cap = w.chars().next().is_some_and(char::is_uppercase);
     let digits = w.bytes().take_while(u8::is_ascii_digit).count();
     let num = digits > 0 && (digits == w.len() || (w.len() == digits + 1 && w.as_bytes()[digits].is_ascii_alphabetic()));
-    let flags = if num { 0 } else { LEXICON.get(&*low).copied().unwrap_or(0) };
+    let mut flags = if num { 0 } else { LEXICON.get(&*low).copied().unwrap_or(0) };
+    // "shoutin", "gettin": a word with its last g dropped is the word.
+    if flags == 0 && low.len() > 4 && low.ends_with("in") {
+        let full = format!("{low}g");
+        if LEXICON.get(full.as_str()).is_some_and(|f| f & (COMMON | EXTRA) != 0) {
+            flags = EXTRA;
+        }
+    }
     Tok { s, e, low, cap, num, start: sentence_start(text, s), embedded: embedded(text, s, e), flags, pf: 0 }
 }
 

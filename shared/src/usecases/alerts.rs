@@ -331,6 +331,7 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
     alert.date_precision = precision;
     // The reviewer's notes are for the reviewer.
     alert.flags.clear();
+    alert.review.clear();
     if edited {
         let report = report.ok_or(PublishError::ReportMissing)?;
         let findings = crate::sanitiser::check_edit(&report, &alert);

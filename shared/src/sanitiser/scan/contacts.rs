@@ -9,7 +9,7 @@ use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::Scan;
-use crate::sanitiser::fold::{Folded, fold};
+use crate::sanitiser::fold::{Folded, fold, is_mark};
 use crate::sanitiser::profile::{normal_reg, strip_prefixes};
 use crate::sanitiser::tokens::{Tok, tokenize};
 
@@ -57,7 +57,8 @@ impl Scan<'_> {
                 self.remove(m.start(), m.end(), RedactionKind::Email, "an email address");
             }
         }
-        for m in URL.find_iter(self.text).collect::<Vec<_>>() {
+        let links = if may_hold_link(self.text) { URL.find_iter(self.text).collect::<Vec<_>>() } else { Vec::new() };
+        for m in links {
             let low = fold(m.as_str());
             if p.offender_handles.iter().any(|h| low.contains(h.as_str())) {
                 self.keep(m.start(), m.end());
@@ -105,6 +106,187 @@ impl Scan<'_> {
             let looks_like_code = code.chars().filter(char::is_ascii_digit).count() >= 2 || code == code.to_uppercase();
             if looks_like_code && !p.offender_regs.contains(&normal_reg(code)) {
                 self.remove(s, s + m.end(), RedactionKind::Postcode, "an address nearby");
+            }
+        }
+    }
+
+    /// Contacts written so no pattern above finds them: an email spelt out ("name dot x at example dot org", "name
+    /// (at) example (dot) com"), a handle with no '@' ("sasha.lux.x", "jaz_xo"), and an account name after an app's
+    /// name ("insta calfraser84"). Kept and listed where the text gives them as his, else taken out.
+    pub(super) fn written_out_contacts(&mut self) {
+        self.spelt_emails();
+        self.bare_handles();
+    }
+
+    fn spelt_emails(&mut self) {
+        let n = self.toks.len();
+        let sep = |g: &str| g.chars().all(|c| matches!(c, ' ' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>'));
+        for i in 1..n.saturating_sub(3) {
+            if self.toks[i].low != "at" || !sep(self.gap(i)) || !sep(self.gap(i + 1)) {
+                continue;
+            }
+            // The domain: words joined by "dot" or '.', ending in a known ending.
+            let mut domain: Vec<usize> = vec![i + 1];
+            let mut k = i + 1;
+            loop {
+                let g = self.gap(k + 1);
+                if k + 1 < n && g.trim_matches(|c| matches!(c, ' ' | '(' | ')' | '[' | ']')) == "." {
+                    domain.push(k + 1);
+                    k += 1;
+                } else if k + 2 < n && self.toks[k + 1].low == "dot" && sep(g) && sep(self.gap(k + 2)) {
+                    domain.push(k + 2);
+                    k += 2;
+                } else {
+                    break;
+                }
+            }
+            let ending = domain.last().map(|&d| &*self.toks[d].low);
+            if domain.len() < 2
+                || !ending.is_some_and(|e| {
+                    LINK_ENDINGS.contains(&e) || matches!(e, "info" | "biz" | "eu" | "pl" | "ro" | "pt" | "br" | "es" | "fr" | "de")
+                })
+            {
+                continue;
+            }
+            // The local part: words joined by "dot", "underscore" or '.', '_', '-'.
+            let mut local: Vec<(usize, char)> = vec![(i - 1, ' ')];
+            let mut j = i - 1;
+            loop {
+                let g = self.gap(j);
+                if j >= 1 && matches!(g, "." | "_" | "-") {
+                    local.push((j - 1, g.chars().next().unwrap_or('.')));
+                    j -= 1;
+                } else if j >= 2 && matches!(&*self.toks[j - 1].low, "dot" | "underscore") && sep(g) && sep(self.gap(j - 1)) {
+                    local.push((j - 2, if self.toks[j - 1].low == "dot" { '.' } else { '_' }));
+                    j -= 2;
+                } else {
+                    break;
+                }
+            }
+            local.reverse();
+            let (first, last) = (local[0].0, *domain.last().unwrap_or(&(i + 1)));
+            let (s, e) = (self.toks[first].s, self.toks[last].e);
+            if !self.free(s, e) || self.toks[first].stop() && local.len() == 1 {
+                continue;
+            }
+            // `local` holds, with each word, the joiner after it.
+            let mut email = self.toks[local[0].0].low.to_string();
+            for w in local.windows(2) {
+                email.push(w[0].1);
+                email.push_str(&self.toks[w[1].0].low);
+            }
+            email.push('@');
+            email.push_str(&domain.iter().map(|&d| self.toks[d].low.to_string()).collect::<Vec<_>>().join("."));
+            self.classify_email(s, e, &email);
+        }
+    }
+
+    /// An email found at `s..e`, written `email` in its usual form: his (kept), the reporter's, or someone else's.
+    fn classify_email(&mut self, s: usize, e: usize, email: &str) {
+        let p = self.profile;
+        let low = fold(email);
+        if p.offender_emails.contains(&low) {
+            self.keep(s, e);
+        } else if p.reporter_email.as_deref() == Some(low.as_str()) || p.overlaps_reporter_email(&low) {
+            self.remove(s, e, RedactionKind::ReporterContact, "an email address");
+        } else if self.given_as_his(s) {
+            if self.keep(s, e) {
+                self.found_emails.push(low);
+            }
+        } else {
+            self.remove(s, e, RedactionKind::Email, "an email address");
+        }
+    }
+
+    /// Handles without '@': a run of letters and digits joined by '.' or '_' that is not a number, an abbreviation
+    /// ("e.g.", "a.m."), an email or a link; and an account name straight after an app's name.
+    fn bare_handles(&mut self) {
+        let p = self.profile;
+        let b = self.text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let starts = (b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80 || matches!(b[i - 1], b'.' | b'_' | b'@' | b'/')));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let run_end = self.text[i..]
+                .char_indices()
+                .find(|&(_, c)| !(c.is_alphanumeric() || c == '.' || c == '_' || is_mark(c)))
+                .map_or(self.text.len(), |(k, _)| i + k);
+            let run = self.text[i..run_end].trim_end_matches('.');
+            let e = i + run.len();
+            let parts: Vec<&str> = run.split(['.', '_']).collect();
+            let joined = parts.len() >= 2 && parts.iter().all(|x| !x.is_empty());
+            let handle_like = joined
+                && !parts[0].chars().all(|c| c.is_ascii_digit())
+                && parts.iter().any(|x| x.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+                && !parts.iter().all(|x| x.chars().count() <= 1);
+            if handle_like && self.free(i, e) {
+                let key = fold(run);
+                if p.offender_handles.contains(&key) {
+                    self.keep(i, e);
+                } else if p.reporter_handles.contains(&key) || p.overlaps_reporter(&key) {
+                    self.remove(i, e, RedactionKind::ReporterContact, "an account");
+                } else if self.given_as_his(i) {
+                    if self.keep(i, e) {
+                        self.found_handles.push(run.to_owned());
+                    }
+                } else {
+                    self.remove(i, e, RedactionKind::Handle, "an account");
+                }
+            }
+            i = run_end.max(i + 1);
+            while i < b.len() && !self.text.is_char_boundary(i) {
+                i += 1;
+            }
+        }
+        // "insta calfraser84", "my snap is jazzyb": a word no dictionary knows, or one holding a digit, after an app.
+        for k in 0..self.toks.len() {
+            if !matches!(
+                &*self.toks[k].low,
+                "insta"
+                    | "instagram"
+                    | "ig"
+                    | "snap"
+                    | "snapchat"
+                    | "sc"
+                    | "tiktok"
+                    | "twitter"
+                    | "onlyfans"
+                    | "of"
+                    | "telegram"
+                    | "fb"
+                    | "facebook"
+                    | "kik"
+                    | "x"
+            ) || !self.toks[k].safe_name() && !matches!(&*self.toks[k].low, "sc" | "of" | "x")
+            {
+                continue;
+            }
+            let mut j = k + 1;
+            if self.toks.get(j).is_some_and(|t| matches!(&*t.low, "is" | "was" | "name" | "handle" | "account" | "username")) {
+                j += 1;
+            }
+            let Some(t) = self.toks.get(j) else { continue };
+            let gap_ok = self.gap(j).trim_matches([' ', ':', '-', '=']).is_empty() && self.gap(j).len() <= 4;
+            let has_digit = t.low.bytes().any(|c| c.is_ascii_digit());
+            if !gap_ok || t.embedded || t.stop() || !(has_digit || !t.vocabulary()) || !self.free(t.s, t.e) {
+                continue;
+            }
+            let (s, e) = (t.s, t.e);
+            let key = t.low.to_string();
+            if p.offender_handles.contains(&key) || p.keep_words.contains(&key) {
+                self.keep(s, e);
+            } else if p.reporter_handles.contains(&key) || p.overlaps_reporter(&key) {
+                self.remove(s, e, RedactionKind::ReporterContact, "an account");
+            } else if self.given_as_his(s) {
+                if self.keep(s, e) {
+                    self.found_handles.push(self.text[s..e].to_owned());
+                }
+            } else {
+                self.remove(s, e, RedactionKind::Handle, "an account");
             }
         }
     }
@@ -227,6 +409,30 @@ impl Scan<'_> {
             }
         }
     }
+}
+
+/// The endings `URL` knows, without their dot.
+const LINK_ENDINGS: &[&str] =
+    &["com", "co.uk", "org.uk", "uk", "net", "org", "io", "me", "ie", "app", "xxx", "tv", "fans", "link", "ly", "gg"];
+
+/// Whether `URL` can match anywhere in `text`: a scheme, "www." or a dot before one of its endings. Most reports hold
+/// none, and the pattern's Unicode word boundaries make it the slowest step of the scan, so it runs only where needed.
+fn may_hold_link(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(3).any(|w| w == b"://")
+        || b.iter().enumerate().any(|(i, &c)| {
+            if c != b'.' {
+                return false;
+            }
+            let rest = &b[i + 1..];
+            let before = &b[..i];
+            before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b"www")
+                || LINK_ENDINGS.iter().any(|e| {
+                    rest.len() >= e.len()
+                        && rest[..e.len()].eq_ignore_ascii_case(e.as_bytes())
+                        && !rest.get(e.len()).is_some_and(|x| x.is_ascii_alphanumeric() || *x >= 0x80)
+                })
+        })
 }
 
 /// Places in the source of `hay` where `needle` (folded) stands as a whole, as source byte ranges.

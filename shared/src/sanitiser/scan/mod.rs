@@ -5,11 +5,13 @@
 //! - [`contacts`]: emails, links, handles, phone numbers, postcodes and registrations, found by pattern over the raw text;
 //! - [`words`]: word by word, the report's own names and phrases, third parties, and (through [`places`]) venues,
 //!   addresses and streets;
+//! - [`unknown`]: deny by default, what is left that the sanitiser cannot vouch for;
 //! - [`spans`]: the claimed stretches of text, what replaces each, and the text written again.
 
 mod contacts;
 mod places;
 mod spans;
+mod unknown;
 mod words;
 
 use super::profile::Profile;
@@ -30,15 +32,25 @@ pub(crate) struct Scan<'a> {
     pub found_phones: Vec<String>,
     pub found_emails: Vec<String>,
     pub found_handles: Vec<String>,
+    /// Whether capitals in this text mark names (see `unknown::capitals_mean_names`).
+    caps_mean_names: bool,
+    /// The words (folded) the deny-by-default pass withheld, to withhold in every other place too.
+    pub withheld: Vec<String>,
 }
 
 impl<'a> Scan<'a> {
+    /// The report's rules only, without deny by default: for checking a reviewer's own words, which may say what
+    /// the report did not.
     pub fn run(text: &'a str, profile: &'a Profile) -> Self {
-        Self::with_tokens(text, tokenize(text), profile)
+        Self::scan(text, tokenize(text), profile, false)
     }
 
-    /// As `run`, with the words of `text` already split.
+    /// Every rule, deny by default included, over a text of the report whose words are already split.
     pub fn with_tokens(text: &'a str, toks: Vec<Tok<'a>>, profile: &'a Profile) -> Self {
+        Self::scan(text, toks, profile, true)
+    }
+
+    fn scan(text: &'a str, toks: Vec<Tok<'a>>, profile: &'a Profile, deny: bool) -> Self {
         let mut s = Scan {
             text,
             profile,
@@ -48,14 +60,29 @@ impl<'a> Scan<'a> {
             found_phones: Vec::new(),
             found_emails: Vec::new(),
             found_handles: Vec::new(),
+            caps_mean_names: true,
+            withheld: Vec::new(),
         };
-        s.contacts_and_codes();
         s.toks = toks;
+        s.contacts_and_codes();
+        s.written_out_contacts();
         for t in &mut s.toks {
             t.pf = profile.facts(&t.low);
         }
         s.words();
+        if deny {
+            s.unknown_words();
+        }
         s.spans.sort_by_key(|x| x.start);
         s
+    }
+
+    /// Withholds what another text of the report withheld (`unknown::withhold_everywhere`).
+    pub fn withhold_also(&mut self, forms: &super::lexicon::HashSet<String>) {
+        let before = self.spans.len();
+        self.withhold_everywhere(forms);
+        if self.spans.len() > before {
+            self.spans.sort_by_key(|x| x.start);
+        }
     }
 }

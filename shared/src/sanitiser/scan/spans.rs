@@ -1,6 +1,7 @@
 //! The stretches of text the passes claim, what replaces each, and the text written again from them.
 
 use crate::domain::alert::RedactionKind;
+pub(crate) use crate::domain::alert::ReviewKind as Review;
 
 use super::Scan;
 use crate::sanitiser::tokens::soft_gap;
@@ -21,6 +22,8 @@ pub(crate) struct Span {
     pub end: usize,
     pub kind: Option<RedactionKind>,
     pub rep: Rep,
+    /// Why a reviewer should look at what this span wrote, if they should.
+    pub review: Option<Review>,
 }
 
 impl Scan<'_> {
@@ -35,7 +38,7 @@ impl Scan<'_> {
             return false;
         }
         self.claimed[s..e].iter_mut().for_each(|c| *c = true);
-        self.spans.push(Span { start: s, end: e, kind, rep });
+        self.spans.push(Span { start: s, end: e, kind, rep, review: None });
         true
     }
 
@@ -94,7 +97,9 @@ impl Scan<'_> {
 
     /// Writes the text again with each span's replacement. Neighbouring address parts ("18 montpelier terrace, bn1
     /// 3dg") become one "an address nearby".
-    pub fn render(&self) -> String {
+    /// With the text, where in it (character offsets) each span a reviewer should look at stands.
+    pub fn render_marked(&self) -> (String, Vec<(usize, usize, Review)>) {
+        let mut marks: Vec<(usize, usize, Review)> = Vec::new();
         let mut out = String::with_capacity(self.text.len());
         let mut pos = 0;
         let mut last_addr = false;
@@ -126,6 +131,7 @@ impl Scan<'_> {
                         let trimmed = out.trim_end().len();
                         out.truncate(trimmed);
                     }
+                    let at = out.len();
                     if sentence_start(&out) {
                         let mut cs = r.chars();
                         if let Some(f) = cs.next() {
@@ -135,25 +141,36 @@ impl Scan<'_> {
                     } else {
                         out.push_str(r);
                     }
+                    if let Some(k) = sp.review {
+                        marks.push((at, out.len(), k));
+                    }
                     last_addr = addr;
                 }
             }
             pos = sp.end;
         }
         out.push_str(&capitalise_first(&self.text[pos..], &mut cap_next));
-        if self.spans.iter().any(|sp| sp.rep == Rep::Drop) { tidy(&out) } else { out }
+        let mut removed: Vec<usize> = Vec::new();
+        let out = if self.spans.iter().any(|sp| sp.rep == Rep::Drop) { tidy(&out, &mut removed) } else { out };
+        // Byte offsets before tidying → character offsets in the text written.
+        let moved = |b: usize| b - removed.partition_point(|&r| r < b);
+        let chars = |b: usize| out[..b.min(out.len())].chars().count();
+        let marks = marks.into_iter().map(|(s, e, k)| (chars(moved(s)), chars(moved(e)), k)).collect();
+        (out, marks)
     }
 }
 
 /// Spaces left doubled where a name was dropped, and a space left before punctuation. Works on bytes: it only
 /// ever drops an ASCII space, so the text stays valid UTF-8.
-fn tidy(s: &str) -> String {
+/// `removed` gets the offset (in `s`) of each byte left out.
+fn tidy(s: &str, removed: &mut Vec<usize>) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(s.len());
     let mut last = b'\n';
     // The last byte written that is not a space.
     let mut before_space = b'\n';
-    for &c in s.as_bytes() {
+    for (i, &c) in s.as_bytes().iter().enumerate() {
         if c == b' ' && last == b' ' {
+            removed.push(i);
             continue;
         }
         if matches!(c, b',' | b'.' | b')' | b'!' | b'?' | b';' | b':')
@@ -161,6 +178,13 @@ fn tidy(s: &str) -> String {
             && (before_space.is_ascii_alphanumeric() || before_space >= 0x80 || before_space == b')' || before_space == b'\'')
         {
             out.pop();
+            // The space popped is the last byte kept before this one.
+            let mut k = i - 1;
+            while removed.last() == Some(&k) {
+                k -= 1;
+            }
+            removed.push(k);
+            removed.sort_unstable();
         }
         if c != b' ' {
             before_space = c;

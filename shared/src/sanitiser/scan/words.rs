@@ -148,7 +148,7 @@ impl Scan<'_> {
     fn given_name_at(&self, i: usize) -> bool {
         let t = &self.toks[i];
         let w = &*t.low;
-        if t.embedded || t.num || !t.given() || self.protected(t) || (t.pf & PF_TOWN != 0) || t.calendar() {
+        if t.embedded || t.num || !t.given() || self.protected(t) || (t.pf & PF_TOWN != 0) || t.calendar() || t.safe_name() {
             return false;
         }
         if NOT_NAMES.contains(w) || (!t.cap && i > 0 && determiner(&self.toks[i - 1].low)) {
