@@ -149,3 +149,11 @@ fn the_reviewer_is_shown_where_the_sanitiser_withheld_what_it_did_not_know() {
     let json = serde_json::to_string(&alert.review).unwrap();
     assert!(!json.contains("Chiamaka") && !json.contains("Lamplighter"), "{json}");
 }
+
+#[test]
+fn a_hotel_room_number_is_withheld() {
+    let s = summary("Outcall to the Esplanade Royal, room 412. Gaz was there.");
+    gone(&s, &["412", "Esplanade"]);
+    let s = summary("Gaz met me in room 412 and paid.");
+    gone(&s, &["412"]);
+}

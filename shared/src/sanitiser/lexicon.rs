@@ -125,6 +125,33 @@ pub fn title(w: &str) -> bool {
     )
 }
 
+/// The words the sanitiser writes in place of what it takes out ("the worker", "someone", "an address nearby").
+pub fn replacement_word(w: &str) -> bool {
+    matches!(
+        w,
+        "worker"
+            | "someone"
+            | "somewhere"
+            | "place"
+            | "address"
+            | "nearby"
+            | "account"
+            | "email"
+            | "phone"
+            | "number"
+            | "venue"
+            | "friend"
+            | "colleague"
+            | "relative"
+            | "neighbour"
+            | "room"
+            | "link"
+            | "hotel"
+            | "agency"
+            | "support"
+    )
+}
+
 /// Words that give a house, flat or door by its number alone ("number 14", "flat 5/2", "apt 9C").
 pub fn address_number_word(w: &str) -> bool {
     matches!(
@@ -144,6 +171,8 @@ pub fn address_number_word(w: &str) -> bool {
             | "hse"
             | "plot"
             | "bldg"
+            | "room"
+            | "rm"
     )
 }
 

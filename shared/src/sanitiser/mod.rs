@@ -249,6 +249,13 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
     let account = tokenize(&report.account);
     let description = report.offender.description.as_deref().map(tokenize);
     let (mut p, _) = profile_and_town(report, &account, description.as_deref());
+    // The words of his own handles and emails ("derry" in "ciaranmc_derry") are his wherever they stand.
+    let his: Vec<String> = p
+        .offender_handles
+        .iter()
+        .chain(&p.offender_emails)
+        .flat_map(|x| x.split(|c: char| !c.is_alphanumeric()).map(str::to_owned).collect::<Vec<_>>())
+        .collect();
     // What the sanitiser took out of the account and description is, by definition, not for the alert.
     let mut removed: Vec<(Vec<String>, RedactionKind)> = Vec::new();
     for text in std::iter::once(report.account.as_str()).chain(report.offender.description.as_deref()) {
@@ -265,7 +272,14 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
                 _ => {
                     let words: Vec<String> = tokenize(piece)
                         .into_iter()
-                        .filter(|t| !t.stop() && t.low != "s" && !p.keep_words.contains(&*t.low) && !p.found_keep.contains(&*t.low))
+                        .filter(|t| {
+                            !t.stop()
+                                && t.low != "s"
+                                && !p.keep_words.contains(&*t.low)
+                                && !p.found_keep.contains(&*t.low)
+                                && !p.town_words.contains(&*t.low)
+                                && !his.iter().any(|h| *h == *t.low)
+                        })
                         .filter(|t| !t.common() || t.cap)
                         .map(|t| t.low.into_owned())
                         .collect();
@@ -328,7 +342,12 @@ pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
         let toks = tokenize(text);
         let lows: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         for (ws, kind) in &removed {
-            if contains_seq(&lows, ws) && !kinds.contains(kind) {
+            // One word that is also a word of the language ("don" of "don't") counts only where written as a name.
+            let found = match ws.as_slice() {
+                [w] => toks.iter().any(|t| *t.low == **w && (t.cap || !t.vocabulary())),
+                _ => contains_seq(&lows, ws),
+            };
+            if found && !kinds.contains(kind) {
                 kinds.push(*kind);
             }
         }

@@ -176,6 +176,7 @@ impl Profile {
         }
         for (t, toks) in &texts {
             p.find_offender_names(t, toks);
+            p.find_offender_subjects(t, toks);
         }
         for (t, toks) in &texts {
             p.find_third_parties(t, toks);
@@ -267,6 +268,11 @@ impl Profile {
             self.add_phrase(words.clone(), kind, rep);
         }
         for w in &words {
+            // "Funmi Adeyemi (support worker for ...)": the words the sanitiser writes in place of what it takes
+            // out are never a name to take out.
+            if super::lexicon::STOPWORDS.contains(w.as_str()) || super::lexicon::replacement_word(w) {
+                continue;
+            }
             self.add_word(w, kind, rep, cap_only);
             // "Kit" for Katherine, "Bex" for Rebecca: a short form that is also a word is the name only when capitalised.
             for d in super::lexicon::DIMINUTIVES.get(w.as_str()).copied().unwrap_or_default() {
@@ -399,8 +405,16 @@ impl Profile {
                 }
                 let n = i + cue.len();
                 let cand = &toks[n];
-                // A name inside what he said or wrote is not his beyond doubt ("call me" in his text, to her).
+                // A name inside what he said or wrote is not his beyond doubt ("call me" in his text, to her); nor is
+                // one he calls her ("he call me Nkechi"): "call me" is his name only after "said" ("he say call me
+                // Paddy").
                 if inside_quotes(text, toks[i].s) {
+                    continue;
+                }
+                if cue[0] == "call"
+                    && cue[1] == "me"
+                    && !i.checked_sub(1).is_some_and(|k| matches!(&*toks[k].low, "said" | "says" | "say" | "saying" | "sez" | "just"))
+                {
                     continue;
                 }
                 if !self.offender_name_like(cand) {
@@ -419,6 +433,27 @@ impl Profile {
                 if (cand.cap || cand.given()) && !weak_cue(cue) {
                     self.found_offender_names.push(name);
                 }
+            }
+        }
+    }
+
+    /// "dazzler 07700 900479 robbed me": at the start of a sentence, a name, perhaps his number, then what he did to
+    /// her. The name is his.
+    fn find_offender_subjects(&mut self, text: &str, toks: &[Tok]) {
+        for (i, t) in toks.iter().enumerate() {
+            if !t.start || !self.offender_name_like(t) || NOT_NAMES.contains(&*t.low) {
+                continue;
+            }
+            // Skip the digits of a number written after the name.
+            let mut k = i + 1;
+            while toks.get(k).is_some_and(|x| x.num || x.low.bytes().all(|b| b.is_ascii_digit())) && k < i + 5 {
+                k += 1;
+            }
+            let verb = toks.get(k).is_some_and(|v| offence_verb(&v.low));
+            let object = toks.get(k + 1).is_some_and(|o| matches!(&*o.low, "me" | "us"));
+            if verb && object && !inside_quotes(text, t.s) {
+                self.found_keep.insert(t.low.to_string());
+                self.found_offender_names.push(text[t.s..t.e].to_owned());
             }
         }
     }
@@ -519,6 +554,37 @@ impl Profile {
     fn add_third_if_new(&mut self, t: &Tok, role: Role, cap_only: bool) {
         self.third.entry(t.low.to_string()).or_insert(Third { role, cap_only });
     }
+}
+
+/// What an offender did to her, in the past tense ("robbed me", "hit us").
+fn offence_verb(w: &str) -> bool {
+    matches!(
+        w,
+        "robbed"
+            | "hit"
+            | "raped"
+            | "attacked"
+            | "assaulted"
+            | "punched"
+            | "slapped"
+            | "strangled"
+            | "choked"
+            | "threatened"
+            | "stabbed"
+            | "kicked"
+            | "spiked"
+            | "drugged"
+            | "stalked"
+            | "scammed"
+            | "battered"
+            | "beat"
+            | "mugged"
+            | "conned"
+            | "grabbed"
+            | "hurt"
+            | "stiffed"
+            | "ripped"
+    )
 }
 
 /// Whether `at` stands inside a quotation of its paragraph: after an odd number of straight double quotes, or after

@@ -323,7 +323,11 @@ impl Scan<'_> {
         if recent.iter().any(|w| matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
             return false;
         }
-        words.iter().any(|w| matches!(&*w.low, "he" | "his" | "him" | "hes") || self.profile.keep_words.contains(&*w.low))
+        words.iter().any(|w| {
+            matches!(&*w.low, "he" | "his" | "him" | "hes")
+                || self.profile.keep_words.contains(&*w.low)
+                || self.profile.found_keep.contains(&*w.low)
+        })
     }
 
     /// Phone numbers in any layout: compared by their national digits with the offender's and the reporter's.

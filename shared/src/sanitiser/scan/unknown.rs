@@ -91,7 +91,8 @@ impl Scan<'_> {
         }
         let next = self.toks.get(i + 1)?;
         let gap = self.gap(i + 1);
-        if !next.low.starts_with(|c: char| c.is_ascii_digit()) || gap.len() > 3 || !gap.chars().all(|c| c == ' ' || c == '.' || c == '#') {
+        if !next.low.starts_with(|c: char| c.is_ascii_digit()) || gap.len() > 3 || !gap.chars().all(|c| matches!(c, ' ' | '.' | '#' | ','))
+        {
             return None;
         }
         // "5/2", "5-2": one number in parts.
@@ -104,7 +105,8 @@ impl Scan<'_> {
         if !(i..=end).all(|k| self.tok_free(k)) {
             return None;
         }
-        self.remove(self.toks[i].s, self.toks[end].e, RedactionKind::Address, "an address nearby");
+        let rep = if matches!(&*self.toks[i].low, "room" | "rm") { "a room" } else { "an address nearby" };
+        self.remove(self.toks[i].s, self.toks[end].e, RedactionKind::Address, rep);
         Some(end + 1)
     }
 
@@ -112,6 +114,19 @@ impl Scan<'_> {
     /// remembered (`withheld`) for `withhold_everywhere`.
     pub(super) fn unknown_words(&mut self) {
         self.caps_mean_names = self.capitals_mean_names();
+        // Words an earlier rule took out as a person's name, for names listed with them.
+        let mut people: Vec<(usize, usize)> = self
+            .spans
+            .iter()
+            .filter(|sp| matches!(sp.kind, Some(RedactionKind::ThirdPartyName | RedactionKind::ReporterIdentity)))
+            .map(|sp| (sp.start, sp.end))
+            .collect();
+        people.sort_unstable();
+        let person = |s: &Self, k: usize| {
+            let t = &s.toks[k];
+            let at = people.partition_point(|&(a, _)| a <= t.s);
+            at > 0 && people[at - 1].1 >= t.e
+        };
         let n = self.toks.len();
         let mut i = 0;
         while i < n {
@@ -133,11 +148,42 @@ impl Scan<'_> {
                 && self.toks.get(i + 1).is_some_and(|x| (x.cap || self.unknown(i + 1)) && !x.stop())
                 && matches!(self.gap(i + 1), " " | ". " | "\u{a0}")
                 && self.tok_free(i + 1);
-            if titled || self.unknown(i) {
-                i = self.withhold_run(i, titled) + 1;
+            // "Kasia and Asia", where an earlier rule took "Kasia" out.
+            let listed = self.capital_signal(i)
+                && ((i >= 2 && matches!(&*self.toks[i - 1].low, "and" | "or") && person(self, i - 2))
+                    || (i + 2 < n && matches!(&*self.toks[i + 1].low, "and" | "or") && person(self, i + 2)));
+            let listed = listed && {
+                let t = &self.toks[i];
+                !t.stop() && !t.calendar() && t.pf & (PF_TOWN | PF_PROTECTED) == 0 && t.role().is_none()
+            };
+            if titled || listed || self.unknown(i) {
+                let a = i;
+                let b = self.withhold_run(i, titled);
+                self.coordinated(a, b);
+                i = b + 1;
                 continue;
             }
             i += 1;
+        }
+    }
+
+    /// Names listed with a withheld one ("Ploy and Noi", "Kasia and Asia"): a capitalised word joined to words
+    /// `a..=b` by "and", "&" or "or" is a name too, even one that is also a word or a place.
+    fn coordinated(&mut self, a: usize, b: usize) {
+        let joined = |s: &Self, k: usize| matches!(&*s.toks[k].low, "and" | "or" | "n") || s.gap(k + 1).trim() == "&";
+        let name = |s: &Self, k: usize| {
+            let t = &s.toks[k];
+            s.tok_free(k) && s.capital_signal(k) && !t.stop() && !t.calendar() && t.pf & (PF_TOWN | PF_PROTECTED) == 0 && t.role().is_none()
+        };
+        // Before: "Ploy and [Noi]".
+        if a >= 2 && joined(self, a - 1) && name(self, a - 2) {
+            self.withhold_run(a - 2, false);
+        }
+        // After: "[Kasia] and Asia"; "[Kasia] & Asia".
+        if b + 2 < self.toks.len() && joined(self, b + 1) && name(self, b + 2) {
+            self.withhold_run(b + 2, false);
+        } else if b + 1 < self.toks.len() && self.gap(b + 1).trim() == "&" && name(self, b + 1) {
+            self.withhold_run(b + 1, false);
         }
     }
 

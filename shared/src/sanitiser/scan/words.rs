@@ -43,10 +43,11 @@ impl Scan<'_> {
         // The offender's registration split over two words, in any case.
         let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
         let maybe_reg = !p.offender_regs.is_empty() && (has_digit(i) || has_digit(i + 1));
-        for len in [1usize, 2] {
+        // Irish registrations have three parts ("08-WD-1Q2", "151 D 12345").
+        for len in [1usize, 2, 3] {
             if i + len <= self.toks.len() && maybe_reg {
                 let last = &self.toks[i + len - 1];
-                if len == 2 && !soft_gap(self.gap(i + 1)) {
+                if (2..=len).any(|k| !soft_gap(self.gap(i + k - 1))) {
                     continue;
                 }
                 let joined = normal_reg(&self.text[ts..last.e]);
