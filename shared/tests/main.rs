@@ -5,6 +5,7 @@ mod common;
 mod sanitiser_check_edit;
 mod sanitiser_examples;
 mod sanitiser_figures;
+mod sanitiser_names_props;
 mod sanitiser_props;
 mod sanitiser_town;
 mod sanitiser_unicode;

@@ -157,3 +157,9 @@ fn a_hotel_room_number_is_withheld() {
     let s = summary("Gaz met me in room 412 and paid.");
     gone(&s, &["412"]);
 }
+
+#[test]
+fn a_name_after_of_in_mid_sentence_is_withheld() {
+    let s = summary("He send photo of Graça the house where I rent room.");
+    gone(&s, &["Graça"]);
+}

@@ -262,6 +262,8 @@ impl Scan<'_> {
                     | "kik"
                     | "x"
             ) || !self.toks[k].safe_name() && !matches!(&*self.toks[k].low, "sc" | "of" | "x")
+                // "OF", "SC", "X" name an app only in capitals ("photo of Graça" holds no handle).
+                || matches!(&*self.toks[k].low, "sc" | "of" | "x") && self.text[self.toks[k].s..self.toks[k].e] != self.toks[k].low.to_uppercase()
             {
                 continue;
             }
@@ -272,7 +274,9 @@ impl Scan<'_> {
             let Some(t) = self.toks.get(j) else { continue };
             let gap_ok = self.gap(j).trim_matches([' ', ':', '-', '=']).is_empty() && self.gap(j).len() <= 4;
             let has_digit = t.low.bytes().any(|c| c.is_ascii_digit());
-            if !gap_ok || t.embedded || t.stop() || !(has_digit || !t.vocabulary()) || !self.free(t.s, t.e) {
+            // A capitalised word in mixed-case prose is a name ("on insta Graça"), not an account name.
+            let capitalised = t.cap && !crate::sanitiser::profile::is_shouting(self.text, t) && !has_digit;
+            if !gap_ok || t.embedded || t.stop() || capitalised || !(has_digit || !t.vocabulary()) || !self.free(t.s, t.e) {
                 continue;
             }
             let (s, e) = (t.s, t.e);
@@ -319,8 +323,14 @@ impl Scan<'_> {
             from += 1;
         }
         let words: Vec<Tok> = tokenize(&before[from..]);
-        let recent = &words[words.len().saturating_sub(4)..];
-        if recent.iter().any(|w| matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i") || w.role().is_some()) {
+        // Someone else named or pointed to just before ("her niamh too on insta ...") makes it theirs.
+        let recent = &words[words.len().saturating_sub(6)..];
+        let others = |w: &Tok| {
+            matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i")
+                || w.role().is_some()
+                || self.profile.third.contains_key(&*w.low)
+        };
+        if recent.iter().any(others) {
             return false;
         }
         words.iter().any(|w| {

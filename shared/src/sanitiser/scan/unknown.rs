@@ -28,12 +28,13 @@ fn place_before(w: &str) -> bool {
 }
 
 impl Scan<'_> {
-    /// Whether the capitals of this text say anything: not when most words in mid-sentence are capitalised (a text in
-    /// title case or in capitals).
+    /// Whether the capitals of this text say anything: not when 70% or more of its words in mid-sentence, function words aside,
+    /// are capitalised (a text in title case or in capitals).
     pub(super) fn capitals_mean_names(&self) -> bool {
         let (mut mid, mut capped) = (0usize, 0usize);
         for t in &self.toks {
-            if t.start || t.num || t.embedded {
+            // "I" and the like are capitalised in any text.
+            if t.start || t.num || t.embedded || t.stop() || t.low.chars().count() < 2 {
                 continue;
             }
             mid += 1;
@@ -41,7 +42,7 @@ impl Scan<'_> {
                 capped += 1;
             }
         }
-        mid < 4 || capped * 10 < mid * 4
+        mid < 4 || capped * 10 < mid * 7
     }
 
     /// Whether word `i` is one the sanitiser cannot vouch for (see the module's rules).
