@@ -276,7 +276,7 @@ impl Scan<'_> {
             let has_digit = t.low.bytes().any(|c| c.is_ascii_digit());
             // A capitalised word in mixed-case prose is a name ("on insta Graça"), not an account name.
             let capitalised = t.cap && !crate::sanitiser::profile::is_shouting(self.text, t) && !has_digit;
-            if !gap_ok || t.embedded || t.stop() || capitalised || !(has_digit || !t.vocabulary()) || !self.free(t.s, t.e) {
+            if !gap_ok || t.embedded || t.stop() || capitalised || (!has_digit && t.vocabulary()) || !self.free(t.s, t.e) {
                 continue;
             }
             let (s, e) = (t.s, t.e);

@@ -42,15 +42,15 @@ impl<'a> Scan<'a> {
     /// The report's rules only, without deny by default: for checking a reviewer's own words, which may say what
     /// the report did not.
     pub fn run(text: &'a str, profile: &'a Profile) -> Self {
-        Self::scan(text, tokenize(text), profile, false)
+        Self::new(text, tokenize(text), profile, false)
     }
 
     /// Every rule, deny by default included, over a text of the report whose words are already split.
     pub fn with_tokens(text: &'a str, toks: Vec<Tok<'a>>, profile: &'a Profile) -> Self {
-        Self::scan(text, toks, profile, true)
+        Self::new(text, toks, profile, true)
     }
 
-    fn scan(text: &'a str, toks: Vec<Tok<'a>>, profile: &'a Profile, deny: bool) -> Self {
+    fn new(text: &'a str, toks: Vec<Tok<'a>>, profile: &'a Profile, deny: bool) -> Self {
         let mut s = Scan {
             text,
             profile,

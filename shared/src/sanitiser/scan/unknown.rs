@@ -202,7 +202,7 @@ impl Scan<'_> {
                 i += 1;
                 continue;
             }
-            if t.vocabulary() && !(t.cap && !is_shouting(self.text, t)) {
+            if t.vocabulary() && (!t.cap || is_shouting(self.text, t)) {
                 i += 1;
                 continue;
             }
