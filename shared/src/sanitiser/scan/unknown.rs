@@ -107,7 +107,8 @@ impl Scan<'_> {
             return None;
         }
         let rep = if matches!(&*self.toks[i].low, "room" | "rm") { "a room" } else { "an address nearby" };
-        self.remove(self.toks[i].s, self.toks[end].e, RedactionKind::Address, rep);
+        // "tae the flat, 5/2" reads "tae an address nearby" (`remove_word` takes the "the").
+        self.remove_word(i, end, RedactionKind::Address, rep, false);
         Some(end + 1)
     }
 
