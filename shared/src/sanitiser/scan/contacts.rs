@@ -43,7 +43,7 @@ impl Scan<'_> {
             }
         }
         let has_at = |w: &str| w.contains('@');
-        for (s, e) in matches_in_words(&EMAIL, self.text, has_at) {
+        for (s, e) in matches_in_words(&EMAIL, self.text, b"@", has_at) {
             let m = &self.text[s..e];
             let low = fold(m);
             if p.offender_emails.contains(&low) {
@@ -58,7 +58,7 @@ impl Scan<'_> {
                 self.remove(s, e, RedactionKind::Email, "an email address");
             }
         }
-        for (s, e) in matches_in_words(&URL, self.text, may_hold_link) {
+        for (s, e) in matches_in_words(&URL, self.text, b".:", may_hold_link) {
             let low = fold(&self.text[s..e]);
             if p.offender_handles.iter().any(|h| low.contains(h.as_str())) {
                 self.keep(s, e);
@@ -68,7 +68,7 @@ impl Scan<'_> {
                 self.remove(s, e, RedactionKind::Other, "a link");
             }
         }
-        for (s, e) in matches_in_words(&HANDLE, self.text, has_at) {
+        for (s, e) in matches_in_words(&HANDLE, self.text, b"@", has_at) {
             let m = &self.text[s..e];
             let before = self.text[..s].chars().next_back();
             if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
@@ -426,30 +426,25 @@ impl Scan<'_> {
     }
 }
 
-/// Where `re` matches in `text`, looked for only in the runs of text between white space that `worth` accepts. An
-/// email, a link or a handle holds no white space, so nothing is missed, and the Unicode-aware patterns, the slowest
-/// step of the scan, run over a few short words instead of the whole report.
-fn matches_in_words(re: &Regex, text: &str, worth: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
+/// Where `re` matches in `text`, looked for only in the words (runs of text between white space) that hold one of
+/// `triggers` and that `worth` accepts. An email, a link or a handle holds no white space, so nothing is missed, and
+/// the Unicode-aware patterns, the slowest step of the scan, run over a few short words instead of the whole report.
+fn matches_in_words(re: &Regex, text: &str, triggers: &[u8], worth: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
     let mut out = Vec::new();
-    let mut start = None;
-    let look = |s: usize, e: usize, out: &mut Vec<(usize, usize)>| {
+    // The end of the last word looked at: a word with two triggers is looked at once.
+    let mut done = 0;
+    for (at, _) in b.iter().enumerate().filter(|(_, c)| triggers.contains(c)) {
+        if at < done {
+            continue;
+        }
+        let s = text[..at].rfind(char::is_whitespace).map_or(0, |k| k + text[k..].chars().next().map_or(1, char::len_utf8));
+        let e = text[at..].find(char::is_whitespace).map_or(text.len(), |k| at + k);
+        done = e;
         let w = &text[s..e];
         if worth(w) {
             out.extend(re.find_iter(w).map(|m| (s + m.start(), s + m.end())));
         }
-    };
-    for (i, c) in text.char_indices() {
-        match (c.is_whitespace(), start) {
-            (true, Some(s)) => {
-                look(s, i, &mut out);
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        look(s, text.len(), &mut out);
     }
     out
 }
