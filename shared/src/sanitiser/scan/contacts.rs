@@ -44,19 +44,8 @@ impl Scan<'_> {
         }
         let has_at = |w: &str| w.contains('@');
         for (s, e) in matches_in_words(&EMAIL, self.text, b"@", has_at) {
-            let m = &self.text[s..e];
-            let low = fold(m);
-            if p.offender_emails.contains(&low) {
-                self.keep(s, e);
-            } else if p.reporter_email.as_deref() == Some(low.as_str()) {
-                self.remove(s, e, RedactionKind::ReporterContact, "an email address");
-            } else if self.given_as_his(s) {
-                if self.keep(s, e) {
-                    self.found_emails.push(m.to_owned());
-                }
-            } else {
-                self.remove(s, e, RedactionKind::Email, "an email address");
-            }
+            let m = self.text[s..e].to_owned();
+            self.classify_email(s, e, &m);
         }
         for (s, e) in matches_in_words(&URL, self.text, b".:", may_hold_link) {
             let low = fold(&self.text[s..e]);
@@ -74,18 +63,8 @@ impl Scan<'_> {
             if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
                 continue;
             }
-            let key = fold(&m[1..]);
-            if p.offender_handles.contains(&key) {
-                self.keep(s, e);
-            } else if p.reporter_handles.contains(&key) {
-                self.remove(s, e, RedactionKind::ReporterContact, "an account");
-            } else if self.given_as_his(s) {
-                if self.keep(s, e) {
-                    self.found_handles.push(m.to_owned());
-                }
-            } else {
-                self.remove(s, e, RedactionKind::Handle, "an account");
-            }
+            let (key, shown) = (fold(&m[1..]), m.to_owned());
+            self.classify_handle(s, e, &key, &shown);
         }
         for needle in &p.reporter_needles {
             for (s, e) in find_folded(&lower, needle) {
@@ -202,7 +181,6 @@ impl Scan<'_> {
     /// Handles without '@': a run of letters and digits joined by '.' or '_' that is not a number, an abbreviation
     /// ("e.g.", "a.m."), an email or a link; and an account name straight after an app's name.
     fn bare_handles(&mut self) {
-        let p = self.profile;
         let b = self.text.as_bytes();
         let mut i = 0;
         while i < b.len() {
@@ -225,18 +203,7 @@ impl Scan<'_> {
                 && parts.iter().any(|x| x.chars().filter(|c| c.is_alphabetic()).count() >= 3)
                 && !parts.iter().all(|x| x.chars().count() <= 1);
             if handle_like && self.free(i, e) {
-                let key = fold(run);
-                if p.offender_handles.contains(&key) {
-                    self.keep(i, e);
-                } else if p.reporter_handles.contains(&key) || p.overlaps_reporter(&key) {
-                    self.remove(i, e, RedactionKind::ReporterContact, "an account");
-                } else if self.given_as_his(i) {
-                    if self.keep(i, e) {
-                        self.found_handles.push(run.to_owned());
-                    }
-                } else {
-                    self.remove(i, e, RedactionKind::Handle, "an account");
-                }
+                self.classify_handle(i, e, &fold(run), run);
             }
             i = run_end.max(i + 1);
             while i < b.len() && !self.text.is_char_boundary(i) {
@@ -281,18 +248,25 @@ impl Scan<'_> {
                 continue;
             }
             let (s, e) = (t.s, t.e);
-            let key = t.low.to_string();
-            if p.offender_handles.contains(&key) || p.keep_words.contains(&key) {
-                self.keep(s, e);
-            } else if p.reporter_handles.contains(&key) || p.overlaps_reporter(&key) {
-                self.remove(s, e, RedactionKind::ReporterContact, "an account");
-            } else if self.given_as_his(s) {
-                if self.keep(s, e) {
-                    self.found_handles.push(self.text[s..e].to_owned());
-                }
-            } else {
-                self.remove(s, e, RedactionKind::Handle, "an account");
+            let (key, shown) = (t.low.to_string(), self.text[s..e].to_owned());
+            self.classify_handle(s, e, &key, &shown);
+        }
+    }
+
+    /// A handle found at `s..e` (`key`: folded, without '@'; `shown`: as written): his (kept), the reporter's, or
+    /// someone else's. One he is given ("he messaged me as ...") is kept and listed.
+    fn classify_handle(&mut self, s: usize, e: usize, key: &str, shown: &str) {
+        let p = self.profile;
+        if p.offender_handles.iter().any(|h| h == key) || p.keep_words.contains(key) {
+            self.keep(s, e);
+        } else if p.reporter_handles.iter().any(|h| h == key) || p.overlaps_reporter(key) {
+            self.remove(s, e, RedactionKind::ReporterContact, "an account");
+        } else if self.given_as_his(s) {
+            if self.keep(s, e) {
+                self.found_handles.push(shown.to_owned());
             }
+        } else {
+            self.remove(s, e, RedactionKind::Handle, "an account");
         }
     }
 
