@@ -267,10 +267,13 @@ impl Profile {
         if words.len() > 1 {
             self.add_phrase(words.clone(), kind, rep);
         }
-        for w in &words {
-            // "Funmi Adeyemi (support worker for ...)": the words the sanitiser writes in place of what it takes
-            // out are never a name to take out.
-            if super::lexicon::STOPWORDS.contains(w.as_str()) || super::lexicon::replacement_word(w) {
+        let lower_case: Vec<bool> = tokenize(name).iter().map(|t| !t.cap).collect();
+        for (k, w) in words.iter().enumerate() {
+            // "Funmi Adeyemi (support worker for ...)": a function word, or one the sanitiser writes in place of what
+            // it takes out, written in lower case in the name is no part of the name ("Șömé", which folds to "some",
+            // is).
+            let plain = super::lexicon::STOPWORDS.contains(w.as_str()) || super::lexicon::replacement_word(w);
+            if plain && lower_case.get(k).copied().unwrap_or(false) {
                 continue;
             }
             self.add_word(w, kind, rep, cap_only);

@@ -130,43 +130,34 @@ impl Scan<'_> {
             at > 0 && people[at - 1].1 >= t.e
         };
         let n = self.toks.len();
-        let mut i = 0;
-        while i < n {
-            if !self.tok_free(i) {
-                i += 1;
-                continue;
+        self.each_free_word(|s, i| {
+            if let Some(len) = s.place_at(i) {
+                let (a, b) = (s.toks[i].s, s.toks[i + len - 1].e);
+                s.keep(a, b);
+                return i + len;
             }
-            if let Some(len) = self.place_at(i) {
-                let (s, e) = (self.toks[i].s, self.toks[i + len - 1].e);
-                self.keep(s, e);
-                i += len;
-                continue;
+            if let Some(end) = s.number_address_at(i) {
+                return end;
             }
-            if let Some(end) = self.number_address_at(i) {
-                i = end;
-                continue;
-            }
-            let titled = title(&self.toks[i].low)
-                && self.toks.get(i + 1).is_some_and(|x| (x.cap || self.unknown(i + 1)) && !x.stop())
-                && matches!(self.gap(i + 1), " " | ". " | "\u{a0}")
-                && self.tok_free(i + 1);
+            let titled = title(&s.toks[i].low)
+                && s.toks.get(i + 1).is_some_and(|x| (x.cap || s.unknown(i + 1)) && !x.stop())
+                && matches!(s.gap(i + 1), " " | ". " | "\u{a0}")
+                && s.tok_free(i + 1);
             // "Kasia and Asia", where an earlier rule took "Kasia" out.
-            let listed = self.capital_signal(i)
-                && ((i >= 2 && matches!(&*self.toks[i - 1].low, "and" | "or") && person(self, i - 2))
-                    || (i + 2 < n && matches!(&*self.toks[i + 1].low, "and" | "or") && person(self, i + 2)));
+            let listed = s.capital_signal(i)
+                && ((i >= 2 && matches!(&*s.toks[i - 1].low, "and" | "or") && person(s, i - 2))
+                    || (i + 2 < n && matches!(&*s.toks[i + 1].low, "and" | "or") && person(s, i + 2)));
             let listed = listed && {
-                let t = &self.toks[i];
+                let t = &s.toks[i];
                 !t.stop() && !t.calendar() && t.pf & (PF_TOWN | PF_PROTECTED) == 0 && t.role().is_none()
             };
-            if titled || listed || self.unknown(i) {
-                let a = i;
-                let b = self.withhold_run(i, titled);
-                self.coordinated(a, b);
-                i = b + 1;
-                continue;
+            if titled || listed || s.unknown(i) {
+                let b = s.withhold_run(i, titled);
+                s.coordinated(i, b);
+                return b + 1;
             }
-            i += 1;
-        }
+            i + 1
+        });
     }
 
     /// Names listed with a withheld one ("Ploy and Noi", "Kasia and Asia"): a capitalised word joined to words

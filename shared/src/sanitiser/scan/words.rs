@@ -21,14 +21,19 @@ impl Scan<'_> {
 
     /// Every word not yet claimed, left to right, through the rules of `word_at`.
     pub(super) fn words(&mut self) {
-        let n = self.toks.len();
+        self.each_free_word(Self::word_at);
+    }
+
+    /// Runs `rule` at each word no span holds yet, left to right; `rule` answers the index of the next word to look
+    /// at (at least the one after).
+    pub(super) fn each_free_word(&mut self, mut rule: impl FnMut(&mut Self, usize) -> usize) {
         let mut i = 0;
-        while i < n {
+        while i < self.toks.len() {
             if !self.tok_free(i) {
                 i += 1;
                 continue;
             }
-            i = self.word_at(i).max(i + 1);
+            i = rule(self, i).max(i + 1);
         }
     }
 
