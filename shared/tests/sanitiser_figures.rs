@@ -15,6 +15,8 @@ use shared::sanitiser::sanitise;
 
 /// The least share of an account's words, over the whole corpus, that the summaries keep.
 const MIN_KEPT: f64 = 0.90;
+/// The least share of the offender's descriptions' words kept: they describe him, and little in them names anyone else.
+const MIN_DESCRIPTION_KEPT: f64 = 0.97;
 
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !(c.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&c)))
@@ -56,6 +58,7 @@ fn the_corpus_figures_no_leak_nothing_lost_and_most_words_kept() {
         cases.extend(common::load_dir(&dir));
     }
     let (mut leaked, mut lost, mut total_words, mut kept_words) = (0usize, 0usize, 0usize, 0usize);
+    let (mut description_words, mut description_kept) = (0usize, 0usize);
     let mut worst: Vec<(f64, String)> = Vec::new();
     let mut failures = Vec::new();
     for case in &cases {
@@ -73,6 +76,11 @@ fn the_corpus_figures_no_leak_nothing_lost_and_most_words_kept() {
             println!("== {}\n{}\n", case.id, alert.summary);
             println!("-- not kept: {}", not_kept(&case.report.account, &alert.summary).join(" "));
         }
+        if let (Some(d), Some(out)) = (case.report.offender.description.as_deref(), alert.offender.description.as_deref()) {
+            let (n, k) = kept(d, out);
+            description_words += n;
+            description_kept += k;
+        }
         let (n, k) = kept(&case.report.account, &alert.summary);
         total_words += n;
         kept_words += k;
@@ -85,10 +93,13 @@ fn the_corpus_figures_no_leak_nothing_lost_and_most_words_kept() {
         cases.len(),
         share * 100.0
     );
+    let description_share = description_kept as f64 / description_words.max(1) as f64;
+    println!("  offender descriptions: words kept {description_kept} of {description_words} ({:.1}%)", description_share * 100.0);
     for (s, id) in worst.iter().take(5) {
         println!("  fewest kept: {id}: {:.1}%", s * 100.0);
     }
     assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(description_share >= MIN_DESCRIPTION_KEPT, "the offender's descriptions kept {:.1}% of their words", description_share * 100.0);
     assert!(share >= MIN_KEPT, "the summaries kept {:.1}% of the accounts' words, under {:.0}%", share * 100.0, MIN_KEPT * 100.0);
 }
 
