@@ -317,9 +317,9 @@ pub async fn update_settings(
         return Err(MemberError::UnverifiedChannel);
     }
     let update = Update::default()
-        .set("regions", to_attr(&regions.to_vec()).map_err(StoreError::from)?)
-        .set("channels", to_attr(&channels.to_vec()).map_err(StoreError::from)?)
-        .set("language", to_attr(&language).map_err(StoreError::from)?);
+        .set("regions", to_attr(&regions.to_vec())?)
+        .set("channels", to_attr(&channels.to_vec())?)
+        .set("language", to_attr(&language)?);
     let cond = Condition::Equals("status".into(), SubscriptionStatus::Active.as_attr());
     let item = deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&rec.subscription_id), update, cond).await?;
     let now: SubscriptionRecord = from_item(item)?;
