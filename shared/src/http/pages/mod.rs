@@ -105,7 +105,7 @@ mod tests {
             ("receipt", receipt(&ctx, HOSTILE, HOSTILE)),
             ("alert", alert_page(&ctx, &alert(), &[Region::YorkshireHumber])),
             ("unsubscribed", unsubscribed(&ctx)),
-            ("confirm unsubscribe", confirm_unsubscribe(&ctx, HOSTILE)),
+            ("confirm unsubscribe", confirm_unsubscribe(&ctx, HOSTILE, Some((&[Region::London], &[Channel::Email, Channel::Sms])))),
             ("confirm stop texts", confirm_stop_texts(&ctx, HOSTILE)),
             ("texts stopped", texts_stopped(&ctx)),
             ("error", error_page(&ctx, &err)),
