@@ -69,6 +69,7 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
         }
         (Err(e), true) => {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
+            e.log();
             let page = pages::report_form_again(&ctx, Some(deps.clock.today_local()), &sent, &e);
             for (k, v) in &mut sent {
                 use zeroize::Zeroize;
