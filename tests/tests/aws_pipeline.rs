@@ -2,6 +2,7 @@
 //! tables' streams read back through DynamoDB Streams as the event source mapping would, and what was sent read from
 //! moto's `/moto-api/data.json`.
 
+use shared::usecases::subscriptions::Vetting;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,8 +90,12 @@ impl Cloud {
     }
 
     async fn staff(&self, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
+        self.staff_as(Role::Reviewer, method, path, body).await
+    }
+
+    async fn staff_as(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
         let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: "reviewer@example.org".into(), role: Role::Reviewer }));
+        req = req.extension(AuthorizerClaims(Staff { subject: format!("{}@example.org", role.as_str()), role }));
         let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
         shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await
     }
@@ -138,7 +143,7 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
         json!({"email": a_email, "phone": a_phone, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}),
         json!({"email": b_email, "regions": ["london"], "channels": ["email"]}),
     ] {
-        let res = shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions", &body)).await;
+        let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::Off, post("/subscriptions", &body)).await;
         assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
         ids.push(json_of(&res)["subscription_id"].as_str().unwrap().to_owned());
     }
@@ -147,9 +152,13 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
     // Each contact has its own code, and each is verified by it.
     for (id, to) in [(&ids[0], &a_email), (&ids[0], &a_phone), (&ids[1], &b_email)] {
         let code = messages.iter().filter(|m| m.0 == *to).find_map(|m| code_in(&m.2)).expect("a code went to the contact");
-        let res =
-            shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions/verify", &json!({"subscription_id": id, "code": code})))
-                .await;
+        let res = shared::http::public::handle(
+            &c.subs,
+            &c.limiter,
+            Vetting::Off,
+            post("/subscriptions/verify", &json!({"subscription_id": id, "code": code})),
+        )
+        .await;
         assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
     }
 
@@ -193,7 +202,7 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     // Never one ending in 99: moto keeps those on its SMS opt-out list.
     let a_phone = format!("+447700900{:03}", if n % 100 == 99 { n - 1 } else { n });
     let body = json!({"email": a_email, "phone": a_phone, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]});
-    let res = shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions", &body)).await;
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::Off, post("/subscriptions", &body)).await;
     assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
     let sub = json_of(&res)["subscription_id"].as_str().unwrap().to_owned();
     c.pump(Table::Subscribers, &c.codes).await;
@@ -204,6 +213,7 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
         let res = shared::http::public::handle(
             &c.subs,
             &c.limiter,
+            Vetting::Off,
             post("/subscriptions/verify", &json!({"subscription_id": sub, "code": code})),
         )
         .await;
@@ -222,9 +232,13 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     let messages: Vec<_> = sent().await.into_iter().filter(|m| m.2.contains(&format!("/alerts/{alert_id}"))).collect();
     assert_eq!(messages.iter().filter(|m| m.0 == a_email).count(), 1, "one email");
     assert_eq!(messages.iter().filter(|m| m.0 == a_phone).count(), 1, "one text");
-    let page =
-        shared::http::public::handle(&c.subs, &c.limiter, http::Request::get(format!("/alerts/{alert_id}")).body(Bytes::new()).unwrap())
-            .await;
+    let page = shared::http::public::handle(
+        &c.subs,
+        &c.limiter,
+        Vetting::Off,
+        http::Request::get(format!("/alerts/{alert_id}")).body(Bytes::new()).unwrap(),
+    )
+    .await;
     assert_eq!(page.status(), 200);
     let page = String::from_utf8_lossy(page.body()).into_owned();
     let mut seen: Vec<(String, String)> = messages.iter().map(|m| (m.0.clone(), format!("{} {}", m.1, m.2))).collect();
@@ -237,5 +251,67 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
         assert!(text.contains("Leeds") && text.contains("Jun"), "{to}: {text}");
     }
     assert!(page.contains("June 2025"), "{page}");
-    assert!(messages.iter().any(|m| m.1 == "Safety alert: physical assault, non payment in Leeds"), "{messages:?}");
+    assert!(messages.iter().any(|m| m.1 == "Safety alert: Physical assault, Non-payment in Leeds"), "{messages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_a_verified_member_gets_no_alert_until_approved_then_is_told_and_signs_in() {
+    let c = cloud(aws_backend().await);
+    let email = format!("vetted-{}@example.org", c.prefix);
+    let body = json!({"email": email, "regions": ["yorkshire-humber"], "channels": ["email"], "language": "pl"});
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, post("/subscriptions", &body)).await;
+    assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
+    let id = json_of(&res)["subscription_id"].as_str().unwrap().to_owned();
+    c.pump(Table::Subscribers, &c.codes).await;
+    let code = sent().await.iter().filter(|m| m.0 == email).find_map(|m| code_in(&m.2)).expect("a code");
+    let verify = post("/subscriptions/verify", &json!({"subscription_id": id, "code": code}));
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, verify).await;
+    assert_eq!(json_of(&res), json!({"status": "pending_approval"}));
+
+    // Published while the request waits: nothing reaches it.
+    let draft = c.draft_of(&num_tests::sample_report()).await;
+    let first = draft["alert_id"].as_str().unwrap().to_owned();
+    let res = c.staff("POST", &format!("/admin/alerts/{first}/publish"), Some(&json!({"regions": ["yorkshire-humber"]}))).await;
+    assert_eq!(res.status(), 200);
+    c.pump(Table::Alerts, &c.alerts).await;
+    assert!(!sent().await.iter().any(|m| m.0 == email && m.2.contains("/alerts/")), "no alert before approval");
+
+    let queue = json_of(&c.staff_as(Role::OfficeManager, "GET", "/admin/members?status=pending_approval", None).await);
+    assert!(queue["members"].as_array().unwrap().iter().any(|m| m["subscription_id"] == id.as_str()), "{queue}");
+    let res = c.staff_as(Role::OfficeManager, "POST", &format!("/admin/members/{id}/approve"), None).await;
+    assert_eq!(json_of(&res), json!({"status": "active"}));
+    c.pump(Table::Subscribers, &c.codes).await;
+    let told: Vec<_> = sent().await.into_iter().filter(|m| m.0 == email && m.1.contains("Alertów bezpieczeństwa")).collect();
+    assert_eq!(told.len(), 1, "told once, in Polish");
+
+    let mut report = num_tests::sample_report();
+    report["incident"]["date"] = json!("2025-03-15");
+    report["account"] = json!("He came back the next night and took £50. Called himself Gaz again.");
+    let draft = c.draft_of(&report).await;
+    let second = draft["alert_id"].as_str().unwrap().to_owned();
+    let res = c.staff("POST", &format!("/admin/alerts/{second}/publish"), Some(&json!({"regions": ["yorkshire-humber"]}))).await;
+    assert_eq!(res.status(), 200);
+    c.pump(Table::Alerts, &c.alerts).await;
+    let mails: Vec<_> = sent().await.into_iter().filter(|m| m.0 == email && m.2.contains(&format!("/alerts/{second}"))).collect();
+    assert_eq!(mails.len(), 1, "the approved member gets the next alert");
+    assert!(mails[0].1.starts_with("Alert bezpieczeństwa: "), "{}", mails[0].1);
+
+    // Signing in by a code to the verified address; the session lists the alert.
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, post("/members/sign-in", &json!({"email": email}))).await;
+    assert_eq!(res.status(), 202);
+    c.pump(Table::Subscribers, &c.codes).await;
+    let code = sent().await.iter().rev().filter(|m| m.0 == email).find_map(|m| code_in(&m.2)).expect("a sign-in code");
+    let res = shared::http::public::handle(
+        &c.subs,
+        &c.limiter,
+        Vetting::On,
+        post("/members/sign-in/verify", &json!({"email": email, "code": code})),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+    let token = json_of(&res)["token"].as_str().unwrap().to_owned();
+    let list = http::Request::get("/members/alerts").header("authorization", format!("Bearer {token}")).body(Bytes::new()).unwrap();
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, list).await;
+    let alerts = json_of(&res)["alerts"].as_array().unwrap().clone();
+    assert!(alerts.iter().any(|a| a["alert_id"] == second.as_str()), "{alerts:?}");
 }

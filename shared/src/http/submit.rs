@@ -15,10 +15,22 @@ struct Created<'a> {
     status: &'static str,
 }
 
-/// Handles one `POST /reports`. Bad input is answered before anything is stored.
+/// `GET /` (on `num serve`) and `GET /report`: the report form in the reader's language, its date no later than today.
+/// (The cloud's `/` is the static English copy of the same form; its language switch comes back here.)
+pub fn form_page(deps: &SubmitDeps, req: &Request) -> Response {
+    let mut ctx = super::page_ctx(req);
+    ctx.path = "/report".into();
+    html(StatusCode::OK, pages::report_form(&ctx, Some(deps.clock.today_local())))
+}
+
+/// Handles one `POST /reports` (and `GET /report`, the form). Bad input is answered before anything is stored.
 pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
+    if req.method() == Method::GET && req.uri().path() == "/report" {
+        return form_page(deps, &req);
+    }
     // A form post is answered with a page, whatever the outcome; everything else with JSON.
     let wants_html = matches!(body_kind(&req, true), Ok(BodyKind::Form));
+    let ctx = super::page_ctx(&req);
     let result = async {
         if req.method() != Method::POST {
             return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Send a report with POST."));
@@ -33,20 +45,38 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
         Ok(submit_report(deps, report).await?)
     }
     .await;
+    // A refused form comes back filled in as it was sent (a copy for the page, wiped once it is written).
+    let mut sent: Vec<(String, String)> = match (&result, wants_html) {
+        (Err(e), true) if e.status != StatusCode::PAYLOAD_TOO_LARGE => {
+            form_urlencoded::parse(req.body()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+        }
+        _ => Vec::new(),
+    };
     // The report is sealed (or refused): the text it came as is zeroed.
     super::scrub(req.into_body());
     match (result, wants_html) {
         (Ok(r), false) => {
             json(StatusCode::CREATED, &Created { reference: r.reference.as_str(), passphrase: r.passphrase.expose(), status: "received" })
         }
-        (Ok(r), true) => html(StatusCode::CREATED, pages::receipt(r.reference.as_str(), r.passphrase.expose())),
+        (Ok(r), true) => html(StatusCode::CREATED, pages::receipt(&ctx, r.reference.as_str(), r.passphrase.expose())),
         (Err(e), false) => {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
             error_json(&e)
         }
+        (Err(e), true) if sent.is_empty() => {
+            tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
+            error_html(&ctx, &e)
+        }
         (Err(e), true) => {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
-            error_html(&e)
+            e.log();
+            let page = pages::report_form_again(&ctx, Some(deps.clock.today_local()), &sent, &e);
+            for (k, v) in &mut sent {
+                use zeroize::Zeroize;
+                k.zeroize();
+                v.zeroize();
+            }
+            html(e.status, page)
         }
     }
 }
