@@ -104,6 +104,7 @@ return {
   html: nav ? nav.decodedBodySize : -1,
   status: nav && nav.responseStatus !== undefined ? nav.responseStatus : null,
   styles: Array.prototype.map.call(document.querySelectorAll('link[rel~=stylesheet]'), function (l) { return l.href; }),
+  scripts: Array.prototype.map.call(document.querySelectorAll('script[src]'), function (s) { return s.src; }),
   others: performance.getEntriesByType('resource').map(function (r) { return r.name; })
     .concat(Array.prototype.map.call(document.querySelectorAll('[src],link[href]'), function (x) {
       return x.src || x.href; })),
@@ -133,7 +134,7 @@ class Results:
         self.passed = 0
         self.failures: list[str] = []
         self.pages: list[PageResult] = []
-        self.weights: dict[str, tuple[int, int]] = {}
+        self.weights: dict[str, tuple[int, int, int]] = {}
 
     def check(self, ok: bool, name: str, detail: str = "") -> bool:
         with self.lock:
@@ -410,7 +411,7 @@ class Run:
             self.d.execute_script(self.axe_source)
         return self.d.execute_async_script(AXE_RUN, AXE_TAGS)
 
-    def style_bytes(self, href: str) -> int:
+    def asset_bytes(self, href: str) -> int:
         if href not in self.style_sizes:
             path = urllib.parse.urlsplit(href)
             status, _, raw = self.server.request("GET", path.path + ("?" + path.query if path.query else ""))
@@ -458,11 +459,12 @@ class Run:
                 f"{label}: the page is in the language asked for",
                 f'<html lang="{facts["lang"]}">',
             )
-        css = sum(self.style_bytes(h) for h in facts["styles"])
-        weight = facts["html"] + css
+        css = sum(self.asset_bytes(h) for h in facts["styles"])
+        js = sum(self.asset_bytes(h) for h in facts["scripts"])
+        weight = facts["html"] + css + js
         with self.results.lock:
-            self.results.weights.setdefault(f"{name} [{lang}]", (facts["html"], css))
-        self.check(weight < WEIGHT_LIMIT, f"{label}: under 50 KB with its stylesheet", f"{weight} bytes")
+            self.results.weights.setdefault(f"{name} [{lang}]", (facts["html"], css, js))
+        self.check(weight < WEIGHT_LIMIT, f"{label}: under 50 KB with its stylesheet and script", f"{weight} bytes")
         foreign = sorted({u for u in facts["others"] if u and not u.startswith(self.server.base) and not u.startswith("data:")})
         self.check(not foreign, f"{label}: nothing loaded from another origin", ", ".join(foreign[:3]))
 
@@ -477,6 +479,8 @@ class Run:
             )
             self.check(result.violations == 0, f"{label}: no axe violation at WCAG 2.2 AA", details)
 
+        # The screenshot shows the page as it first appears, without the focus ring of the TAB above.
+        d.execute_script("if (document.activeElement) document.activeElement.blur()")
         size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         self.check(size["width"] <= PHONE_WIDTH, f"{label}: fits {PHONE_WIDTH} px wide", f"{size['width']:.0f} px wide")
         clip = {"x": 0, "y": 0, "width": PHONE_WIDTH, "height": max(1, math.ceil(size["height"])), "scale": 1}
@@ -820,9 +824,9 @@ def main() -> int:
 
 
 def finish(results: Results, out: Path, started: float) -> int:
-    print("\npage weights (HTML + stylesheet, bytes):")
-    for name, (html, css) in sorted(results.weights.items()):
-        print(f"  {name}: {html} + {css} = {html + css}")
+    print(f"\npage weights in bytes (HTML + stylesheet = sum; + script where there is one), limit {WEIGHT_LIMIT}:")
+    for name, (html, css, js) in sorted(results.weights.items()):
+        print(f"  weight {name}: {html} + {css} = {html + css}" + (f"; + {js} = {html + css + js}" if js else ""))
     print("\naxe-core at WCAG 2.0, 2.1 and 2.2, A and AA, per page:")
     order = {lang: i for i, lang in enumerate(LANGUAGES)}
     checked = 0
