@@ -696,7 +696,14 @@ class Run:
         time.sleep(1)
         early = [e for e in s.outbox()[after:] if contact_matches(e, value)]
         self.check(not early, f"{label}: a request not yet approved gets no sign-in code", f"{len(early)} messages")
+        after = len(s.outbox())
         s.api("POST", f"/admin/members/{sub}/approve", {}, token=manager)
+        try:
+            s.wait_message(lambda e: contact_matches(e, value), after)
+            told = True
+        except Failure:
+            told = False
+        self.check(told, f"{label}: the member is told by {channel} when approved")
 
         self.timed("load", lambda: d.get(self.url(SIGN_IN_PAGE)))
         self.page("sign-in", "en")
