@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use shared::usecases::subscriptions::Vetting;
 
 /// The safety-reporting platform on one machine.
 #[derive(Parser)]
@@ -21,6 +22,9 @@ enum Command {
         /// Where the database and master key live (default: $NUM_DATA_DIR, else ./.num-data).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Members are active as soon as they verify, without staff approving each one (vetting is on by default).
+        #[arg(long)]
+        no_vetting: bool,
     },
     /// Print the alert the sanitiser drafts from one report (a file, or standard input).
     Sanitise {
@@ -107,11 +111,11 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { addr, data_dir } => {
+        Command::Serve { addr, data_dir, no_vetting } => {
             num_cli::logging::init();
             let dir = num_cli::serve::data_dir(data_dir);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the runtime starts");
-            match rt.block_on(num_cli::serve::run(&addr, &dir)) {
+            match rt.block_on(num_cli::serve::run(&addr, &dir, if no_vetting { Vetting::Off } else { Vetting::On })) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(1, format!("serve: {e:#}")),
             }

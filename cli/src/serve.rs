@@ -13,7 +13,6 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use bytes::Bytes;
-use http::StatusCode;
 use shared::adapters::key_cache::CachedKeys;
 use shared::adapters::stream_poller::StreamPoller;
 use shared::adapters::{LocalKeys, Outbox, SqliteTables};
@@ -27,7 +26,7 @@ use shared::usecases::alerts::AlertDeps;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 use shared::usecases::draft::SanitiseHandler;
 use shared::usecases::submit_report::SubmitDeps;
-use shared::usecases::subscriptions::SubscriptionDeps;
+use shared::usecases::subscriptions::{SubscriptionDeps, Vetting};
 
 /// Everything the local server holds.
 #[derive(Clone)]
@@ -42,6 +41,7 @@ pub struct Local {
     pub admin: AdminDeps,
     pub limiter: Arc<Limiter>,
     pub pollers: Vec<Arc<StreamPoller>>,
+    pub vetting: Vetting,
 }
 
 /// What can be swapped for tests: the clock, the senders and the site's address.
@@ -52,6 +52,8 @@ pub struct Options {
     pub site_url: String,
     /// The first wait before a failed stream batch is retried.
     pub stream_backoff: Duration,
+    /// Whether staff approve each member (on unless `--no-vetting`).
+    pub vetting: Vetting,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             sms: None,
             site_url: "http://127.0.0.1:8080".into(),
             stream_backoff: Duration::from_millis(200),
+            vetting: Vetting::On,
         }
     }
 }
@@ -107,13 +110,21 @@ impl Local {
             poller(Table::Alerts, "deliver-alert/alerts", Arc::new(AlertStreamHandler::new(deliver.clone()))),
             poller(Table::Subscribers, "deliver-alert/subscribers", Arc::new(SubscriberStreamHandler::new(deliver))),
         ];
-        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers })
+        let vetting = opts.vetting;
+        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers, vetting })
     }
 
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/", get(|| async { to_axum(h::html(StatusCode::OK, h::pages::report_form())) }))
+            .route("/", get(report_form))
+            .route("/report", get(report_form))
             .route(h::pages::STYLESHEET_PATH, get(|| async { static_file("text/css; charset=utf-8", h::pages::STYLE) }))
+            .route(h::pages::EXIT_SCRIPT_PATH, get(|| async { static_file("text/javascript; charset=utf-8", h::pages::EXIT_SCRIPT) }))
+            .route("/prefs", get(public))
+            .route("/join", get(public))
+            .route("/verify", get(public))
+            .route("/members", get(public))
+            .route("/members/{*rest}", any(public))
             .route("/robots.txt", get(|| async { static_file("text/plain; charset=utf-8", h::pages::ROBOTS) }))
             .route("/reports", any(reports))
             .route("/subscriptions", any(public))
@@ -185,6 +196,13 @@ fn to_axum(res: h::Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
+async fn report_form(State(local): State<Local>, req: Request) -> Response {
+    match to_shared(req).await {
+        Ok(req) => to_axum(shared::http::submit::form_page(&local.submit, &req)),
+        Err(res) => res.into_response(),
+    }
+}
+
 async fn reports(State(local): State<Local>, req: Request) -> Response {
     match to_shared(req).await {
         Ok(req) => to_axum(shared::http::submit::handle(&local.submit, req).await),
@@ -194,7 +212,7 @@ async fn reports(State(local): State<Local>, req: Request) -> Response {
 
 async fn public(State(local): State<Local>, req: Request) -> Response {
     match to_shared(req).await {
-        Ok(req) => to_axum(shared::http::public::handle(&local.subscriptions, &local.limiter, req).await),
+        Ok(req) => to_axum(shared::http::public::handle(&local.subscriptions, &local.limiter, local.vetting, req).await),
         Err(res) => res.into_response(),
     }
 }
@@ -208,11 +226,11 @@ async fn admin(State(local): State<Local>, req: Request) -> Response {
 
 /// Runs the server until Ctrl-C or SIGTERM; requests under way finish first, so no acknowledged write is lost. The
 /// stream pollers stop between batches; what they had not reached waits in the change log for the next start.
-pub async fn run(addr: &str, data_dir: &Path) -> anyhow::Result<()> {
+pub async fn run(addr: &str, data_dir: &Path, vetting: Vetting) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}: is another server using it?"))?;
     let bound = listener.local_addr()?;
-    let local = Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), ..Options::default() })?;
+    let local = Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), vetting, ..Options::default() })?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
     workers.push(tokio::spawn(prune_every(local.clone(), PRUNE_EVERY, stop_rx.clone())));

@@ -25,7 +25,8 @@ FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "
 EXPECTED_ENV = {
     "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET"},
     "subscriptions": {
-        "SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "CODE_BUDGET_PER_DAY", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
+        "SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "CODE_BUDGET_PER_DAY", "VETTING", "NUM_LOG",
+        "ORIGIN_VERIFY_SECRET",
     },
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
@@ -75,13 +76,18 @@ AUDIT_VERIFIER_ROLE = "AuditVerifierRole"
 # DynamoDB data-plane actions per function and table (DescribeTable, stream reading and ListStreams are checked apart).
 EXPECTED_DYNAMODB = {
     "submit-report": {"ReportsTable": {"PutItem"}},
-    "subscriptions": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, "AlertsTable": {"GetItem"}},
+    "subscriptions": {
+        "SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+        # One published alert for its page; the status index for the members' list.
+        "AlertsTable": {"GetItem", "Query"},
+    },
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
         "AlertsTable": {"GetItem", "Query", "UpdateItem"},
         "ReportsTable": {"GetItem"},
         "AuditTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
-        "SubscribersTable": {"GetItem", "Query", "UpdateItem", "DeleteItem"},
+        # PutItem only for a region list's items (REGION#...), when an office manager approves a member.
+        "SubscribersTable": {"GetItem", "Query", "UpdateItem", "DeleteItem", "PutItem"},
     },
     "deliver-alert": {
         "AlertsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},

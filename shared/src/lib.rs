@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod i18n;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod messages;

@@ -4,8 +4,11 @@
 //! any character is outside GSM-7; a message of several segments loses room to the header that joins them, so each
 //! part holds 153 (GSM-7) or 67 (UCS-2). An alert text is kept within two segments.
 
-use crate::domain::AlertId;
-use crate::domain::alert::Alert;
+use chrono::{Datelike, NaiveDate};
+
+use crate::domain::alert::{Alert, DatePrecision};
+use crate::domain::{AlertId, Category, FirstContact, Region, TimeOfDay};
+use crate::i18n::Lang;
 
 /// Characters in one GSM-7 segment, and in each part of a multi-part message.
 pub const GSM7_SINGLE: usize = 160;
@@ -19,64 +22,127 @@ pub const MAX_ALERT_SEGMENTS: usize = 2;
 /// the alert's words still have room beside the two links.
 pub const MAX_UCS2_ALERT_SEGMENTS: usize = 3;
 
-/// Plain words for a schema value (`non_payment` → "non payment"), and the alert's categories as one line, for the
-/// messages and the members' page alike.
-pub fn words(s: &str) -> String {
-    s.replace('_', " ")
+/// The fixed words of the messages and pages in one language: categories, regions, dates and the like come from the
+/// catalogue; what the report said is never translated.
+#[derive(Debug, Clone, Copy)]
+pub struct Words(pub Lang);
+
+impl Words {
+    pub fn category(self, c: Category) -> String {
+        self.0.t(&format!("category-{}", c.as_str()))
+    }
+
+    pub fn categories(self, alert: &Alert) -> String {
+        alert.categories.iter().map(|c| self.category(*c)).collect::<Vec<_>>().join(", ")
+    }
+
+    pub fn region(self, r: Region) -> String {
+        self.0.t(&format!("region-{}", r.as_str()))
+    }
+
+    pub fn time_of_day(self, t: TimeOfDay) -> String {
+        self.0.t(&format!("tod-{}", t.as_str()))
+    }
+
+    pub fn first_contact(self, f: FirstContact) -> String {
+        self.0.t(&format!("first-contact-{}", f.as_str()))
+    }
+
+    fn month(self, d: NaiveDate) -> String {
+        self.0.t(&format!("month-{}", d.month()))
+    }
+
+    /// "14 March 2025", "week of 10 March 2025", "March 2025", in the language's words.
+    pub fn date_long(self, alert: &Alert) -> String {
+        let d = alert.date;
+        let day = format!("{} {} {}", d.day(), self.month(d), d.year());
+        match alert.date_precision {
+            DatePrecision::Day => day,
+            DatePrecision::Week => self.0.t_args("date-week-of", &[("date", &day)]),
+            DatePrecision::Month => format!("{} {}", self.0.t(&format!("month-alone-{}", d.month())), d.year()),
+        }
+    }
 }
 
-pub fn categories(alert: &Alert) -> String {
-    alert.categories.iter().map(|c| words(c.as_str())).collect::<Vec<_>>().join(", ")
+/// A phone number as the pages and messages show it, one way everywhere: a UK number as it is dialled at home
+/// ("07700 900201"), any other in its international form.
+pub fn phone_display(e164: &str) -> String {
+    match e164.strip_prefix("+44") {
+        Some(rest) if rest.len() == 10 && rest.bytes().all(|b| b.is_ascii_digit()) => format!("0{} {}", &rest[..4], &rest[4..]),
+        _ => e164.to_owned(),
+    }
+}
+
+/// A registration as it is written on the plate: capitals, and a current-style British one with its space
+/// ("AB12 CDE").
+pub fn registration_display(reg: &str) -> String {
+    let compact: String = reg.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
+    let b = compact.as_bytes();
+    let british = b.len() == 7
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..4].iter().all(u8::is_ascii_digit)
+        && b[4..].iter().all(u8::is_ascii_uppercase);
+    if british { format!("{} {}", &compact[..4], &compact[4..]) } else { compact }
 }
 
 pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
-    [&v.colour, &v.make, &v.model, &v.registration].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ")
+    let reg = v.registration.as_deref().map(registration_display);
+    [v.colour.as_deref(), v.make.as_deref(), v.model.as_deref(), reg.as_deref()].iter().filter_map(|p| *p).collect::<Vec<_>>().join(" ")
 }
 
-/// The email for one member: the alert as published, and their own unsubscribe link.
-pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &str) -> (String, String) {
-    let subject = format!("Safety alert: {} in {}", categories(alert), alert.town);
-    let mut t = format!("SAFETY ALERT: {}, {}", alert.town, alert.date_long());
+/// The email for one member, in their language: the alert as published, and their own unsubscribe link.
+pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &str, lang: Lang) -> (String, String) {
+    let w = Words(lang);
+    let subject = lang.t_args("email-subject", &[("what", &w.categories(alert)), ("town", &alert.town)]);
+    let mut t = format!("{}: {}, {}", lang.t("email-heading"), alert.town, w.date_long(alert));
     if let Some(tod) = alert.time_of_day {
-        t += &format!(" ({})", tod.as_str());
+        t += &format!(" ({})", w.time_of_day(tod));
     }
-    t += &format!("\nWhat happened: {}\n", categories(alert));
+    t += &format!("\n{}: {}\n", lang.t("email-what"), w.categories(alert));
     if let Some(fc) = alert.first_contact {
-        t += &format!("First contact: {}\n", words(fc.as_str()));
+        t += &format!("{}: {}\n", lang.t("alert-first-contact"), w.first_contact(fc));
     }
     let o = &alert.offender;
-    t += "\nAbout him\n";
-    for (label, list) in [("Names used", &o.names_used), ("Phones", &o.phones), ("Emails", &o.emails), ("Online", &o.online_handles)] {
+    t += &format!("\n{}\n", lang.t("alert-about-him"));
+    let phones: Vec<String> = o.phones.iter().map(|p| phone_display(p)).collect();
+    for (key, list) in
+        [("alert-names", &o.names_used), ("alert-phones", &phones), ("alert-emails", &o.emails), ("alert-online", &o.online_handles)]
+    {
         if !list.is_empty() {
-            t += &format!("{label}: {}\n", list.join(", "));
+            t += &format!("{}: {}\n", lang.t(key), list.join(", "));
         }
     }
     for v in &o.vehicles {
-        t += &format!("Vehicle: {}\n", vehicle_line(v));
+        t += &format!("{}: {}\n", lang.t("alert-vehicle"), vehicle_line(v));
     }
     if let Some(d) = &o.description {
-        t += &format!("Description: {d}\n");
+        t += &format!("{}: {d}\n", lang.t("alert-description"));
     }
-    t += &format!("\nWhat happened\n{}\n", alert.summary);
+    t += &format!("\n{}\n{}\n", lang.t("alert-what-happened"), alert.summary);
     t += &format!(
-        "\nIf you recognise him, or he contacts you, tell us: {site}/\nThis alert on the members' page: {site}/alerts/{id}\n\nStop these alerts: {unsubscribe_url}\n"
+        "\n{} {site}/\n{} {site}/alerts/{id}\n\n{} {unsubscribe_url}\n",
+        lang.t("email-tell-us"),
+        lang.t("email-page"),
+        lang.t("email-stop"),
     );
     (subject, t)
 }
 
-/// A text of at most two segments: the essentials and a link to the members' page.
-pub fn render_sms(alert: &Alert, id: &AlertId, site: &str, stop_url: &str) -> String {
+/// A text of at most two segments (three where a letter is outside GSM-7), in the member's language: the essentials
+/// and a link to the members' page.
+pub fn render_sms(alert: &Alert, id: &AlertId, site: &str, stop_url: &str, lang: Lang) -> String {
+    let w = Words(lang);
     let o = &alert.offender;
     let mut ident: Vec<String> = Vec::new();
     if let Some(n) = o.names_used.first() {
-        ident.push(format!("calls himself {n}"));
+        ident.push(lang.t_args("sms-calls-himself", &[("name", n)]));
     }
-    ident.extend(o.phones.iter().take(2).cloned());
-    ident.extend(o.vehicles.iter().filter_map(|v| v.registration.clone()).take(1));
+    ident.extend(o.phones.iter().take(2).map(|p| phone_display(p)));
+    ident.extend(o.vehicles.iter().filter_map(|v| v.registration.as_deref().map(registration_display)).take(1));
     // The alert's page, then the way to stop texts: both always whole, the alert's words cut to fit.
-    let link = format!(" {site}/alerts/{id} Stop texts: {stop_url}");
-    let head = format!("ALERT {} {}: {}", alert.town, alert.date_short(), categories(alert));
-    let body = if ident.is_empty() { head } else { format!("{head}. Man {}", ident.join(", ")) };
+    let link = format!(" {site}/alerts/{id} {} {stop_url}", lang.t("sms-stop"));
+    let head = format!("{} {} {}: {}", lang.t("sms-alert"), alert.town, alert.date_short(), w.categories(alert));
+    let body = if ident.is_empty() { head } else { format!("{head}. {} {}", lang.t("sms-man"), ident.join(", ")) };
     let gsm = body.chars().chain(link.chars()).all(is_gsm7);
     let max = if gsm { MAX_ALERT_SEGMENTS * GSM7_PART } else { MAX_UCS2_ALERT_SEGMENTS * UCS2_PART };
     let room = max - link.chars().count();
@@ -84,6 +150,24 @@ pub fn render_sms(alert: &Alert, id: &AlertId, site: &str, stop_url: &str) -> St
     let body =
         if body.chars().count() > room { body.chars().take(room - ellipsis.len().min(3)).collect::<String>() + ellipsis } else { body };
     format!("{body}{link}")
+}
+
+/// The message that tells a member staff approved them, in their language.
+pub fn approved_email(site: &str, lang: Lang) -> (String, String) {
+    (lang.t("approved-subject"), lang.t_args("approved-email", &[("site", site)]) + "\n")
+}
+
+pub fn approved_sms(site: &str, lang: Lang) -> String {
+    lang.t_args("approved-sms", &[("site", site)])
+}
+
+/// The sign-in code, in the member's language.
+pub fn sign_in_code_email(code: &str, lang: Lang) -> (String, String) {
+    (lang.t("sign-in-code-subject"), lang.t_args("sign-in-code-email", &[("code", code)]) + "\n")
+}
+
+pub fn sign_in_code_sms(code: &str, lang: Lang) -> String {
+    lang.t_args("sign-in-code-sms", &[("code", code)])
 }
 
 /// The verification code email: subject and text.
@@ -175,10 +259,10 @@ mod tests {
     fn a_short_alert_text_is_whole_and_ends_with_its_link_and_the_stop_link() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[1u8; 32]);
-        let text = render_sms(&a, &id, SITE, STOP);
+        let text = render_sms(&a, &id, SITE, STOP, Lang::En);
         assert_eq!(
             text,
-            format!("ALERT Leeds 14 Mar: theft. Man calls himself Gaz, +447700900201, YD19KQT {SITE}/alerts/{id} Stop texts: {STOP}")
+            format!("ALERT Leeds 14 Mar: Theft. Man calls himself Gaz, 07700 900201, YD19 KQT {SITE}/alerts/{id} Stop texts: {STOP}")
         );
         assert_eq!(sms_segments(&text), 2);
     }
@@ -188,7 +272,7 @@ mod tests {
         let long_name = "G".repeat(400);
         let a = alert("Leeds", "x", &[&long_name]);
         let id = AlertId::from_digest(&[2u8; 32]);
-        let text = render_sms(&a, &id, SITE, STOP);
+        let text = render_sms(&a, &id, SITE, STOP, Lang::En);
         assert_eq!(text.chars().count(), 2 * GSM7_PART);
         assert_eq!(sms_segments(&text), 2);
         assert!(text.ends_with(&format!("... {SITE}/alerts/{id} Stop texts: {STOP}")), "{text}");
@@ -198,7 +282,7 @@ mod tests {
     fn a_long_alert_text_with_an_accent_stays_within_three_ucs2_segments_with_both_links() {
         let a = alert("Leeds", "x", &[&format!("José {}", "G".repeat(400))]);
         let id = AlertId::from_digest(&[3u8; 32]);
-        let text = render_sms(&a, &id, SITE, STOP);
+        let text = render_sms(&a, &id, SITE, STOP, Lang::En);
         assert!(text.chars().count() <= 3 * UCS2_PART, "{} characters", text.chars().count());
         assert_eq!(sms_segments(&text), 3);
         assert!(text.contains("José"), "the name's start survives: {text}");
@@ -212,17 +296,17 @@ mod tests {
         a.date_precision = DatePrecision::Month;
         a.date = DatePrecision::Month.coarsen(a.date);
         let id = AlertId::from_digest(&[5u8; 32]);
-        let (_, email) = render_email(&a, &id, SITE, "https://u.example/x");
-        let sms = render_sms(&a, &id, SITE, STOP);
+        let (_, email) = render_email(&a, &id, SITE, "https://u.example/x", Lang::En);
+        let sms = render_sms(&a, &id, SITE, STOP, Lang::En);
         assert!(email.starts_with("SAFETY ALERT: Leeds, March 2025\n"), "{email}");
-        assert!(sms.starts_with("ALERT Leeds Mar 2025: theft"), "{sms}");
+        assert!(sms.starts_with("ALERT Leeds Mar 2025: Theft"), "{sms}");
         for text in [&email, &sms] {
             assert!(!text.contains("14 ") && !text.contains(" 1 M"), "{text}");
         }
         a.date_precision = DatePrecision::Week;
         a.date = DatePrecision::Week.coarsen(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
-        assert!(render_email(&a, &id, SITE, "x").1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
-        assert!(render_sms(&a, &id, SITE, STOP).starts_with("ALERT Leeds wk of 10 Mar: theft"));
+        assert!(render_email(&a, &id, SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
+        assert!(render_sms(&a, &id, SITE, STOP, Lang::En).starts_with("ALERT Leeds wk of 10 Mar: Theft"));
     }
 
     #[test]
@@ -234,8 +318,31 @@ mod tests {
     fn the_alert_email_carries_the_unsubscribe_link_and_the_members_page() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[4u8; 32]);
-        let (subject, text) = render_email(&a, &id, SITE, "https://u.example/x");
-        assert_eq!(subject, "Safety alert: theft in Leeds");
+        let (subject, text) = render_email(&a, &id, SITE, "https://u.example/x", Lang::En);
+        assert_eq!(subject, "Safety alert: Theft in Leeds");
         assert!(text.contains(&format!("{SITE}/alerts/{id}")) && text.ends_with("Stop these alerts: https://u.example/x\n"));
+    }
+
+    #[test]
+    fn a_polish_speaking_members_alert_email_has_polish_fixed_words_and_the_reports_own_words() {
+        let a = alert("Leeds", "He took money.", &["Gaz"]);
+        let id = AlertId::from_digest(&[6u8; 32]);
+        let (subject, text) = render_email(&a, &id, SITE, "https://u.example/x", Lang::Pl);
+        assert_eq!(subject, "Alert bezpieczeństwa: Kradzież w Leeds");
+        assert!(text.starts_with("ALERT BEZPIECZEŃSTWA: Leeds, 14 marca 2025\nCo się stało: Kradzież\n"), "{text}");
+        assert!(text.contains("\nO nim\nImiona: Gaz\nTelefony: 07700 900201\n"), "{text}");
+        assert!(text.contains("\nHe took money.\n"), "the report's own words stay as written: {text}");
+        assert!(text.ends_with("Zatrzymaj te alerty: https://u.example/x\n"), "{text}");
+        let sms = render_sms(&a, &id, SITE, STOP, Lang::Pl);
+        assert!(sms.starts_with("ALERT Leeds 14 Mar: Kradzież. Mężczyzna przedstawia się jako Gaz"), "{sms}");
+    }
+
+    #[test]
+    fn a_phone_and_a_registration_are_written_one_way() {
+        assert_eq!(phone_display("+447700900201"), "07700 900201");
+        assert_eq!(phone_display("+353871234567"), "+353871234567");
+        assert_eq!(registration_display("ab12cde"), "AB12 CDE");
+        assert_eq!(registration_display("AB12 CDE"), "AB12 CDE");
+        assert_eq!(registration_display("K123 ABC"), "K123ABC");
     }
 }

@@ -63,6 +63,12 @@ pub enum Action {
     HelpdeskResendCode,
     /// Ends a member's subscription at their request.
     HelpdeskDeactivate,
+    /// Lists the requests waiting for approval (never a contact).
+    ListMembers,
+    /// Approves a verified request: the member starts getting alerts.
+    ApproveMember,
+    /// Declines a verified request.
+    DeclineMember,
 }
 
 impl Action {
@@ -81,6 +87,9 @@ impl Action {
             Action::HelpdeskFind => "find_subscription",
             Action::HelpdeskResendCode => "resend_code",
             Action::HelpdeskDeactivate => "deactivate_subscription",
+            Action::ListMembers => "list_members",
+            Action::ApproveMember => "approve_member",
+            Action::DeclineMember => "decline_member",
         }
     }
 }
@@ -96,6 +105,7 @@ pub fn may(role: Role, action: Action) -> bool {
         ReadReport => matches!(role, Caseworker | Admin),
         ReadAudit => matches!(role, Admin),
         HelpdeskFind | HelpdeskResendCode | HelpdeskDeactivate => matches!(role, OfficeManager | Admin),
+        ListMembers | ApproveMember | DeclineMember => matches!(role, OfficeManager | Admin),
     }
 }
 

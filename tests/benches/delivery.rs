@@ -48,6 +48,7 @@ fn subscriber(i: usize) -> SubscribeRequest {
         phone: sms.then(|| format!("07700 {:06}", 100_000 + i)),
         regions: vec![REGION.into()],
         channels: if sms { vec!["email".into(), "sms".into()] } else { vec!["email".into()] },
+        language: None,
     }
 }
 

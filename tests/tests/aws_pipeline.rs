@@ -2,6 +2,7 @@
 //! tables' streams read back through DynamoDB Streams as the event source mapping would, and what was sent read from
 //! moto's `/moto-api/data.json`.
 
+use shared::usecases::subscriptions::Vetting;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -138,7 +139,7 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
         json!({"email": a_email, "phone": a_phone, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]}),
         json!({"email": b_email, "regions": ["london"], "channels": ["email"]}),
     ] {
-        let res = shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions", &body)).await;
+        let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::Off, post("/subscriptions", &body)).await;
         assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
         ids.push(json_of(&res)["subscription_id"].as_str().unwrap().to_owned());
     }
@@ -147,9 +148,13 @@ async fn on_aws_a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sm
     // Each contact has its own code, and each is verified by it.
     for (id, to) in [(&ids[0], &a_email), (&ids[0], &a_phone), (&ids[1], &b_email)] {
         let code = messages.iter().filter(|m| m.0 == *to).find_map(|m| code_in(&m.2)).expect("a code went to the contact");
-        let res =
-            shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions/verify", &json!({"subscription_id": id, "code": code})))
-                .await;
+        let res = shared::http::public::handle(
+            &c.subs,
+            &c.limiter,
+            Vetting::Off,
+            post("/subscriptions/verify", &json!({"subscription_id": id, "code": code})),
+        )
+        .await;
         assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
     }
 
@@ -193,7 +198,7 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     // Never one ending in 99: moto keeps those on its SMS opt-out list.
     let a_phone = format!("+447700900{:03}", if n % 100 == 99 { n - 1 } else { n });
     let body = json!({"email": a_email, "phone": a_phone, "regions": ["yorkshire-humber"], "channels": ["email", "sms"]});
-    let res = shared::http::public::handle(&c.subs, &c.limiter, post("/subscriptions", &body)).await;
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::Off, post("/subscriptions", &body)).await;
     assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
     let sub = json_of(&res)["subscription_id"].as_str().unwrap().to_owned();
     c.pump(Table::Subscribers, &c.codes).await;
@@ -204,6 +209,7 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
         let res = shared::http::public::handle(
             &c.subs,
             &c.limiter,
+            Vetting::Off,
             post("/subscriptions/verify", &json!({"subscription_id": sub, "code": code})),
         )
         .await;
@@ -222,9 +228,13 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     let messages: Vec<_> = sent().await.into_iter().filter(|m| m.2.contains(&format!("/alerts/{alert_id}"))).collect();
     assert_eq!(messages.iter().filter(|m| m.0 == a_email).count(), 1, "one email");
     assert_eq!(messages.iter().filter(|m| m.0 == a_phone).count(), 1, "one text");
-    let page =
-        shared::http::public::handle(&c.subs, &c.limiter, http::Request::get(format!("/alerts/{alert_id}")).body(Bytes::new()).unwrap())
-            .await;
+    let page = shared::http::public::handle(
+        &c.subs,
+        &c.limiter,
+        Vetting::Off,
+        http::Request::get(format!("/alerts/{alert_id}")).body(Bytes::new()).unwrap(),
+    )
+    .await;
     assert_eq!(page.status(), 200);
     let page = String::from_utf8_lossy(page.body()).into_owned();
     let mut seen: Vec<(String, String)> = messages.iter().map(|m| (m.0.clone(), format!("{} {}", m.1, m.2))).collect();

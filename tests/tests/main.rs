@@ -7,6 +7,7 @@ mod aws_pipeline;
 mod aws_privacy;
 mod aws_requests;
 mod contract;
+mod members;
 mod pipeline;
 mod privacy;
 mod report_submission;

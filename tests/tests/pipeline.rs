@@ -79,7 +79,8 @@ async fn a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sms_and_t
     assert!(app.alerts_sent_to(B_EMAIL).is_empty(), "B subscribed to London only");
 
     // The messages warn: they carry the offender's details…
-    for needle in ["Dazza", "YG67QHX", "Leeds"] {
+    // (the registration as it is written on the plate, one way on every page and message)
+    for needle in ["Dazza", "YG67 QHX", "Leeds"] {
         assert!(a_mail[0].body.contains(needle), "the email names {needle}");
     }
     assert!(a_text[0].body.contains("/alerts/"), "the text links to the members' page");
@@ -103,7 +104,7 @@ async fn a_leeds_report_reaches_the_yorkshire_member_once_by_email_and_sms_and_t
     let page = app.get(&link[link.find("/alerts/").unwrap()..]).await;
     assert_eq!(page.status, 200);
     let text = page.text();
-    assert!(text.contains("Dazza") && text.contains("YG67QHX"));
+    assert!(text.contains("Dazza") && text.contains("YG67 QHX"));
     for p in &private {
         assert!(!text.to_lowercase().contains(p.as_str()), "the members' page holds {p:?}");
     }
@@ -660,9 +661,9 @@ async fn a_reviewer_sets_the_town_and_coarsens_the_date_to_the_month_and_members
     let mail = app.alerts_sent_to(A_EMAIL);
     let text = app.alerts_sent_to(A_PHONE);
     assert_eq!((mail.len(), text.len()), (1, 1));
-    assert_eq!(mail[0].subject.as_deref(), Some("Safety alert: robbery in Sheffield"));
-    assert!(mail[0].body.starts_with("SAFETY ALERT: Sheffield, July 2025 (afternoon)\n"), "{}", mail[0].body);
-    assert!(text[0].body.starts_with("ALERT Sheffield Jul 2025: robbery"), "{}", text[0].body);
+    assert_eq!(mail[0].subject.as_deref(), Some("Safety alert: Robbery in Sheffield"));
+    assert!(mail[0].body.starts_with("SAFETY ALERT: Sheffield, July 2025 (Afternoon)\n"), "{}", mail[0].body);
+    assert!(text[0].body.starts_with("ALERT Sheffield Jul 2025: Robbery"), "{}", text[0].body);
     for (where_, body) in everything_members_see(&app, id, &[A_EMAIL, A_PHONE]).await {
         assert!(!body.contains("19 Jul") && !body.contains("2025-07-19"), "the {where_} gives the day: {body}");
         assert!(!body.contains("jade.w.sheff"), "the {where_} holds the email typed as the town");

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use shared::ports::tables::{AttributeValue, Item, attr_str};
 use shared::ports::{Index, KeyService, MacPurpose, Query, SortCondition, Table, Tables};
 use shared::usecases::subscriptions::{
-    Channel, CodeLimits, SubscribeRequest, SubscriptionRecord, SubscriptionStatus, get_subscription, subscribe_within,
+    Channel, CodeLimits, SubscribeRequest, SubscriptionRecord, SubscriptionStatus, Vetting, get_subscription, subscribe_within,
 };
 
 const VICTIM: &str = "victim@example.org";
@@ -16,6 +16,12 @@ const REGION: &str = "yorkshire-humber";
 
 async fn subscribe(app: &TestApp, body: Value) -> num_tests::TestResponse {
     app.post_json("/subscriptions", &body).await
+}
+
+/// These tests are about which contact a code verifies: vetting, which holds every verified request until staff
+/// approve it, is off here (its own tests are in `members`).
+fn unvetted_app() -> TestApp {
+    num_tests::spawn_app_with(|_| num_cli::serve::Options { vetting: Vetting::Off, ..Default::default() })
 }
 
 async fn subscribe_id(app: &TestApp, body: Value) -> String {
@@ -92,7 +98,7 @@ async fn delivery_targets(app: &TestApp, alert_id: &str) -> Vec<(String, String,
 
 #[tokio::test]
 async fn an_attacker_verifying_with_their_own_texted_code_leaves_the_victims_older_subscription_active_with_email() {
-    let app = spawn_app();
+    let app = unvetted_app();
     let victim_sub = app.subscribe_verified(json!({"email": VICTIM, "regions": [REGION], "channels": ["email"]})).await;
 
     // The attack: the victim's address with the attacker's own mobile; the attacker enters the code texted to them.
@@ -128,7 +134,7 @@ async fn an_attacker_verifying_with_their_own_texted_code_leaves_the_victims_old
 
 #[tokio::test]
 async fn an_address_subscribed_by_someone_else_gets_its_code_and_no_alert() {
-    let app = spawn_app();
+    let app = unvetted_app();
     let attack =
         subscribe_id(&app, json!({"email": VICTIM, "phone": ATTACKER_PHONE, "regions": [REGION], "channels": ["email", "sms"]})).await;
     let res = verify(&app, &attack, &app.latest_code_for(ATTACKER_PHONE).unwrap()).await;
@@ -146,7 +152,7 @@ async fn an_address_subscribed_by_someone_else_gets_its_code_and_no_alert() {
 
 #[tokio::test]
 async fn a_code_verifies_only_its_own_contact_once_and_a_second_code_adds_the_second_channel() {
-    let app = spawn_app();
+    let app = unvetted_app();
     let id = subscribe_id(
         &app,
         json!({"email": "both@example.org", "phone": "07700 900444", "regions": [REGION], "channels": ["email", "sms"]}),

@@ -3,9 +3,14 @@
 use lambda_http::{Body, Request, Response};
 use shared::lambda::{from_shared, to_shared};
 use shared::ratelimit::Limiter;
-use shared::usecases::subscriptions::SubscriptionDeps;
+use shared::usecases::subscriptions::{SubscriptionDeps, Vetting};
 
-pub async fn function_handler(deps: &SubscriptionDeps, limiter: &Limiter, req: Request) -> Result<Response<Body>, lambda_http::Error> {
+pub async fn function_handler(
+    deps: &SubscriptionDeps,
+    limiter: &Limiter,
+    vetting: Vetting,
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
     let req = to_shared(req, None, deps.clock.now().timestamp());
-    Ok(from_shared(shared::http::public::handle(deps, limiter, req).await))
+    Ok(from_shared(shared::http::public::handle(deps, limiter, vetting, req).await))
 }

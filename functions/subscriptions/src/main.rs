@@ -11,16 +11,18 @@ use std::sync::Arc;
 use shared::adapters::aws::CoreClients;
 use shared::ports::{SystemClock, Table};
 use shared::ratelimit::Limiter;
-use shared::usecases::subscriptions::{CodeLimits, SubscriptionDeps};
+use shared::usecases::subscriptions::{CodeLimits, SubscriptionDeps, Vetting};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     // A budget that is not a number stops start-up with a sentence naming CODE_BUDGET_PER_DAY.
     CodeLimits::from_env()?;
+    // Vetting is on unless the deployment says VETTING=off; anything else stops start-up.
+    let vetting = Vetting::from_env()?;
     let core = CoreClients::from_env(&[Table::Subscribers, Table::Alerts], true).await?;
     let deps = SubscriptionDeps { tables: core.tables, keys: core.keys, clock: Arc::new(SystemClock) };
     let limiter = Limiter::default();
     tracing::info!("subscriptions ready");
-    lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, &limiter, req))).await
+    lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, &limiter, vetting, req))).await
 }

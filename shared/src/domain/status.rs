@@ -70,7 +70,12 @@ stored_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     pub enum SubscriptionStatus {
         Pending => "pending",
+        /// Every contact asked for is verified (or one is, and the rest wait) but staff have not yet approved the
+        /// request: in no region's list, so no alert reaches it.
+        PendingApproval => "pending_approval",
         Active => "active",
+        /// Staff declined the request: in no list; its contacts are gone as an ended subscription's are.
+        Declined => "declined",
         Unsubscribed => "unsubscribed",
     }
 }

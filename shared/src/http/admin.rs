@@ -20,7 +20,8 @@ use crate::usecases::deliver::delivery_counts;
 use crate::usecases::staff_quota::{self, HELPDESK_LOOKUPS_PER_HOUR};
 use crate::usecases::submit_report::ReportRecord;
 use crate::usecases::subscriptions::{
-    FindRequest, SubscriptionDeps, contact_index_of, end_subscription, find_by_index, get_subscription, resend_code,
+    FindRequest, SubscriptionDeps, approve, contact_index_of, decline, end_subscription, find_by_index, get_subscription,
+    pending_approvals, resend_code,
 };
 
 /// How staff prove who they are.
@@ -134,6 +135,9 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
         (&Method::POST, ["admin", "helpdesk", "find"]) => Some((Action::HelpdeskFind, "")),
         (&Method::POST, ["admin", "helpdesk", "subscriptions", id, "resend-code"]) => Some((Action::HelpdeskResendCode, *id)),
         (&Method::POST, ["admin", "helpdesk", "subscriptions", id, "deactivate"]) => Some((Action::HelpdeskDeactivate, *id)),
+        (&Method::GET, ["admin", "members"]) => Some((Action::ListMembers, "")),
+        (&Method::POST, ["admin", "members", id, "approve"]) => Some((Action::ApproveMember, *id)),
+        (&Method::POST, ["admin", "members", id, "decline"]) => Some((Action::DeclineMember, *id)),
         _ => None,
     };
     if let Some(f) = found {
@@ -149,6 +153,8 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
             | ["admin", "audit", "verify"]
             | ["admin", "helpdesk", "find"]
             | ["admin", "helpdesk", "subscriptions", _, "resend-code" | "deactivate"]
+            | ["admin", "members"]
+            | ["admin", "members", _, "approve" | "decline"]
     );
     if known {
         Err(ApiError::new(
@@ -169,7 +175,9 @@ fn audit_target(action: Action, raw: &str) -> String {
             AlertId::parse(raw).map(|id| id.to_string())
         }
         Action::ReadReport => ReportId::parse(raw).map(|id| id.to_string()),
-        Action::HelpdeskResendCode | Action::HelpdeskDeactivate => SubscriptionId::parse(raw).map(|id| id.to_string()),
+        Action::HelpdeskResendCode | Action::HelpdeskDeactivate | Action::ApproveMember | Action::DeclineMember => {
+            SubscriptionId::parse(raw).map(|id| id.to_string())
+        }
         _ => return raw.to_owned(),
     };
     parsed.unwrap_or_else(|_| "invalid".to_owned())
@@ -287,6 +295,32 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
                 .ok_or_else(|| ApiError::not_found("There is no subscription with this id."))?;
             end_subscription(deps.tables.as_ref(), &id).await?;
             Ok(json(StatusCode::OK, &json!({"status": "unsubscribed"})))
+        }
+        Action::ListMembers => {
+            match query_param(&req, "status").as_deref() {
+                None | Some("pending_approval") => {}
+                Some(_) => {
+                    return Err(ApiError::bad_request("invalid_status", "status is pending_approval: the queue of requests to vet.")
+                        .with_field("status"));
+                }
+            }
+            let members: Vec<serde_json::Value> = pending_approvals(deps.tables.as_ref())
+                .await?
+                .into_iter()
+                .map(|m| {
+                    json!({"subscription_id": m.subscription_id, "status": "pending_approval", "regions": m.regions,
+                           "channels": m.channels, "requested_at": m.requested_at})
+                })
+                .collect();
+            Ok(json(StatusCode::OK, &json!({"members": members})))
+        }
+        Action::ApproveMember => {
+            let status = approve(&deps.subscriptions(), target).await?;
+            Ok(json(StatusCode::OK, &json!({"status": status})))
+        }
+        Action::DeclineMember => {
+            let status = decline(&deps.subscriptions(), target).await?;
+            Ok(json(StatusCode::OK, &json!({"status": status})))
         }
     }
 }

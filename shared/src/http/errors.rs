@@ -19,8 +19,8 @@ use crate::usecases::alerts::{AlertError, PublishError, RejectError};
 use crate::usecases::audit::{AuditError, VerifyError as AuditVerifyError};
 use crate::usecases::submit_report::SubmitError;
 use crate::usecases::subscriptions::{
-    CodeRefusal, FindError, KeyringError, RequestError, ResendError, StopError, StopLinkError, SubscribeError, UnsubscribeError,
-    VerifyError,
+    CodeRefusal, DecisionError, FindError, KeyringError, MemberError, RequestError, ResendError, SignInError, StopError, StopLinkError,
+    SubscribeError, UnsubscribeError, VerifyError,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,6 +346,9 @@ impl From<RequestError> for ApiError {
                 "email",
                 "You gave an email address but did not choose email alerts. Add \"email\" to channels or leave the address out.",
             ),
+            RequestError::InvalidLanguage => {
+                field("invalid_language", "language", "Choose one of the languages offered: en, pl, ro, pt-BR or es.")
+            }
             RequestError::UnusedPhone => field(
                 "unused_phone",
                 "phone",
@@ -398,6 +401,44 @@ impl From<SubscribeError> for ApiError {
     }
 }
 
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        let field = |code, field: &str, message: &str| ApiError::bad_request(code, message).with_field(field);
+        match &e {
+            SignInError::MissingContact => {
+                field("missing_contact", "email", "Give the email address or the mobile number you joined with.")
+            }
+            SignInError::InvalidEmail(m) => field("invalid_email", "email", m),
+            SignInError::InvalidPhone(m) => field("invalid_phone", "phone", m),
+            SignInError::WrongCode => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_code",
+                "That code is not right, or it has expired. Check the latest message we sent, or ask for a new code.",
+            )
+            .with_field("code"),
+            SignInError::Store(s) => store_failure(&e, s),
+            SignInError::Key(k) => key_failure(&e, k),
+            SignInError::Keyring(k) => keyring_failure(&e, k),
+        }
+    }
+}
+
+impl From<MemberError> for ApiError {
+    fn from(e: MemberError) -> Self {
+        match &e {
+            MemberError::MissingRegions => ApiError::bad_request("missing_regions", "Choose at least one region.").with_field("regions"),
+            MemberError::MissingChannels => ApiError::bad_request("missing_channels", "Choose email, SMS or both.").with_field("channels"),
+            MemberError::UnverifiedChannel => ApiError::bad_request(
+                "unverified_channel",
+                "Alerts can only go to a contact you have checked with its code. Join again to add one.",
+            )
+            .with_field("channels"),
+            MemberError::Store(s) => store_failure(&e, s),
+            MemberError::Contacts(_) => ApiError::internal(&e),
+        }
+    }
+}
+
 impl From<VerifyError> for ApiError {
     fn from(e: VerifyError) -> Self {
         match &e {
@@ -415,6 +456,23 @@ impl From<VerifyError> for ApiError {
             VerifyError::Store(s) => store_failure(&e, s),
             VerifyError::Key(k) => key_failure(&e, k),
             VerifyError::Seal(s) => seal_failure(&e, s),
+        }
+    }
+}
+
+impl From<DecisionError> for ApiError {
+    fn from(e: DecisionError) -> Self {
+        match &e {
+            DecisionError::NotFound => ApiError::not_found("There is no subscription with this id."),
+            DecisionError::NotWaiting(status) => ApiError::conflict(
+                "not_pending_approval",
+                format!(
+                    "This request is {}, not waiting for approval: only a waiting request can be approved or declined.",
+                    status.as_str()
+                ),
+            ),
+            DecisionError::Store(s) => store_failure(&e, s),
+            DecisionError::Contacts(_) => ApiError::internal(&e),
         }
     }
 }

@@ -80,7 +80,9 @@ pub fn html(status: StatusCode, body: String) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
@@ -96,9 +98,81 @@ pub fn error_json(err: &ApiError) -> Response {
     res
 }
 
-pub fn error_html(err: &ApiError) -> Response {
+/// The page for a refused report form post.
+pub fn error_html(ctx: &pages::Ctx, err: &ApiError) -> Response {
     err.log();
-    html(err.status, pages::error_page(err))
+    html(err.status, pages::error_page(ctx, err))
+}
+
+/// The name of a member's session cookie.
+pub const SESSION_COOKIE: &str = "num_session";
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// A query parameter's value.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.uri().query().and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
+}
+
+/// What a page needs from its request: the language (`?lang=`, the `lang` cookie, `Accept-Language`, English), the
+/// light the person chose, the page's path, and whether a member is signed in.
+pub fn page_ctx(req: &Request) -> pages::Ctx {
+    let query_lang = query_param(req, "lang");
+    let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let (lang, lang_in_query) = crate::i18n::negotiate(query_lang.as_deref(), cookie(req, "lang"), accept);
+    let theme = cookie(req, "theme").and_then(pages::Theme::parse).unwrap_or_default();
+    pages::Ctx { lang, lang_in_query, theme, path: req.uri().path().to_owned(), member: cookie(req, SESSION_COOKIE).is_some() }
+}
+
+/// Whether cookies may go without `Secure`: only on this machine (`num serve` over plain HTTP).
+pub fn is_local(req: &Request) -> bool {
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().host()).unwrap_or("");
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// A `303 See Other` to a path of this site.
+pub fn see_other(location: &str) -> Response {
+    let mut res = base(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", Vec::new());
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// `GET /prefs?lang=pl&back=/join` (or `theme=dark`): the switches. Keeps the choice in a cookie the person asked
+/// for, then goes back to the page they were on (a path of this site only).
+pub fn prefs(req: &Request) -> Response {
+    let back = query_param(req, "back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'));
+    let mut res = see_other(back.as_deref().unwrap_or("/"));
+    let secure = if is_local(req) { "" } else { "; Secure" };
+    let mut set = |name: &str, value: &str, keep: bool| {
+        let age = if keep { 31_536_000 } else { 0 };
+        let c = format!("{name}={value}; Path=/; Max-Age={age}; HttpOnly; SameSite=Lax{secure}");
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    };
+    if let Some(l) = query_param(req, "lang").as_deref().and_then(crate::i18n::Lang::parse) {
+        set("lang", l.code(), true);
+    }
+    match query_param(req, "theme").as_deref().and_then(pages::Theme::parse) {
+        Some(pages::Theme::Auto) => set("theme", "auto", false),
+        Some(pages::Theme::Light) => set("theme", "light", true),
+        Some(pages::Theme::Dark) => set("theme", "dark", true),
+        None => {}
+    }
+    res
 }
 
 #[cfg(test)]

@@ -15,10 +15,22 @@ struct Created<'a> {
     status: &'static str,
 }
 
-/// Handles one `POST /reports`. Bad input is answered before anything is stored.
+/// `GET /` (on `num serve`) and `GET /report`: the report form in the reader's language, its date no later than today.
+/// (The cloud's `/` is the static English copy of the same form; its language switch comes back here.)
+pub fn form_page(deps: &SubmitDeps, req: &Request) -> Response {
+    let mut ctx = super::page_ctx(req);
+    ctx.path = "/report".into();
+    html(StatusCode::OK, pages::report_form(&ctx, Some(deps.clock.today_local())))
+}
+
+/// Handles one `POST /reports` (and `GET /report`, the form). Bad input is answered before anything is stored.
 pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
+    if req.method() == Method::GET && req.uri().path() == "/report" {
+        return form_page(deps, &req);
+    }
     // A form post is answered with a page, whatever the outcome; everything else with JSON.
     let wants_html = matches!(body_kind(&req, true), Ok(BodyKind::Form));
+    let ctx = super::page_ctx(&req);
     let result = async {
         if req.method() != Method::POST {
             return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Send a report with POST."));
@@ -39,14 +51,14 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
         (Ok(r), false) => {
             json(StatusCode::CREATED, &Created { reference: r.reference.as_str(), passphrase: r.passphrase.expose(), status: "received" })
         }
-        (Ok(r), true) => html(StatusCode::CREATED, pages::receipt(r.reference.as_str(), r.passphrase.expose())),
+        (Ok(r), true) => html(StatusCode::CREATED, pages::receipt(&ctx, r.reference.as_str(), r.passphrase.expose())),
         (Err(e), false) => {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
             error_json(&e)
         }
         (Err(e), true) => {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
-            error_html(&e)
+            error_html(&ctx, &e)
         }
     }
 }

@@ -255,6 +255,25 @@ pub async fn list_alerts(
     Ok((items.iter().map(AlertSummary::from).collect(), page.next))
 }
 
+/// The published alerts sent to any of `regions`, newest first, at most `limit` (from the newest 200 published).
+pub async fn published_for(deps: &AlertDeps, regions: &[crate::domain::Region], limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
+    let mut q = Query::partition(Index::Gsi1, AlertRecord::list_partition(AlertStatus::Published));
+    q.limit = 200;
+    q.descending = true;
+    let page = deps.tables.query(Table::Alerts, q).await?;
+    let mut out = Vec::new();
+    for item in page.items {
+        let rec: AlertRecord = from_item(item)?;
+        if rec.status == AlertStatus::Published && rec.regions.iter().any(|r| regions.contains(r)) {
+            out.push(rec);
+            if out.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub async fn get_alert(deps: &AlertDeps, id: &AlertId) -> Result<AlertRecord, AlertError> {
     let item = deps.tables.get(Table::Alerts, &AlertRecord::key(id)).await?.ok_or(AlertError::NotFound)?;
     Ok(from_item(item)?)

@@ -1,48 +1,59 @@
 //! The members' page of one published alert. Its address is the alert's unguessable id, sent only to members.
+//!
+//! The fixed words follow the reader's language; what the report said (the summary, the names, the description)
+//! stays as staff published it.
 
 use maud::html;
 
-use super::layout;
+use super::{Ctx, layout};
 use crate::domain::Region;
 use crate::domain::alert::Alert;
-use crate::usecases::deliver::{categories, vehicle_line, words};
+use crate::messages::{Words, phone_display, vehicle_line};
 
-pub fn alert_page(alert: &Alert, regions: &[Region]) -> String {
+pub fn alert_page(ctx: &Ctx, alert: &Alert, regions: &[Region]) -> String {
+    let w = Words(ctx.lang);
     let o = &alert.offender;
-    let lists = [("Names used", &o.names_used), ("Phones", &o.phones), ("Emails", &o.emails), ("Online", &o.online_handles)];
-    let regions = regions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    let phones: Vec<String> = o.phones.iter().map(|p| phone_display(p)).collect();
+    let lists = [
+        ("alert-names", o.names_used.clone()),
+        ("alert-phones", phones),
+        ("alert-emails", o.emails.clone()),
+        ("alert-online", o.online_handles.clone()),
+    ];
+    let regions = regions.iter().map(|r| w.region(*r)).collect::<Vec<_>>().join(", ");
+    let title = ctx.t_args("alert-title", &[("what", &w.categories(alert))]);
     let body = html! {
-        h1 { "Safety alert: " (categories(alert)) }
+        h1 { (title) }
         p {
-            strong { (alert.town) } ", " (alert.date_long())
-            @if let Some(t) = alert.time_of_day { " (" (t.as_str()) ")" }
+            strong { (alert.town) } ", " (w.date_long(alert))
+            @if let Some(t) = alert.time_of_day { " (" (w.time_of_day(t)) ")" }
         }
         @if let Some(fc) = alert.first_contact {
-            p { "First contact: " (words(fc.as_str())) }
+            p { (ctx.t("alert-first-contact")) ": " (w.first_contact(fc)) }
         }
-        h2 { "About him" }
+        h2 { (ctx.t("alert-about-him")) }
         ul {
-            @for (label, list) in lists {
+            @for (key, list) in &lists {
                 @if !list.is_empty() {
-                    li { (label) ": " (list.join(", ")) }
+                    li { (ctx.t(key)) ": " (list.join(", ")) }
                 }
             }
             @for v in &o.vehicles {
-                li { "Vehicle: " (vehicle_line(v)) }
+                li { (ctx.t("alert-vehicle")) ": " (vehicle_line(v)) }
             }
             @if let Some(d) = &o.description {
-                li { "Description: " (d) }
+                li { (ctx.t("alert-description")) ": " (d) }
             }
         }
-        h2 { "What happened" }
+        h2 { (ctx.t("alert-what-happened")) }
         p {
             @for (i, line) in alert.summary.split('\n').enumerate() {
                 @if i > 0 { br; }
                 (line)
             }
         }
-        p class="hint" { "Sent to members in: " (regions) "." }
-        p { "If he has contacted you too, " a href="/" { "report it" } ": every report helps warn others." }
+        p class="hint" { (ctx.t_args("alert-sent-to", &[("regions", &regions)])) }
+        p { a href=(ctx.href("/")) { (ctx.t("alert-report-it")) } }
     };
-    layout("Safety alert", body).into_string()
+    layout(ctx, &title, body).into_string()
 }

@@ -1,65 +1,67 @@
-//! Short answers to a browser: an ended subscription, a request that did not work.
+//! Short answers to a browser: an ended subscription, stopped texts, a request that did not work.
 
 use maud::html;
 
-use super::layout;
+use super::{Ctx, error_message, layout};
 use crate::error::ApiError;
 
 /// What an unsubscribe link opens: what will stop, and one button. Nothing changes until it is pressed.
-pub fn confirm_unsubscribe(token: &str) -> String {
+pub fn confirm_unsubscribe(ctx: &Ctx, token: &str) -> String {
     let body = html! {
-        h1 { "Stop your alerts?" }
-        p { "Press the button to end your subscription. You will get no more alerts by email or text, and your contact details will no longer be used." }
-        form method="post" action="/unsubscribe" {
+        h1 { (ctx.t("unsub-title")) }
+        p { (ctx.t("unsub-what-stops")) }
+        form method="post" action=(ctx.href("/unsubscribe")) {
             input type="hidden" name="token" value=(token);
-            button type="submit" { "Stop my alerts" }
+            button type="submit" { (ctx.t("unsub-button")) }
         }
-        p { "If you did not mean to open this page, close it: nothing has changed." }
+        p { (ctx.t("nothing-changed")) }
     };
-    layout("Stop your alerts?", body).into_string()
+    layout(ctx, &ctx.t("unsub-title"), body).into_string()
 }
 
 /// What a text's stop link opens: what will stop, and one button. Nothing changes until it is pressed (a phone's link
 /// preview may fetch the page).
-pub fn confirm_stop_texts(token: &str) -> String {
+pub fn confirm_stop_texts(ctx: &Ctx, token: &str) -> String {
     let body = html! {
-        h1 { "Stop text alerts?" }
-        p { "Press the button and no more alerts will come to this phone by text. If you also get alerts by email, they go on." }
-        form method="post" action=(format!("/stop/{token}")) {
-            button type="submit" { "Stop text alerts" }
+        h1 { (ctx.t("stop-title")) }
+        p { (ctx.t("stop-what-stops")) }
+        form method="post" action=(ctx.href(&format!("/stop/{token}"))) {
+            button type="submit" { (ctx.t("stop-button")) }
         }
-        p { "If you did not mean to open this page, close it: nothing has changed." }
+        p { (ctx.t("nothing-changed")) }
     };
-    layout("Stop text alerts?", body).into_string()
+    layout(ctx, &ctx.t("stop-title"), body).into_string()
 }
 
-pub fn texts_stopped() -> String {
+pub fn texts_stopped(ctx: &Ctx) -> String {
     let body = html! {
-        h1 { "No more alerts by text" }
-        p {
-            "Alerts will no longer come to this phone by text, and the number will no longer be used. Any email alerts \
-             go on; each email has its own link to stop those."
-        }
+        h1 { (ctx.t("stopped-title")) }
+        p { (ctx.t("stopped-text")) }
     };
-    layout("Texts stopped", body).into_string()
+    layout(ctx, &ctx.t("stopped-title"), body).into_string()
 }
 
-pub fn unsubscribed() -> String {
+pub fn unsubscribed(ctx: &Ctx) -> String {
     let body = html! {
-        h1 { "You will get no more alerts" }
-        p {
-            "Your subscription has ended and your contact details will no longer be used. You can subscribe again at any \
-             time."
-        }
+        h1 { (ctx.t("unsubscribed-title")) }
+        p { (ctx.t("unsubscribed-text")) }
+        p { a href=(ctx.href("/join")) { (ctx.t("nav-join")) } }
     };
-    layout("Unsubscribed", body).into_string()
+    layout(ctx, &ctx.t("unsubscribed-title"), body).into_string()
 }
 
 /// The page for any other refused request a browser made (an old unsubscribe link, a withdrawn alert).
-pub fn problem_page(err: &ApiError) -> String {
+pub fn problem_page(ctx: &Ctx, err: &ApiError) -> String {
+    let field = err.field.as_deref().and_then(|f| super::field_label(ctx, f));
     let body = html! {
-        h1 { "That did not work" }
-        p { (err.message) }
+        div class="summary" role="alert" {
+            h1 { (ctx.t("problem-title")) }
+            @if let Some(f) = &field {
+                p { (ctx.t("error-field")) " " strong { (f) } }
+            }
+            p { (error_message(ctx, err)) }
+        }
+        p { a href=(ctx.href("/")) { (ctx.t("problem-home")) } }
     };
-    layout("Not found", body).into_string()
+    layout(ctx, &ctx.t("problem-title"), body).into_string()
 }

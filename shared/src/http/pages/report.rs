@@ -1,161 +1,159 @@
 //! The report form, the receipt, and the page of a refused report.
 //!
 //! The form's field names are the JSON paths of the report (`incident.town`), which `http::form` turns back into the
-//! report JSON; its choices are the domain's own lists, so a new category appears here by itself.
+//! report JSON; its choices are the domain's own lists, so a new category appears here by itself (its words come from
+//! the catalogue, `category-<value>`).
 
 use maud::{Markup, html};
 
-use super::layout;
+use super::{Ctx, check, layout};
 use crate::domain::{Category, FirstContact, TimeOfDay};
 use crate::error::ApiError;
 
-/// `escort_agency` as a person reads it: "Escort agency".
-fn label_of(word: &str) -> String {
-    let s = word.replace('_', " ");
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-}
-
-/// A drop-down of `words`, with a first choice that leaves the field blank.
-fn select(id: &str, name: &str, words: &[&str]) -> Markup {
+/// A drop-down of `words` (labelled from the catalogue by `prefix` + word), with a first choice that leaves it blank.
+fn select(ctx: &Ctx, id: &str, name: &str, prefix: &str, words: &[&str]) -> Markup {
     html! {
         select id=(id) name=(name) {
-            option value="" { "Not sure / rather not say" }
+            option value="" { (ctx.t("choice-blank")) }
             @for w in words {
-                option value=(w) { (label_of(w)) }
+                option value=(w) { (ctx.t(&format!("{prefix}{w}"))) }
             }
         }
     }
 }
 
-/// A tick box with its label after it.
-fn check(id: &str, name: &str, value: &str, checked: bool, label: &str) -> Markup {
-    html! {
-        div class="check" {
-            input type="checkbox" id=(id) name=(name) value=(value) checked[checked];
-            " "
-            label for=(id) { (label) }
-        }
-    }
+/// A label with "(required)" after it.
+fn required(ctx: &Ctx, id: &str, text: String) -> Markup {
+    html! { label for=(id) { (text) " " span class="req" { (ctx.t("required")) } } }
 }
 
-const PREFERRED_CONTACT: &[&str] = &["email", "phone", "sms", "none"];
-const WORK_SETTINGS: &[&str] = &["independent", "parlour", "sauna", "massage", "escort_agency", "club", "street", "online", "other"];
+pub const PREFERRED_CONTACT: &[&str] = &["email", "phone", "sms", "none"];
+pub const WORK_SETTINGS: &[&str] = &["independent", "parlour", "sauna", "massage", "escort_agency", "club", "street", "online", "other"];
 
-/// The plain report form. It posts to `/reports` as a form; the answer is the receipt page.
-pub fn report_form() -> String {
+/// The plain report form. It posts to `/reports` as a form; the answer is the receipt page. `today` is the latest date
+/// the date field takes (the static site is written once, so it passes `None` and the server checks the date).
+pub fn report_form(ctx: &Ctx, today: Option<chrono::NaiveDate>) -> String {
     let times: Vec<&str> = TimeOfDay::ALL.iter().map(|t| t.as_str()).collect();
     let contacts: Vec<&str> = FirstContact::ALL.iter().map(|t| t.as_str()).collect();
+    let max = today.map(|d| d.format("%Y-%m-%d").to_string());
     let body = html! {
-        h1 { "Report a dangerous person" }
-        p {
-            "What you tell us is sealed as soon as it arrives. Staff turn it into an alert that warns other workers about \
-             him, and never identifies you, anyone with you, or where you work. You can stay anonymous: leave the \
-             \"About you\" part blank."
-        }
-        form method="post" action="/reports" accept-charset="utf-8" {
+        h1 { (ctx.t("report-title")) }
+        p { (ctx.t("report-intro")) }
+        p class="notice" { (ctx.t("report-required-note")) }
+        form method="post" action=(ctx.href("/reports")) accept-charset="utf-8" {
             fieldset {
-                legend { "What happened" }
-                label for="date" { "Date" }
-                input id="date" name="incident.date" type="date" required;
-                label for="tod" { "Time of day" }
-                (select("tod", "incident.time_of_day", &times))
-                label for="town" { "Town or city" }
-                input id="town" name="incident.town" required maxlength="80";
-                p class="hint" { "Just the town or city, never an address: it is published in the alert." }
-                label for="where" { "Exactly where (private)" }
-                input id="where" name="incident.location_detail" maxlength="500";
-                p class="hint" { "Only staff see this. It never goes in an alert." }
-                p { strong { "What did he do?" } " (tick all that apply)" }
-                @for c in Category::ALL {
-                    (check(&format!("c-{}", c.as_str()), "incident.categories", c.as_str(), false, &label_of(c.as_str())))
+                legend { (ctx.t("report-what-happened")) }
+                (required(ctx, "date", ctx.t("field-incident-date")))
+                input id="date" name="incident.date" type="date" required max=[max];
+                label for="tod" { (ctx.t("field-incident-time_of_day")) }
+                (select(ctx, "tod", "incident.time_of_day", "tod-", &times))
+                (required(ctx, "town", ctx.t("field-incident-town")))
+                p class="hint" id="town-hint" { (ctx.t("hint-town")) }
+                input id="town" name="incident.town" required maxlength="80" aria-describedby="town-hint";
+                label for="where" { (ctx.t("field-incident-location_detail")) }
+                p class="hint" id="where-hint" { (ctx.t("hint-private")) }
+                input id="where" name="incident.location_detail" maxlength="500" aria-describedby="where-hint";
+                fieldset {
+                    legend { (ctx.t("field-incident-categories")) " " span class="req" { (ctx.t("required-one")) } }
+                    @for c in Category::ALL {
+                        (check(&format!("c-{}", c.as_str()), "incident.categories", c.as_str(), false, &ctx.t(&format!("category-{}", c.as_str()))))
+                    }
                 }
-                label for="first" { "How did he first contact you?" }
-                (select("first", "incident.first_contact", &contacts))
-                label for="account" { "What happened, in your words" }
+                label for="first" { (ctx.t("field-incident-first_contact")) }
+                (select(ctx, "first", "incident.first_contact", "first-contact-", &contacts))
+                (required(ctx, "account", ctx.t("field-account")))
                 textarea id="account" name="account" rows="10" required maxlength="10000" {}
             }
             fieldset {
-                legend { "About him" }
-                label for="names" { "Names he used (one a line)" }
+                legend { (ctx.t("report-about-him")) }
+                label for="names" { (ctx.t("field-offender-names_used")) }
                 textarea id="names" name="offender.names_used" rows="2" {}
-                label for="phones" { "His phone numbers (one a line)" }
+                label for="phones" { (ctx.t("field-offender-phones")) }
                 textarea id="phones" name="offender.phones" rows="2" {}
-                label for="emails" { "His email addresses (one a line)" }
+                label for="emails" { (ctx.t("field-offender-emails")) }
                 textarea id="emails" name="offender.emails" rows="2" {}
-                label for="handles" { "His online names or profiles (one a line)" }
+                label for="handles" { (ctx.t("field-offender-online_handles")) }
                 textarea id="handles" name="offender.online_handles" rows="2" {}
-                label for="vmake" { "Vehicle make" }
+                label for="vmake" { (ctx.t("field-offender-vehicle-make")) }
                 input id="vmake" name="offender.vehicle.make" maxlength="40";
-                label for="vmodel" { "Model" }
+                label for="vmodel" { (ctx.t("field-offender-vehicle-model")) }
                 input id="vmodel" name="offender.vehicle.model" maxlength="40";
-                label for="vcolour" { "Colour" }
+                label for="vcolour" { (ctx.t("field-offender-vehicle-colour")) }
                 input id="vcolour" name="offender.vehicle.colour" maxlength="40";
-                label for="vreg" { "Registration" }
+                label for="vreg" { (ctx.t("field-offender-vehicle-registration")) }
                 input id="vreg" name="offender.vehicle.registration" maxlength="16";
-                label for="desc" { "What he looks and sounds like" }
-                textarea id="desc" name="offender.description" rows="4" maxlength="2000" {}
+                label for="desc" { (ctx.t("field-offender-description")) }
+                textarea id="desc" name="offender.description" rows="3" maxlength="2000" {}
             }
             fieldset {
-                legend { "About you (private, optional)" }
-                p class="hint" { "Only a caseworker can see this. Leave it blank to stay anonymous." }
-                label for="rname" { "Name" }
-                input id="rname" name="reporter.name" maxlength="80";
-                label for="rwork" { "Working name" }
-                input id="rwork" name="reporter.working_name" maxlength="80";
-                label for="remail" { "Email" }
-                input id="remail" name="reporter.email" type="email" maxlength="254";
-                label for="rphone" { "Phone" }
-                input id="rphone" name="reporter.phone" type="tel" maxlength="32";
-                label for="rpref" { "How should we contact you?" }
-                (select("rpref", "reporter.preferred_contact", PREFERRED_CONTACT))
-                label for="rnotes" { "Safe times or ways to contact you" }
+                legend { (ctx.t("report-about-you")) }
+                p class="hint" { (ctx.t("hint-about-you")) }
+                label for="rname" { (ctx.t("field-reporter-name")) }
+                input id="rname" name="reporter.name" maxlength="80" autocomplete="off";
+                label for="rwork" { (ctx.t("field-reporter-working_name")) }
+                input id="rwork" name="reporter.working_name" maxlength="80" autocomplete="off";
+                label for="remail" { (ctx.t("field-reporter-email")) }
+                input id="remail" name="reporter.email" type="email" maxlength="254" autocomplete="off";
+                label for="rphone" { (ctx.t("field-reporter-phone")) }
+                input id="rphone" name="reporter.phone" type="tel" maxlength="32" autocomplete="off";
+                label for="rpref" { (ctx.t("field-reporter-preferred_contact")) }
+                (select(ctx, "rpref", "reporter.preferred_contact", "contact-", PREFERRED_CONTACT))
+                label for="rnotes" { (ctx.t("field-reporter-contact_notes")) }
                 textarea id="rnotes" name="reporter.contact_notes" rows="2" maxlength="500" {}
-                label for="wset" { "Where you work" }
-                (select("wset", "workplace.setting", WORK_SETTINGS))
-                label for="wname" { "Venue name (private)" }
-                input id="wname" name="workplace.venue_name" maxlength="120";
-                label for="waddr" { "Venue address (private)" }
-                input id="waddr" name="workplace.venue_address" maxlength="300";
+                label for="wset" { (ctx.t("field-workplace-setting")) }
+                (select(ctx, "wset", "workplace.setting", "work-", WORK_SETTINGS))
+                label for="wname" { (ctx.t("field-workplace-venue_name")) }
+                input id="wname" name="workplace.venue_name" maxlength="120" autocomplete="off";
+                label for="waddr" { (ctx.t("field-workplace-venue_address")) }
+                input id="waddr" name="workplace.venue_address" maxlength="300" autocomplete="off";
             }
             fieldset {
-                legend { "What you agree to" }
-                (check("k1", "consent.publish_alert", "yes", true, "Send an alert about him to other workers (it will not identify you)"))
-                (check("k2", "consent.share_with_police", "yes", false, "Share an anonymised copy with police analysts (no name, no contact details)"))
-                (check("k3", "consent.caseworker_contact", "yes", false, "A caseworker may contact me"))
+                legend { (ctx.t("report-agree")) }
+                (check("k1", "consent.publish_alert", "yes", true, &ctx.t("consent-publish")))
+                (check("k2", "consent.share_with_police", "yes", false, &ctx.t("consent-police")))
+                (check("k3", "consent.caseworker_contact", "yes", false, &ctx.t("consent-contact")))
             }
-            button type="submit" { "Send report" }
+            button type="submit" { (ctx.t("report-send")) }
         }
     };
-    layout("Report a dangerous person", body).into_string()
+    layout(ctx, &ctx.t("report-title"), body).into_string()
 }
 
 /// The receipt: shown once, never cached.
-pub fn receipt(reference: &str, passphrase: &str) -> String {
+pub fn receipt(ctx: &Ctx, reference: &str, passphrase: &str) -> String {
     let body = html! {
-        h1 { "Thank you. Your report is in." }
-        p {
-            "Write these down and keep them somewhere safe. With them you can come back to your report without an \
-             account. We cannot show the passphrase again, and we cannot recover it."
-        }
-        p { "Reference" }
+        h1 { (ctx.t("receipt-title")) }
+        p { (ctx.t("receipt-keep")) }
+        p class="label" { (ctx.t("receipt-reference")) }
         p class="secret" { (reference) }
-        p { "Passphrase" }
+        p class="label" { (ctx.t("receipt-passphrase")) }
         p class="secret" { (passphrase) }
-        p { "If you are in danger now, call 999." }
+        p { (ctx.t("danger-999")) }
     };
-    layout("Report received", body).into_string()
+    layout(ctx, &ctx.t("receipt-title"), body).into_string()
 }
 
-/// The page for a refused form post of the report form.
-pub fn error_page(err: &ApiError) -> String {
+/// A field's name as a person reads it: the form's label for it, never the internal path (`incident.categories`).
+pub fn field_label(ctx: &Ctx, field: &str) -> Option<String> {
+    let key = format!("field-{}", field.replace('.', "-"));
+    let key = if key.starts_with("field-offender-vehicles") { "field-offender-vehicle-registration".to_owned() } else { key };
+    crate::i18n::Lang::En.has(&key).then(|| ctx.t(&key))
+}
+
+/// The page for a refused form post of the report form: what was wrong, with the field named as the form names it,
+/// and the way back to the form.
+pub fn error_page(ctx: &Ctx, err: &ApiError) -> String {
+    let field = err.field.as_deref().and_then(|f| field_label(ctx, f));
     let body = html! {
-        h1 { "Your report was not sent" }
-        p { (err.message) }
-        @if let Some(field) = &err.field {
-            p { "The field at fault: " code { (field) } }
+        div class="summary" role="alert" {
+            h1 { (ctx.t("report-not-sent")) }
+            @if let Some(f) = &field {
+                p { (ctx.t("error-field")) " " strong { (f) } }
+            }
+            p { (super::error_message(ctx, err)) }
         }
-        p { "Nothing was saved. Go back, correct it and send it again." }
+        p { (ctx.t("report-nothing-saved")) }
+        p { a href=(ctx.href("/")) { (ctx.t("report-back")) } }
     };
-    layout("Report not sent", body).into_string()
+    layout(ctx, &ctx.t("report-not-sent"), body).into_string()
 }

@@ -43,6 +43,7 @@ pub async fn fan_out(deps: &DeliverDeps, alert: &AlertRecord) -> Result<usize, D
                     sealed: m.sealed.clone(),
                     error_kind: None,
                     expires_at: Some(expires_at),
+                    language: m.language,
                 })?);
             }
         }

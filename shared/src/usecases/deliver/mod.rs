@@ -27,7 +27,7 @@ pub use send::AlertStreamHandler;
 pub use crate::domain::status::{DeliveryStatus, SendFailure};
 use crate::domain::{AlertId, SubscriptionId};
 /// The rendering helpers the members' page shares with the messages.
-pub use crate::messages::{categories, vehicle_line, words};
+pub use crate::messages::{Words, vehicle_line};
 use crate::ports::messaging::{EmailSender, SmsSender};
 use crate::ports::{Clock, Condition, Key, KeyService, StoreError, Tables};
 use crate::seal::SealError;
@@ -72,6 +72,9 @@ pub struct DeliveryRecord {
     /// When the table's TTL removes the item (epoch seconds): `DELIVERY_TTL_DAYS` after it was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The member's language: the fixed words of the message are in it.
+    #[serde(default)]
+    pub language: crate::i18n::Lang,
 }
 
 impl DeliveryRecord {

@@ -124,7 +124,7 @@ impl AlertStreamHandler {
         let unsubscribe_url = format!("{}/unsubscribe?token={}", self.deps.site_url, contact.unsubscribe_token);
         let result = match (d.channel, &contact.email, &contact.phone) {
             (Channel::Email, Some(to), _) => {
-                let (subject, text) = render_email(&alert, &d.alert_id, &self.deps.site_url, &unsubscribe_url);
+                let (subject, text) = render_email(&alert, &d.alert_id, &self.deps.site_url, &unsubscribe_url, current.language);
                 self.deps
                     .email
                     .send_email(&EmailMessage { to: to.clone(), subject, text, unsubscribe_url: Some(unsubscribe_url) }, &idem)
@@ -132,7 +132,7 @@ impl AlertStreamHandler {
             }
             (Channel::Sms, _, Some(to)) => {
                 let stop_url = format!("{}/stop/{}", self.deps.site_url, sms_stop_token(&contact.unsubscribe_token));
-                let text = render_sms(&alert, &d.alert_id, &self.deps.site_url, &stop_url);
+                let text = render_sms(&alert, &d.alert_id, &self.deps.site_url, &stop_url, current.language);
                 self.deps.sms.send_sms(&SmsMessage { to: to.clone(), text }, &idem).await
             }
             _ => Err(SendError::Rejected(anyhow::anyhow!("the subscription has no contact for this channel"))),

@@ -19,6 +19,30 @@ use crate::seal::{self, SealError, Sealed};
 use crate::usecases::records::{Lookup, POINTS_TO, follow};
 
 pub const CODE_TTL_MINUTES: i64 = 30;
+
+/// Whether a verified request waits for staff to approve it (the default) or is a member at once (a deployment that
+/// vets members some other way: the template's `Vetting` parameter, `num serve --no-vetting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Vetting {
+    #[default]
+    On,
+    Off,
+}
+
+impl Vetting {
+    /// `VETTING` as the template sets it: `on` (or unset) or `off`; anything else is refused at start-up.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var("VETTING").as_deref() {
+            Err(_) | Ok("on") => Ok(Vetting::On),
+            Ok("off") => Ok(Vetting::Off),
+            Ok(other) => Err(format!("VETTING must be on or off, not {other:?}")),
+        }
+    }
+}
+
+/// The statuses in which a subscription's codes still count.
+pub(crate) const LIVE: [SubscriptionStatus; 3] =
+    [SubscriptionStatus::Pending, SubscriptionStatus::PendingApproval, SubscriptionStatus::Active];
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 /// An unverified subscription is removed after a week (DynamoDB TTL on `expires_at`).
 pub const PENDING_TTL_DAYS: i64 = 7;
@@ -116,7 +140,7 @@ async fn store_pending(
     req: SubscribeRequest,
     limits: Option<&CodeLimits>,
 ) -> Result<SubscriptionId, SubscribeError> {
-    let ValidSubscribeRequest { email, phone, regions, channels } = ValidSubscribeRequest::try_from(req)?;
+    let ValidSubscribeRequest { email, phone, regions, channels, language } = ValidSubscribeRequest::try_from(req)?;
 
     let email_index = match &email {
         Some(e) => Some(contact_index(deps.keys.as_ref(), &format!("email:{}", e.canonical())).await?),
@@ -176,6 +200,8 @@ async fn store_pending(
         contact_key_id: key_id,
         sealed,
         expires_at: Some((now + chrono::Duration::days(PENDING_TTL_DAYS)).timestamp()),
+        language,
+        approved_at: None,
     };
     // The unsubscribe and stop-texts lookups first: if a later write fails, an orphan lookup points at nothing and
     // harms nobody.
@@ -204,10 +230,10 @@ async fn store_pending(
 /// Checks a code against each contact still waiting for its own: the contact it was sent to, and only that one,
 /// becomes verified and joins the region lists. Five wrong tries on a contact, or a code older than 30 minutes, and
 /// the member asks for a new one.
-pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(), VerifyError> {
+pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str, vetting: Vetting) -> Result<SubscriptionStatus, VerifyError> {
     let id = SubscriptionId::parse(id).map_err(|_| VerifyError::Unknown)?;
     let rec = get_subscription(deps.tables.as_ref(), &id).await?.ok_or(VerifyError::Unknown)?;
-    if rec.status == SubscriptionStatus::Unsubscribed {
+    if matches!(rec.status, SubscriptionStatus::Unsubscribed | SubscriptionStatus::Declined) {
         return Err(VerifyError::Unsubscribed);
     }
     let waiting = rec.waiting_channels();
@@ -229,7 +255,7 @@ pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(),
         count = count.add(&check_attr(*c, "attempts"), 1);
     }
     let cond = Condition::And(vec![
-        Condition::In("status".into(), vec![SubscriptionStatus::Pending.into(), SubscriptionStatus::Active.into()]),
+        Condition::In("status".into(), LIVE.iter().map(|s| s.as_attr()).collect()),
         Condition::Equals("code_generation".into(), AttributeValue::N(rec.code_generation.to_string())),
     ]);
     let counted: SubscriptionRecord = match deps.tables.update(Table::Subscribers, &SubscriptionRecord::key(&id), count, cond).await {
@@ -248,7 +274,7 @@ pub async fn verify(deps: &SubscriptionDeps, id: &str, code: &str) -> Result<(),
         any_open = true;
         let Some(stored) = check.code_mac.as_deref() else { continue };
         if well_formed && code_matches(deps.keys.as_ref(), &id, c, &check.index, counted.code_generation, code, stored).await? {
-            return verify_contact(deps, &counted, c, stored).await;
+            return verify_contact(deps, &counted, c, stored, vetting).await;
         }
     }
     Err(if any_open { VerifyError::WrongCode } else { VerifyError::Locked })
@@ -285,12 +311,24 @@ pub async fn import_verified(deps: &SubscriptionDeps, req: SubscribeRequest) -> 
 
 /// One contact's code matched: an older subscription of the same contact loses that contact (and ends if it has no
 /// other), the contact's index points here, and the region lists carry the channels verified so far.
-async fn verify_contact(deps: &SubscriptionDeps, rec: &SubscriptionRecord, channel: Channel, mac: &str) -> Result<(), VerifyError> {
+async fn verify_contact(
+    deps: &SubscriptionDeps,
+    rec: &SubscriptionRecord,
+    channel: Channel,
+    mac: &str,
+    vetting: Vetting,
+) -> Result<SubscriptionStatus, VerifyError> {
     let id = &rec.subscription_id;
     take_over_contact(deps, rec, channel).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // A request staff have not approved waits, out of every list, however many of its codes are right.
+    let status = if vetting == Vetting::On && rec.approved_at.is_none() && rec.status != SubscriptionStatus::Active {
+        SubscriptionStatus::PendingApproval
+    } else {
+        SubscriptionStatus::Active
+    };
     let mut update = Update::default()
-        .set("status", SubscriptionStatus::Active)
+        .set("status", status)
         .set(&check_attr(channel, "verified_at"), s(now.clone()))
         .remove(&check_attr(channel, "code_mac"))
         .remove("expires_at");
@@ -309,8 +347,11 @@ async fn verify_contact(deps: &SubscriptionDeps, rec: &SubscriptionRecord, chann
     };
     let now_rec: SubscriptionRecord = from_item(item)?;
     write_memberships(deps, &now_rec).await?;
-    tracing::info!(subscription_id = %id, channel = channel.as_str(), "contact verified; subscription active");
-    Ok(())
+    if status == SubscriptionStatus::PendingApproval {
+        super::vetting::enqueue(deps.tables.as_ref(), &now_rec, &now_rec.verified_at.clone().unwrap_or_default()).await?;
+    }
+    tracing::info!(subscription_id = %id, channel = channel.as_str(), status = status.as_str(), "contact verified");
+    Ok(status)
 }
 
 /// Points a verified contact's index at `rec`; the subscription it pointed to before loses that contact.
@@ -349,10 +390,17 @@ async fn reseal(deps: &SubscriptionDeps, rec: &SubscriptionRecord, private: &Sub
     Ok(seal::seal_with(&key, env.wrapped, &SubscriptionRecord::context(&rec.subscription_id), &json))
 }
 
+/// Writes (or clears) the region lists for `rec` as it now stands.
+pub(super) async fn write_memberships_of(deps: &SubscriptionDeps, rec: &SubscriptionRecord) -> Result<(), VerifyError> {
+    write_memberships(deps, rec).await
+}
+
 /// Each region's list holds the subscription with its verified channels only; with none, it is in no list.
 async fn write_memberships(deps: &SubscriptionDeps, rec: &SubscriptionRecord) -> Result<(), VerifyError> {
     let channels = rec.verified_channels();
-    if channels.is_empty() || rec.status == SubscriptionStatus::Unsubscribed {
+    // Only an active (approved, or not vetted) subscription is in any list: that is what keeps alerts from anyone
+    // staff have not approved.
+    if channels.is_empty() || rec.status != SubscriptionStatus::Active {
         for region in &rec.regions {
             deps.tables.delete(Table::Subscribers, &Membership::key(*region, &rec.subscription_id), Condition::Always).await?;
         }
@@ -369,6 +417,7 @@ async fn write_memberships(deps: &SubscriptionDeps, rec: &SubscriptionRecord) ->
             channels: channels.clone(),
             contact_key_id: rec.contact_key_id.clone(),
             sealed: sealed.clone(),
+            language: rec.language,
         };
         deps.tables.put(Table::Subscribers, to_item(&m)?, Condition::Always).await?;
     }

@@ -15,8 +15,10 @@ mod codes;
 mod help_desk;
 mod keyring;
 mod lifecycle;
+mod members;
 mod records;
 mod request;
+mod vetting;
 
 pub use crate::domain::status::{Channel, SubscriptionStatus};
 pub use codes::{
@@ -26,12 +28,18 @@ pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, conta
 pub use keyring::{KeyringError, open_contact};
 pub use lifecycle::{
     CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, StopError, StopLinkError, SubscribeError, UnsubscribeError, VerifyError,
-    end_subscription, import_verified, sms_stop, stop_texts, subscribe, subscribe_within, unsubscribe, verify,
+    Vetting, end_subscription, import_verified, sms_stop, stop_texts, subscribe, subscribe_within, unsubscribe, verify,
+};
+pub use members::{
+    MAX_SIGN_IN_ATTEMPTS, MemberError, NewSession, SESSION_IDLE_MINUTES, SESSION_KIND, SESSION_MAX_HOURS, SIGN_IN_CODE_MINUTES,
+    SIGN_IN_KIND, SessionRecord, SignInError, SignInRecord, leave, member_of_session, request_sign_in, sign_out, update_settings,
+    verify_sign_in,
 };
 pub use records::{
     ContactCheck, MEMBERSHIP_KIND, Membership, SUBSCRIPTION_KIND, SubscriberPrivate, SubscriptionRecord, check_attr, get_subscription,
     sms_stop_token,
 };
 pub use request::{RequestError, SubscribeRequest, ValidSubscribeRequest};
+pub use vetting::{APPROVAL_KIND, ApprovalRequest, DecisionError, approve, decline, pending_approvals};
 
 pub type SubscriptionDeps = super::Deps;

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use super::keyring::open_contact;
 use super::{Channel, SubscriptionStatus};
 use crate::domain::{Email, PhoneNumber, Region, SubscriptionId};
+use crate::i18n::Lang;
 use crate::ports::tables::from_item;
 use crate::ports::{EncryptionContext, Key, KeyError, KeyService, MacPurpose, StoreError, Table, Tables};
 use crate::seal::SealError;
@@ -154,6 +155,12 @@ pub struct SubscriptionRecord {
     pub sealed: Sealed<SubscriberPrivate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The language of the member's pages and of the fixed words of their alerts (English where not given).
+    #[serde(default)]
+    pub language: Lang,
+    /// When staff approved the request (vetting); none while it waits, or where vetting is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<String>,
 }
 
 pub const SUBSCRIPTION_KIND: &str = "subscription";
@@ -209,6 +216,9 @@ pub struct Membership {
     pub contact_key_id: String,
     /// The contacts, sealed under the month's shared contact key with this subscription as associated data.
     pub sealed: Sealed<SubscriberPrivate>,
+    /// The language of the member's alerts.
+    #[serde(default)]
+    pub language: Lang,
 }
 
 impl Membership {

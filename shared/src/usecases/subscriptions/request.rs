@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::Channel;
 use crate::domain::{Email, PhoneNumber, Region};
+use crate::i18n::Lang;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -14,6 +15,9 @@ pub struct SubscribeRequest {
     pub phone: Option<String>,
     pub regions: Vec<String>,
     pub channels: Vec<String>,
+    /// The language of the member's pages and alerts (`en`, `pl`, `ro`, `pt-BR`, `es`); English where not given.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// What is wrong with a subscription request (or a help-desk lookup): each names the field at fault.
@@ -44,6 +48,8 @@ pub enum RequestError {
     UnusedEmail,
     #[error("a phone number was given without choosing text alerts")]
     UnusedPhone,
+    #[error("the language is not one the scheme speaks")]
+    InvalidLanguage,
 }
 
 /// A subscription request that passed every check: contacts parsed, regions and channels known and without repeats,
@@ -53,6 +59,7 @@ pub struct ValidSubscribeRequest {
     pub phone: Option<PhoneNumber>,
     pub regions: Vec<Region>,
     pub channels: Vec<Channel>,
+    pub language: Lang,
 }
 
 impl TryFrom<SubscribeRequest> for ValidSubscribeRequest {
@@ -112,6 +119,10 @@ impl TryFrom<SubscribeRequest> for ValidSubscribeRequest {
         if phone.is_some() && !channels.contains(&Channel::Sms) {
             return Err(RequestError::UnusedPhone);
         }
-        Ok(Self { email, phone, regions, channels })
+        let language = match req.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            None => Lang::En,
+            Some(l) => Lang::parse(l).ok_or(RequestError::InvalidLanguage)?,
+        };
+        Ok(Self { email, phone, regions, channels, language })
     }
 }
