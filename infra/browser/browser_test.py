@@ -112,6 +112,50 @@ return {
 """
 
 
+# Focuses the page's last control (as reaching the end with TAB would) and answers how many controls there are.
+FOCUS_LAST = """
+var all = Array.prototype.filter.call(
+  document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"])'),
+  function (e) { return !e.disabled && e.getClientRects().length > 0; });
+if (all.length) all[all.length - 1].focus();
+return all.length;
+"""
+
+# The focused control, where it is hidden whole behind something sticky or fixed that does not hold it; else null.
+FOCUS_HIDDEN = """
+var e = document.activeElement;
+if (!e || e === document.body) return null;
+var r = e.getBoundingClientRect();
+if (!r.width || !r.height) return null;
+var points = [[r.left + 1, r.top + 1], [r.right - 1, r.top + 1], [r.left + 1, r.bottom - 1], [r.right - 1, r.bottom - 1],
+  [(r.left + r.right) / 2, (r.top + r.bottom) / 2]];
+function coveredBy(t) {
+  for (var n = t; n && n !== document.documentElement; n = n.parentElement) {
+    var pos = getComputedStyle(n).position;
+    if ((pos === 'sticky' || pos === 'fixed') && !n.contains(e)) return n;
+  }
+  return null;
+}
+var cover = null;
+for (var i = 0; i < points.length; i++) {
+  var x = points[i][0], y = points[i][1];
+  if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+  var t = document.elementFromPoint(x, y);
+  if (!t) continue;
+  var c = coveredBy(t);
+  if (!c) return null;
+  cover = c;
+}
+if (!cover) return null;
+return '<' + e.tagName.toLowerCase() + (e.id ? ' id=' + e.id : '') + (e.name ? ' name=' + e.name : '') + '> under ' +
+  (cover.id ? '#' + cover.id : cover.tagName.toLowerCase());
+"""
+
+
+# What WebDriver says when a page changed between two of its commands (a race of the driver, not a fault of the page).
+STALE = ("stale element", "does not belong to the document", "Cannot find context with specified id")
+
+
 class Failure(Exception):
     """A step that did not go as a person would expect."""
 
@@ -373,6 +417,8 @@ class Run:
     style_sizes: dict[str, int] = field(default_factory=dict)
     shots: int = 0
     failed: int = 0
+    # The reporter's follow-up page is checked where the site has one (the contract names it; another change adds it).
+    follow_up: bool = False
 
     @property
     def mode(self) -> str:
@@ -468,35 +514,73 @@ class Run:
         foreign = sorted({u for u in facts["others"] if u and not u.startswith(self.server.base) and not u.startswith("data:")})
         self.check(not foreign, f"{label}: nothing loaded from another origin", ", ".join(foreign[:3]))
 
-        axe = self.timed("axe", self.axe)
-        if "error" in axe:
-            self.check(False, f"{label}: axe ran", axe["error"])
-        else:
-            violations = axe["violations"]
-            result.violations = sum(v["count"] for v in violations)
-            details = "; ".join(
-                f"{v['id']} ({v['impact']}, {v['help']}) at {n['target']}: {n['html']}" for v in violations for n in v["nodes"]
-            )
-            self.check(result.violations == 0, f"{label}: no axe violation at WCAG 2.2 AA", details)
-
+        result.violations = self.axe_check(label)
         # The screenshot shows the page as it first appears, without the focus ring of the TAB above.
         d.execute_script("if (document.activeElement) document.activeElement.blur()")
-        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        size = self.screenshot(name, lang)
         self.check(size["width"] <= PHONE_WIDTH, f"{label}: fits {PHONE_WIDTH} px wide", f"{size['width']:.0f} px wide")
-        clip = {"x": 0, "y": 0, "width": PHONE_WIDTH, "height": max(1, math.ceil(size["height"])), "scale": 1}
-        shot = self.timed(
-            "screenshot",
-            lambda: d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}),
-        )
-        folder = self.out / ("js-on" if self.js else "js-off") / lang
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{slug(name)}.png").write_bytes(base64.b64decode(shot["data"]))
-        self.shots += 1
         if self.js and lang == "en":
             set_width(d, NARROW_WIDTH)
             narrow = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["width"]
             set_width(d, PHONE_WIDTH)
             self.check(narrow <= NARROW_WIDTH, f"{label}: fits {NARROW_WIDTH} px wide", f"{narrow:.0f} px wide")
+            # The low-light theme, as a device set to dark shows it: its colours are checked (contrast) and shown too.
+            d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+            try:
+                dark = self.axe_check(f"{label} (low light)")
+                self.screenshot(name, "en-dark")
+                with self.results.lock:
+                    self.results.pages.append(PageResult(self.mode, "en, low light", name, result.path, dark))
+            finally:
+                d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
+
+    def axe_check(self, label: str) -> int | None:
+        """Runs axe-core on the page as it is; the number of elements in violation, None where axe did not run."""
+        axe = self.timed("axe", self.axe)
+        if "error" in axe:
+            self.check(False, f"{label}: axe ran", axe["error"])
+            return None
+        violations = axe["violations"]
+        count = sum(v["count"] for v in violations)
+        details = "; ".join(
+            f"{v['id']} ({v['impact']}, {v['help']}) at {n['target']}: {n['html']}" for v in violations for n in v["nodes"]
+        )
+        self.check(count == 0, f"{label}: no axe violation at WCAG 2.2 AA", details)
+        return count
+
+    def screenshot(self, name: str, folder_name: str) -> dict:
+        """A full-page screenshot, phone-wide; answers the page's size in CSS pixels."""
+        d = self.d
+        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": PHONE_WIDTH, "height": max(1, math.ceil(size["height"])), "scale": 1}
+        shot = self.timed(
+            "screenshot",
+            lambda: d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}),
+        )
+        folder = self.out / ("js-on" if self.js else "js-off") / folder_name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{slug(name)}.png").write_bytes(base64.b64decode(shot["data"]))
+        self.shots += 1
+        return size
+
+    def focus_walk(self, name: str, path: str) -> None:
+        """WCAG 2.4.11 (focus not obscured): backwards through the page with Shift+TAB, from its last control to its
+        first, no control that has the focus is hidden whole behind a sticky or fixed part of the page (the quick
+        exit stays at the top of the screen)."""
+        d = self.d
+        self.timed("load", lambda: d.get(self.url(path)))
+        total = d.execute_script(FOCUS_LAST)
+        hidden = []
+        for _ in range(total):
+            where = d.execute_script(FOCUS_HIDDEN)
+            if where:
+                hidden.append(where)
+            ActionChains(d).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+        self.check(
+            not hidden,
+            f"{name} {path} [en, {self.mode}]: no focused control is hidden behind the quick exit ({total} controls, Shift+TAB)",
+            ", ".join(hidden[:5]),
+        )
 
     def visit(self, name: str, path: str, lang: str, error: bool = False) -> None:
         self.timed("load", lambda: self.d.get(self.url(path, lang)))
@@ -515,6 +599,8 @@ class Run:
     def tick(self, name: str, value: str) -> None:
         el = self.d.find_element(By.CSS_SELECTOR, f"input[name='{name}'][value='{value}']")
         if not el.is_selected():
+            # Into the middle of the screen first, as a person scrolls: at the top, the sticky quick exit covers it.
+            self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
             el.click()
         if not el.is_selected():
             raise Failure(f"the box {name}={value} did not tick")
@@ -584,13 +670,11 @@ class Run:
             ("subscriptions (GET)", "/subscriptions", False),
             ("verify", f"/verify?subscription_id={verify_id}", False),
             ("sign-in", SIGN_IN_PAGE, False),
-            ("follow-up", "/follow-up", False),
             ("alert", f"/alerts/{alert_id}", False),
             ("unsubscribe confirmation", f"/unsubscribe?token={member.unsubscribe_token}", False),
             ("stop texts confirmation", f"/stop/{member.stop_token}", False),
             ("alert not found", "/alerts/A-0000000000000000", True),
-            ("page not found", "/no-such-page", True),
-        ):
+        ) + ((("follow-up", "/follow-up", False),) if self.follow_up else ()):
             self.step(f"{name} [{lang}]", lambda n=name, p=path, e=error: self.visit(n, p, lang, e))
 
         # The pages that answer a form.
@@ -645,15 +729,18 @@ class Run:
                 f"the browser is at {d.current_url}",
             )
 
-    def step(self, name: str, fn) -> bool:
+    def step(self, name: str, fn, retry: bool = True) -> bool:
         try:
             fn()
             return True
         except Exception as e:  # noqa: BLE001: any error of a step is that step's failure, and the run goes on
             detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-            if not isinstance(e, (Failure, WebDriverException)):
-                detail += "\n" + traceback.format_exc(limit=3)
-            self.check(False, f"[{self.mode}] {name}", detail)
+            if retry and isinstance(e, WebDriverException) and any(w in detail for w in STALE):
+                # The page changed under the driver between two of its commands: once more, from the start.
+                self.say(f"{name}: the page changed under the driver ({detail}); once more")
+                return self.step(name, fn, retry=False)
+            where = "".join(traceback.format_tb(e.__traceback__, limit=-3))
+            self.check(False, f"[{self.mode}] {name}", f"{detail}\n{where}")
             self.say(f"{name}: failed: {detail}")
             return False
 
@@ -800,6 +887,10 @@ def main() -> int:
         Run(server, results, js, a.axe.read_text(encoding="utf-8"), a.out, offered, a.chromium, a.chromedriver)
         for js in (True, False)
     ]
+    follow_up = server.request("GET", "/follow-up")[0] != 404
+    print(f"the reporter's follow-up page: {'checked' if follow_up else 'not on this site yet (404), not checked'}")
+    for run in runs:
+        run.follow_up = follow_up
     try:
         members = subscribe_members(server, len(runs) * len(offered) + 1)
         alert_id = publish_alert(server)
@@ -816,6 +907,9 @@ def main() -> int:
             run.pages(lang, alert_id, members[i * len(offered) + j], members[-1].subscription_id)
         run.step("journey", lambda: run.journey(alert_id))
         run.step("quick exit", lambda: run.quick_exit(alert_id))
+        if run.js:
+            for name, path in (("report form", "/"), ("join", "/join")):
+                run.step(f"focus walk {name}", lambda n=name, p=path: run.focus_walk(n, p))
         run.say(f"{run.shots} screenshots; seconds spent: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(run.spent.items())))
 
     threads = [threading.Thread(target=run.step, args=(f"run {run.mode}", lambda i=i, run=run: drive(i, run))) for i, run in enumerate(runs)]
