@@ -247,5 +247,5 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
         assert!(text.contains("Leeds") && text.contains("Jun"), "{to}: {text}");
     }
     assert!(page.contains("June 2025"), "{page}");
-    assert!(messages.iter().any(|m| m.1 == "Safety alert: physical assault, non payment in Leeds"), "{messages:?}");
+    assert!(messages.iter().any(|m| m.1 == "Safety alert: Physical assault, Non-payment in Leeds"), "{messages:?}");
 }

@@ -93,6 +93,12 @@ async fn a_verified_request_that_is_not_approved_gets_no_alert_and_an_approved_o
     publish_leeds_alert(&app).await;
     assert_eq!(app.alerts_sent_to("approved@example.org").len(), 1, "the approved member gets the alert");
     assert!(app.alerts_sent_to("waiting@example.org").is_empty(), "the request nobody approved gets nothing");
+    // The email's unsubscribe link shows what would stop, and changes nothing.
+    let mail = &app.alerts_sent_to("approved@example.org")[0].body;
+    let link = mail.split_whitespace().find(|w| w.contains("/unsubscribe?token=")).unwrap();
+    let page = app.get(&link[link.find("/unsubscribe").unwrap()..]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("You now get alerts for Yorkshire and the Humber, by Email."), "{}", page.text());
 
     // Declined: out for good.
     let res = app.staff("POST", &format!("/admin/members/{waiting}/decline"), "office_manager", None).await;

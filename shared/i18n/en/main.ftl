@@ -240,6 +240,7 @@ signed-out-text = You are signed out on this device. Close this window if others
 
 ## Unsubscribe and stop texts
 unsub-title = Stop your alerts?
+unsub-what = You now get alerts for { $regions }, by { $channels }.
 unsub-what-stops = Press the button to end your membership. You will get no more alerts by email or text, and your contact details will no longer be used.
 unsub-button = Stop my alerts
 stop-title = Stop text alerts?

@@ -240,6 +240,7 @@ signed-out-text = Has salido en este dispositivo. Cierra esta ventana si otras p
 
 ## Unsubscribe and stop texts
 unsub-title = ¿Parar tus alertas?
+unsub-what = Ahora recibes alertas de { $regions }, por { $channels }.
 unsub-what-stops = Pulsa el botón para terminar tu membresía. No recibirás más alertas por correo ni por SMS, y tus datos de contacto dejarán de usarse.
 unsub-button = Parar mis alertas
 stop-title = ¿Parar las alertas por SMS?

@@ -240,6 +240,7 @@ signed-out-text = Wylogowano cię na tym urządzeniu. Zamknij to okno, jeśli ko
 
 ## Unsubscribe and stop texts
 unsub-title = Zatrzymać alerty?
+unsub-what = Teraz dostajesz alerty dla: { $regions }, przez: { $channels }.
 unsub-what-stops = Naciśnij przycisk, aby zakończyć członkostwo. Nie dostaniesz więcej alertów e-mailem ani SMS-em, a twoje dane kontaktowe przestaną być używane.
 unsub-button = Zatrzymaj moje alerty
 stop-title = Zatrzymać alerty SMS?

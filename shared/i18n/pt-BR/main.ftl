@@ -240,6 +240,7 @@ signed-out-text = Você saiu neste aparelho. Feche esta janela se outras pessoas
 
 ## Unsubscribe and stop texts
 unsub-title = Parar seus alertas?
+unsub-what = Agora você recebe alertas de { $regions }, por { $channels }.
 unsub-what-stops = Aperte o botão para encerrar sua participação. Você não vai receber mais alertas por e-mail ou SMS, e seus contatos deixam de ser usados.
 unsub-button = Parar meus alertas
 stop-title = Parar alertas por SMS?

@@ -240,6 +240,7 @@ signed-out-text = Ai ieșit din cont pe acest dispozitiv. Închide fereastra dac
 
 ## Unsubscribe and stop texts
 unsub-title = Oprești alertele?
+unsub-what = Acum primești alerte pentru { $regions }, prin { $channels }.
 unsub-what-stops = Apasă butonul ca să închei calitatea de membră. Nu vei mai primi alerte pe e-mail sau prin SMS, iar datele tale de contact nu vor mai fi folosite.
 unsub-button = Oprește alertele mele
 stop-title = Oprești alertele prin SMS?

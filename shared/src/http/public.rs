@@ -12,8 +12,8 @@ use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::usecases::alerts::{AlertError, AlertStatus, get_alert};
 use crate::usecases::subscriptions::{
     Channel, CodeLimits, SignInError, StopLinkError, SubscribeRequest, SubscriptionDeps, SubscriptionStatus, VerifyError, Vetting,
-    get_subscription, leave, member_of_session, request_sign_in, sign_out, stop_texts, subscribe_within, unsubscribe, update_settings,
-    verify, verify_sign_in,
+    get_subscription, leave, member_of_session, request_sign_in, sign_out, stop_texts, subscribe_within, subscription_of_token,
+    unsubscribe, update_settings, verify, verify_sign_in,
 };
 
 #[derive(Deserialize)]
@@ -334,7 +334,11 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, vetting: Vetting
             // Mail systems' link scanners follow links: the link only shows a button, and changes nothing.
             (Method::GET, "/unsubscribe") => {
                 let token = query_token(&req).unwrap_or_default();
-                Ok(html(StatusCode::OK, pages::confirm_unsubscribe(&ctx, &token)))
+                // What would stop, read only; an outage just leaves the details out.
+                let what = subscription_of_token(deps, &token).await.ok().flatten();
+                let ctx = in_their_language(&ctx, what.as_ref().map(|r| r.language));
+                let what = what.as_ref().map(|r| (r.regions.as_slice(), r.verified_channels()));
+                Ok(html(StatusCode::OK, pages::confirm_unsubscribe(&ctx, &token, what.as_ref().map(|(r, c)| (*r, c.as_slice())))))
             }
             // Ends it: JSON `{"token"}`, the page's form, or a mail client's one-click post (RFC 8058: the body is
             // `List-Unsubscribe=One-Click` and the token is in the link's query).

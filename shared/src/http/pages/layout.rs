@@ -106,15 +106,18 @@ pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 script src=(EXIT_SCRIPT_PATH) defer {}
             }
             body {
-                a id="quick-exit" class="exit" href=(EXIT_URL) rel="noreferrer" { (ctx.t("quick-exit")) }
                 header {
-                    a class="home" href=(ctx.href("/")) { (ctx.t("site-name")) }
-                    nav aria-label=(ctx.t("nav-label")) {
-                        a href=(ctx.href("/join")) { (ctx.t("nav-join")) }
-                        @if ctx.member {
-                            a href=(ctx.href("/members")) { (ctx.t("nav-members")) }
-                        } @else {
-                            a href=(ctx.href("/members/sign-in")) { (ctx.t("nav-sign-in")) }
+                    // First in the page, so the first tab stop.
+                    a id="quick-exit" class="exit" href=(EXIT_URL) rel="noreferrer" { (ctx.t("quick-exit")) }
+                    div class="bar" {
+                        a class="home" href=(ctx.href("/")) { (ctx.t("site-name")) }
+                        nav aria-label=(ctx.t("nav-label")) {
+                            a href=(ctx.href("/join")) { (ctx.t("nav-join")) }
+                            @if ctx.member {
+                                a href=(ctx.href("/members")) { (ctx.t("nav-members")) }
+                            } @else {
+                                a href=(ctx.href("/members/sign-in")) { (ctx.t("nav-sign-in")) }
+                            }
                         }
                     }
                 }

@@ -105,7 +105,7 @@ mod tests {
             ("receipt", receipt(&ctx, HOSTILE, HOSTILE)),
             ("alert", alert_page(&ctx, &alert(), &[Region::YorkshireHumber])),
             ("unsubscribed", unsubscribed(&ctx)),
-            ("confirm unsubscribe", confirm_unsubscribe(&ctx, HOSTILE)),
+            ("confirm unsubscribe", confirm_unsubscribe(&ctx, HOSTILE, Some((&[Region::London], &[Channel::Email, Channel::Sms])))),
             ("confirm stop texts", confirm_stop_texts(&ctx, HOSTILE)),
             ("texts stopped", texts_stopped(&ctx)),
             ("error", error_page(&ctx, &err)),
@@ -163,7 +163,7 @@ mod tests {
             let outside = page.replace(&format!("<a id=\"quick-exit\" class=\"exit\" href=\"{EXIT_URL}\""), "");
             assert!(!outside.contains("http://") && !outside.contains("https://"), "{name}: a resource from another origin");
             // The quick exit is the first thing in the body, so the first tab stop; every page has one <main>.
-            assert!(page.contains("<body><a id=\"quick-exit\""), "{name}");
+            assert!(page.contains("<body><header><a id=\"quick-exit\""), "{name}");
             assert_eq!(page.matches("<main").count(), 1, "{name}");
             assert_eq!(page.matches("<h1").count(), 1, "{name}: one h1");
             let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap().to_owned();

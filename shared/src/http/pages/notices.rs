@@ -3,12 +3,21 @@
 use maud::html;
 
 use super::{Ctx, error_message, layout};
+use crate::domain::Region;
+use crate::domain::status::Channel;
 use crate::error::ApiError;
+use crate::messages::Words;
 
 /// What an unsubscribe link opens: what will stop, and one button. Nothing changes until it is pressed.
-pub fn confirm_unsubscribe(ctx: &Ctx, token: &str) -> String {
+pub fn confirm_unsubscribe(ctx: &Ctx, token: &str, what: Option<(&[Region], &[Channel])>) -> String {
+    let w = Words(ctx.lang);
     let body = html! {
         h1 { (ctx.t("unsub-title")) }
+        @if let Some((regions, channels)) = what {
+            @let regions = regions.iter().map(|r| w.region(*r)).collect::<Vec<_>>().join(", ");
+            @let channels = channels.iter().map(|c| match c { Channel::Email => ctx.t("channel-email"), Channel::Sms => ctx.t("channel-sms") }).collect::<Vec<_>>().join(", ");
+            p class="notice" { (ctx.t_args("unsub-what", &[("regions", &regions), ("channels", &channels)])) }
+        }
         p { (ctx.t("unsub-what-stops")) }
         form method="post" action=(ctx.href("/unsubscribe")) {
             input type="hidden" name="token" value=(token);

@@ -500,6 +500,17 @@ pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
     Ok(())
 }
 
+/// The live subscription an unsubscribe token belongs to, read only (the link's page shows what would stop).
+pub async fn subscription_of_token(deps: &SubscriptionDeps, token: &str) -> Result<Option<SubscriptionRecord>, StoreError> {
+    if token.trim().is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let Some(id) = follow(deps.tables.as_ref(), Table::Subscribers, &unsubscribe_key(token), subscription_id).await? else {
+        return Ok(None);
+    };
+    Ok(get_subscription(deps.tables.as_ref(), &id).await?.filter(|r| r.status != SubscriptionStatus::Unsubscribed))
+}
+
 /// The unsubscribe link of every email. An unknown token is refused without saying more.
 pub async fn unsubscribe(deps: &SubscriptionDeps, token: &str) -> Result<(), UnsubscribeError> {
     if token.trim().is_empty() || token.len() > 100 {

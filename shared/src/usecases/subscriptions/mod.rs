@@ -28,7 +28,8 @@ pub use help_desk::{FindError, FindRequest, ResendError, SubscriptionView, conta
 pub use keyring::{KeyringError, open_contact};
 pub use lifecycle::{
     CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, PENDING_TTL_DAYS, StopError, StopLinkError, SubscribeError, UnsubscribeError, VerifyError,
-    Vetting, end_subscription, import_verified, sms_stop, stop_texts, subscribe, subscribe_within, unsubscribe, verify,
+    Vetting, end_subscription, import_verified, sms_stop, stop_texts, subscribe, subscribe_within, subscription_of_token, unsubscribe,
+    verify,
 };
 pub use members::{
     MAX_SIGN_IN_ATTEMPTS, MemberError, NewSession, SESSION_IDLE_MINUTES, SESSION_KIND, SESSION_MAX_HOURS, SIGN_IN_CODE_MINUTES,
