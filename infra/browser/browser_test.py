@@ -112,6 +112,19 @@ return {
 """
 
 
+# How a refused form shows its errors: the summary's links and the errors beside the fields.
+ERROR_MARKUP = """
+var summary = document.querySelectorAll('#errors a[href^="#"]');
+var dead = Array.prototype.filter.call(summary, function (a) { return !document.getElementById(a.getAttribute('href').slice(1)); })
+  .map(function (a) { return a.getAttribute('href'); });
+var described = Array.prototype.map.call(document.querySelectorAll('[aria-describedby]'), function (e) {
+  return ' ' + e.getAttribute('aria-describedby') + ' '; }).join('');
+var beside = document.querySelectorAll('p.error[id]');
+var unlinked = Array.prototype.filter.call(beside, function (p) { return described.indexOf(' ' + p.id + ' ') < 0; })
+  .map(function (p) { return p.id; });
+return {summary: summary.length, dead_links: dead, beside: beside.length, unlinked: unlinked};
+"""
+
 # Focuses the page's last control (as reaching the end with TAB would) and answers how many controls there are.
 FOCUS_LAST = """
 var all = Array.prototype.filter.call(
@@ -702,8 +715,36 @@ class Run:
             self.submit("token")
             self.page("unsubscribed", lang)
 
-        for name, fn in (("receipt", receipt), ("report refused", refused), ("texts stopped", stop_texts), ("unsubscribed", unsubscribe)):
+        def join_refused():
+            self.timed("load", lambda: self.d.get(self.url("/join", lang)))
+            self.submit("email")
+            self.page("join refused", lang, error=True)
+            self.error_markup(f"join refused [{lang}, {self.mode}]")
+
+        def sign_in_refused():
+            self.timed("load", lambda: self.d.get(self.url(SIGN_IN_PAGE, lang)))
+            self.submit("email")
+            self.page("sign-in refused", lang, error=True)
+            self.error_markup(f"sign-in refused [{lang}, {self.mode}]")
+
+        for name, fn in (
+            ("receipt", receipt),
+            ("report refused", refused),
+            ("join refused", join_refused),
+            ("sign-in refused", sign_in_refused),
+            ("texts stopped", stop_texts),
+            ("unsubscribed", unsubscribe),
+        ):
             self.step(f"{name} [{lang}]", fn)
+
+    def error_markup(self, label: str) -> None:
+        """A refused form sums its errors up at the top, each a link to its field, and says each beside its field,
+        where the field's description points to it (docs/web.md)."""
+        facts = self.d.execute_script(ERROR_MARKUP)
+        self.check(facts["summary"] > 0, f"{label}: the errors are summed up at the top (#errors)")
+        self.check(not facts["dead_links"], f"{label}: each error in the summary links to its field", ", ".join(facts["dead_links"]))
+        self.check(facts["beside"] > 0, f"{label}: an error stands beside its field (p.error)")
+        self.check(not facts["unlinked"], f"{label}: each error beside a field is in the field's description", ", ".join(facts["unlinked"]))
 
     def quick_exit(self, alert_id: str) -> None:
         """The quick exit leaves for its neutral site when clicked, and (where scripts run) on Escape pressed three
