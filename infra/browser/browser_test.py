@@ -1,13 +1,17 @@
 """The browser tests: real pages of a running `num serve`, driven in headless Chromium through WebDriver.
 
 For every page, in every language the site offers, once with JavaScript on and once with it off:
-  - axe-core (injected into the page) at WCAG 2.0, 2.1 and 2.2, levels A and AA: any violation fails;
+  - axe-core (injected into the page) at WCAG 2.0, 2.1 and 2.2, levels A and AA: any violation fails (in English
+    with scripts on, in the low-light theme too);
   - the first tab stop is the quick-exit link;
-  - the page is in the language asked for (`?lang=`), fits a 390 px and a 320 px wide screen, loads nothing from
-    another origin, and weighs under 50 KB with its stylesheet;
+  - the page is in the language asked for (`?lang=`), fits a 390 px wide screen (and 320 px), loads nothing from
+    another origin, and weighs under 50 KB with its stylesheet and script;
+  - a refused form sums its errors up at the top and says each beside its field;
   - a full-page screenshot 390 px wide is saved.
 Then the members' journey through the pages only: join, verify (the code read from the outbox), approval by an office
-manager (admin API), sign in (code from the outbox), and the members' area showing a published alert.
+manager (admin API), sign in (code from the outbox), the published alert in the members' area, settings, sign out.
+And the quick exit leaves when clicked (and on Escape three times where scripts run); Shift+TAB through the long forms
+never leaves the focused control hidden behind it.
 
 Run by scripts/browser-test, which installs the browser, the driver, selenium and axe-core and starts the server; it
 passes the server's address and data folder. The last line is "browser: N passed, M failed".
