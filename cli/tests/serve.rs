@@ -10,9 +10,15 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start(dir: &std::path::Path, port: u16) -> Child {
+    start_with(dir, port, &[])
+}
+
+/// `num serve` with more flags (`--no-vetting`).
+pub fn start_with(dir: &std::path::Path, port: u16, flags: &[&str]) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_num"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

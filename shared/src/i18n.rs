@@ -237,4 +237,22 @@ mod tests {
             let _ = build(lang);
         }
     }
+
+    /// Keys the code builds from the domain's lists (`category-<value>`, `region-<value>`...): English has each.
+    #[test]
+    fn english_has_a_word_for_every_value_of_the_domains_lists() {
+        use crate::domain::{Category, FirstContact, Region, TimeOfDay};
+        use crate::http::pages::{PREFERRED_CONTACT, WORK_SETTINGS};
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(Category::ALL.iter().map(|c| format!("category-{}", c.as_str())));
+        keys.extend(Region::ALL.iter().map(|r| format!("region-{}", r.as_str())));
+        keys.extend(TimeOfDay::ALL.iter().map(|t| format!("tod-{}", t.as_str())));
+        keys.extend(FirstContact::ALL.iter().map(|f| format!("first-contact-{}", f.as_str())));
+        keys.extend(PREFERRED_CONTACT.iter().map(|c| format!("contact-{c}")));
+        keys.extend(WORK_SETTINGS.iter().map(|w| format!("work-{w}")));
+        keys.extend((1..=12).flat_map(|m| [format!("month-{m}"), format!("month-alone-{m}")]));
+        keys.extend(["theme-dark", "theme-light", "theme-auto", "channel-email", "channel-sms"].map(String::from));
+        let missing: Vec<&String> = keys.iter().filter(|k| !Lang::En.has(k)).collect();
+        assert!(missing.is_empty(), "English lacks {missing:?}");
+    }
 }

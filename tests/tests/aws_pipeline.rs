@@ -90,8 +90,12 @@ impl Cloud {
     }
 
     async fn staff(&self, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
+        self.staff_as(Role::Reviewer, method, path, body).await
+    }
+
+    async fn staff_as(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
         let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: "reviewer@example.org".into(), role: Role::Reviewer }));
+        req = req.extension(AuthorizerClaims(Staff { subject: format!("{}@example.org", role.as_str()), role }));
         let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
         shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await
     }
@@ -248,4 +252,66 @@ async fn on_aws_an_address_typed_as_the_town_reaches_no_email_text_or_members_pa
     }
     assert!(page.contains("June 2025"), "{page}");
     assert!(messages.iter().any(|m| m.1 == "Safety alert: Physical assault, Non-payment in Leeds"), "{messages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_a_verified_member_gets_no_alert_until_approved_then_is_told_and_signs_in() {
+    let c = cloud(aws_backend().await);
+    let email = format!("vetted-{}@example.org", c.prefix);
+    let body = json!({"email": email, "regions": ["yorkshire-humber"], "channels": ["email"], "language": "pl"});
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, post("/subscriptions", &body)).await;
+    assert_eq!(res.status(), 202, "{}", String::from_utf8_lossy(res.body()));
+    let id = json_of(&res)["subscription_id"].as_str().unwrap().to_owned();
+    c.pump(Table::Subscribers, &c.codes).await;
+    let code = sent().await.iter().filter(|m| m.0 == email).find_map(|m| code_in(&m.2)).expect("a code");
+    let verify = post("/subscriptions/verify", &json!({"subscription_id": id, "code": code}));
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, verify).await;
+    assert_eq!(json_of(&res), json!({"status": "pending_approval"}));
+
+    // Published while the request waits: nothing reaches it.
+    let draft = c.draft_of(&num_tests::sample_report()).await;
+    let first = draft["alert_id"].as_str().unwrap().to_owned();
+    let res = c.staff("POST", &format!("/admin/alerts/{first}/publish"), Some(&json!({"regions": ["yorkshire-humber"]}))).await;
+    assert_eq!(res.status(), 200);
+    c.pump(Table::Alerts, &c.alerts).await;
+    assert!(!sent().await.iter().any(|m| m.0 == email && m.2.contains("/alerts/")), "no alert before approval");
+
+    let queue = json_of(&c.staff_as(Role::OfficeManager, "GET", "/admin/members?status=pending_approval", None).await);
+    assert!(queue["members"].as_array().unwrap().iter().any(|m| m["subscription_id"] == id.as_str()), "{queue}");
+    let res = c.staff_as(Role::OfficeManager, "POST", &format!("/admin/members/{id}/approve"), None).await;
+    assert_eq!(json_of(&res), json!({"status": "active"}));
+    c.pump(Table::Subscribers, &c.codes).await;
+    let told: Vec<_> = sent().await.into_iter().filter(|m| m.0 == email && m.1.contains("Alertów bezpieczeństwa")).collect();
+    assert_eq!(told.len(), 1, "told once, in Polish");
+
+    let mut report = num_tests::sample_report();
+    report["incident"]["date"] = json!("2025-03-15");
+    report["account"] = json!("He came back the next night and took £50. Called himself Gaz again.");
+    let draft = c.draft_of(&report).await;
+    let second = draft["alert_id"].as_str().unwrap().to_owned();
+    let res = c.staff("POST", &format!("/admin/alerts/{second}/publish"), Some(&json!({"regions": ["yorkshire-humber"]}))).await;
+    assert_eq!(res.status(), 200);
+    c.pump(Table::Alerts, &c.alerts).await;
+    let mails: Vec<_> = sent().await.into_iter().filter(|m| m.0 == email && m.2.contains(&format!("/alerts/{second}"))).collect();
+    assert_eq!(mails.len(), 1, "the approved member gets the next alert");
+    assert!(mails[0].1.starts_with("Alert bezpieczeństwa: "), "{}", mails[0].1);
+
+    // Signing in by a code to the verified address; the session lists the alert.
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, post("/members/sign-in", &json!({"email": email}))).await;
+    assert_eq!(res.status(), 202);
+    c.pump(Table::Subscribers, &c.codes).await;
+    let code = sent().await.iter().rev().filter(|m| m.0 == email).find_map(|m| code_in(&m.2)).expect("a sign-in code");
+    let res = shared::http::public::handle(
+        &c.subs,
+        &c.limiter,
+        Vetting::On,
+        post("/members/sign-in/verify", &json!({"email": email, "code": code})),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
+    let token = json_of(&res)["token"].as_str().unwrap().to_owned();
+    let list = http::Request::get("/members/alerts").header("authorization", format!("Bearer {token}")).body(Bytes::new()).unwrap();
+    let res = shared::http::public::handle(&c.subs, &c.limiter, Vetting::On, list).await;
+    let alerts = json_of(&res)["alerts"].as_array().unwrap().clone();
+    assert!(alerts.iter().any(|a| a["alert_id"] == second.as_str()), "{alerts:?}");
 }

@@ -100,6 +100,23 @@ async fn a_verified_request_that_is_not_approved_gets_no_alert_and_an_approved_o
     assert_eq!(page.status, 200);
     assert!(page.text().contains("You now get alerts for Yorkshire and the Humber, by Email."), "{}", page.text());
 
+    // A waiting request that unsubscribes leaves the queue.
+    let (gone, _) = join_by_pages(&app, "gone@example.org", "en").await;
+    let token_mail = app.outbox().into_iter().find(|e| e.to == "gone@example.org").unwrap();
+    assert!(token_mail.body.contains("code"), "the code email");
+    let queue = app.staff("GET", "/admin/members", "office_manager", None).await;
+    assert!(queue.text().contains(&gone));
+    let rec = shared::usecases::subscriptions::get_subscription(
+        app.local.tables.as_ref(),
+        &shared::domain::SubscriptionId::parse(&gone).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    shared::usecases::subscriptions::end_subscription(app.local.tables.as_ref(), &rec.subscription_id).await.unwrap();
+    let queue = app.staff("GET", "/admin/members", "office_manager", None).await;
+    assert!(!queue.text().contains(&gone), "{}", queue.text());
+
     // Declined: out for good.
     let res = app.staff("POST", &format!("/admin/members/{waiting}/decline"), "office_manager", None).await;
     assert_eq!((res.status, res.json()["status"].clone()), (http::StatusCode::OK, json!("declined")));

@@ -22,7 +22,7 @@ pub use alert::alert_page;
 pub use layout::{Ctx, EXIT_SCRIPT, EXIT_SCRIPT_PATH, EXIT_URL, ROBOTS, STYLE, STYLESHEET_PATH, Theme, layout};
 pub use members::*;
 pub use notices::{confirm_stop_texts, confirm_unsubscribe, problem_page, texts_stopped, unsubscribed};
-pub use report::{error_page, field_label, receipt, report_form};
+pub use report::{PREFERRED_CONTACT, WORK_SETTINGS, error_page, field_label, receipt, report_form};
 
 use crate::error::ApiError;
 use crate::i18n::Lang;

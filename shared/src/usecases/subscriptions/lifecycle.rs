@@ -477,6 +477,8 @@ pub async fn end_subscription(tables: &dyn Tables, id: &SubscriptionId) -> Resul
     for region in &rec.regions {
         tables.delete(Table::Subscribers, &Membership::key(*region, id), Condition::Always).await?;
     }
+    // Out of the vetting queue too: an ended request is nobody's to approve.
+    tables.delete(Table::Subscribers, &super::vetting::ApprovalRequest::key(id), Condition::Always).await?;
     for hex in rec.contact_indexes() {
         release(tables, &index_key(&hex), id).await?;
         release(tables, &pending_index_key(&hex), id).await?;
