@@ -289,10 +289,14 @@ async fn a_broken_form_post_answers_a_page_that_names_the_field() {
         .post("/reports", "application/x-www-form-urlencoded", "incident.date=2025-03-14&incident.town=Leeds&account=x".to_owned())
         .await;
     assert_eq!(res.status, 400);
-    // The field as the form names it, never its internal path, and a way back to the form.
-    assert!(res.text().contains("<strong>What did he do?</strong>"), "{}", res.text());
-    assert!(!res.text().contains("incident.categories"));
-    assert!(res.text().contains("<a href=\"/\">"));
+    // The form comes back as it was sent, the error summed up at the top (linking to the field) and beside the field,
+    // never naming the internal path.
+    let page = res.text();
+    assert!(page.contains("<a href=\"#categories\">"), "{page}");
+    assert!(page.contains("<fieldset id=\"categories\">"), "{page}");
+    assert!(page.contains("id=\"categories-error\""), "{page}");
+    assert!(page.contains("value=\"Leeds\""), "what was typed stays: {page}");
+    assert!(!page.replace("name=\"incident.categories\"", "").contains("incident.categories"), "{page}");
     assert_eq!(stored_rows(&app).await, 0);
 }
 

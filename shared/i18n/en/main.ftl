@@ -71,6 +71,7 @@ receipt-reference = Reference
 receipt-passphrase = Passphrase
 report-not-sent = Your report was not sent
 report-nothing-saved = Nothing was saved. Use your browser's Back button to return to the form with what you wrote, correct it and send it again.
+report-nothing-saved-here = Nothing was saved. Correct what is marked below and send the report again: what you wrote is still in the form.
 report-back = Start a new report
 
 ## Choices

@@ -71,6 +71,7 @@ receipt-reference = Referencia
 receipt-passphrase = Contraseña
 report-not-sent = Tu denuncia no se ha enviado
 report-nothing-saved = No se ha guardado nada. Usa el botón Atrás del navegador para volver al formulario con lo que escribiste, corrígelo y envíalo otra vez.
+report-nothing-saved-here = No se ha guardado nada. Corrige lo que está marcado abajo y envíalo otra vez: lo que escribiste sigue en el formulario.
 report-back = Empezar una denuncia nueva
 
 ## Choices

@@ -71,6 +71,7 @@ receipt-reference = Numer zgłoszenia
 receipt-passphrase = Hasło
 report-not-sent = Zgłoszenie nie zostało wysłane
 report-nothing-saved = Nic nie zostało zapisane. Użyj przycisku „Wstecz” w przeglądarce, aby wrócić do formularza z tym, co napisałaś, popraw i wyślij ponownie.
+report-nothing-saved-here = Nic nie zostało zapisane. Popraw to, co zaznaczono poniżej, i wyślij ponownie: to, co napisałaś, nadal jest w formularzu.
 report-back = Zacznij nowe zgłoszenie
 
 ## Choices

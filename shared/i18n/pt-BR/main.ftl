@@ -71,6 +71,7 @@ receipt-reference = Referência
 receipt-passphrase = Senha
 report-not-sent = Sua denúncia não foi enviada
 report-nothing-saved = Nada foi salvo. Use o botão Voltar do navegador para voltar ao formulário com o que você escreveu, corrija e envie de novo.
+report-nothing-saved-here = Nada foi salvo. Corrija o que está marcado abaixo e envie de novo: o que você escreveu continua no formulário.
 report-back = Começar uma nova denúncia
 
 ## Choices

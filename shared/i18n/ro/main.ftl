@@ -71,6 +71,7 @@ receipt-reference = Referință
 receipt-passphrase = Parolă
 report-not-sent = Raportul nu a fost trimis
 report-nothing-saved = Nu s-a salvat nimic. Folosește butonul „Înapoi” al browserului ca să revii la formular cu ce ai scris, corectează și trimite din nou.
+report-nothing-saved-here = Nu s-a salvat nimic. Corectează ce este marcat mai jos și trimite din nou: ce ai scris este încă în formular.
 report-back = Începe un raport nou
 
 ## Choices

@@ -45,6 +45,13 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
         Ok(submit_report(deps, report).await?)
     }
     .await;
+    // A refused form comes back filled in as it was sent (a copy for the page, wiped once it is written).
+    let mut sent: Vec<(String, String)> = match (&result, wants_html) {
+        (Err(e), true) if e.status != StatusCode::PAYLOAD_TOO_LARGE => {
+            form_urlencoded::parse(req.body()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+        }
+        _ => Vec::new(),
+    };
     // The report is sealed (or refused): the text it came as is zeroed.
     super::scrub(req.into_body());
     match (result, wants_html) {
@@ -56,9 +63,20 @@ pub async fn handle(deps: &SubmitDeps, req: Request) -> Response {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
             error_json(&e)
         }
-        (Err(e), true) => {
+        (Err(e), true) if sent.is_empty() => {
             tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
             error_html(&ctx, &e)
+        }
+        (Err(e), true) => {
+            tracing::info!(status = e.status.as_u16(), code = e.code, "report refused");
+            e.log();
+            let page = pages::report_form_again(&ctx, Some(deps.clock.today_local()), &sent, &e);
+            for (k, v) in &mut sent {
+                use zeroize::Zeroize;
+                k.zeroize();
+                v.zeroize();
+            }
+            html(e.status, page)
         }
     }
 }
