@@ -134,9 +134,7 @@ impl Local {
             .route("/alerts/{id}", get(public))
             .route("/admin/{*rest}", any(admin))
             .route("/admin", any(admin))
-            .fallback(|| async {
-                to_axum(h::error_json(&ApiError::not_found("There is nothing at this address. See the API document for the paths.")))
-            })
+            .fallback(not_found)
             .with_state(self.clone())
     }
 
@@ -199,6 +197,20 @@ fn to_axum(res: h::Response) -> Response {
 async fn report_form(State(local): State<Local>, req: Request) -> Response {
     match to_shared(req).await {
         Ok(req) => to_axum(shared::http::submit::form_page(&local.submit, &req)),
+        Err(res) => res.into_response(),
+    }
+}
+
+/// A path nothing answers: a page for a browser (a mistyped address, an old link), JSON for anything else.
+async fn not_found(req: Request) -> Response {
+    let browser = req.method() == axum::http::Method::GET
+        && req.headers().get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    match to_shared(req).await {
+        Ok(req) if browser => to_axum(h::error_html(
+            &h::page_ctx(&req),
+            &ApiError::not_found("There is no page at this address. Check the address, or start again from the home page."),
+        )),
+        Ok(_) => to_axum(h::error_json(&ApiError::not_found("There is nothing at this address. See the API document for the paths."))),
         Err(res) => res.into_response(),
     }
 }

@@ -85,7 +85,7 @@ fn a_report_acknowledged_before_ctrl_c_is_still_there_after_a_restart() {
 }
 
 #[test]
-fn the_server_serves_the_form_and_refuses_unknown_paths_with_json() {
+fn the_server_serves_the_form_and_answers_unknown_paths_with_json_or_a_page() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = start(dir.path(), port);
@@ -95,5 +95,12 @@ fn the_server_serves_the_form_and_refuses_unknown_paths_with_json() {
     let (status, body) = request(port, "GET", "/nowhere", "");
     assert_eq!(status, 404);
     assert!(body.contains("\"code\":\"not_found\""));
+    // A browser that asks for a page that is not there gets a page, in its language, with the quick exit.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET /nowhere?lang=pl HTTP/1.1\r\nHost: localhost\r\nAccept: text/html,*/*\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+    assert!(out.contains("text/html") && out.contains("id=\"quick-exit\"") && out.contains("lang=\"pl\""), "{out}");
     interrupt(&mut server);
 }

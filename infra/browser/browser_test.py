@@ -704,6 +704,7 @@ class Run:
         def refused():
             self.report_form(lang, complete=False)
             self.page("report refused", lang, error=True)
+            self.error_markup(f"report refused [{lang}, {self.mode}]")
             self.check(
                 "incident.categories" not in self.d.find_element(By.TAG_NAME, "body").text,
                 f"report refused [{lang}, {self.mode}]: names no internal field",

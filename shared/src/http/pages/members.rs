@@ -84,14 +84,14 @@ pub fn join_page(ctx: &Ctx, v: &JoinValues, errors: &FieldErrors) -> String {
                 (errors.beside("phone"))
                 input id="phone" name="phone" type="tel" maxlength="32" autocomplete="tel" value=(v.phone) aria-describedby=[described(errors, "phone", Some("phone-hint"))];
             }
-            fieldset id="regions" {
+            fieldset id="regions" aria-describedby=[described(errors, "regions", None)] {
                 legend { (ctx.t("field-regions")) " " span class="req" { (ctx.t("required-one")) } }
                 (errors.beside("regions"))
                 @for r in Region::ALL {
                     (check(&format!("r-{}", r.as_str()), "regions", r.as_str(), v.regions.iter().any(|x| x == r.as_str()), &Words(ctx.lang).region(*r)))
                 }
             }
-            fieldset id="channels" {
+            fieldset id="channels" aria-describedby=[described(errors, "channels", None)] {
                 legend { (ctx.t("field-channels")) " " span class="req" { (ctx.t("required-one")) } }
                 (errors.beside("channels"))
                 (check("ch-email", "channels", "email", v.channels.iter().any(|c| c == "email"), &ctx.t("channel-email")))
@@ -274,14 +274,14 @@ pub fn settings_page(ctx: &Ctx, v: &SettingsValues, errors: &FieldErrors, saved:
             p class="notice" role="status" { (ctx.t("settings-saved")) }
         }
         form method="post" action=(ctx.href("/members/settings")) accept-charset="utf-8" novalidate {
-            fieldset id="regions" {
+            fieldset id="regions" aria-describedby=[described(errors, "regions", None)] {
                 legend { (ctx.t("field-regions")) " " span class="req" { (ctx.t("required-one")) } }
                 (errors.beside("regions"))
                 @for r in Region::ALL {
                     (check(&format!("r-{}", r.as_str()), "regions", r.as_str(), v.regions.contains(r), &w.region(*r)))
                 }
             }
-            fieldset id="channels" {
+            fieldset id="channels" aria-describedby=[described(errors, "channels", None)] {
                 legend { (ctx.t("field-channels")) " " span class="req" { (ctx.t("required-one")) } }
                 (errors.beside("channels"))
                 @for c in &v.available {

@@ -144,7 +144,7 @@ fn render(ctx: &Ctx, today: Option<chrono::NaiveDate>, f: &Filled<'_>) -> String
                 p class="hint" id="where-hint" { (ctx.t("hint-private")) }
                 (f.beside("where"))
                 input id="where" name="incident.location_detail" maxlength="500" value=(v("incident.location_detail")) aria-describedby="where-hint";
-                fieldset id="categories" {
+                fieldset id="categories" aria-describedby=[f.err_ref("categories")] {
                     legend { (ctx.t("field-incident-categories")) " " span class="req" { (ctx.t("required-one")) } }
                     (f.beside("categories"))
                     @for c in Category::ALL {
