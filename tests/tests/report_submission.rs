@@ -293,10 +293,15 @@ async fn a_broken_form_post_answers_a_page_that_names_the_field() {
     // never naming the internal path.
     let page = res.text();
     assert!(page.contains("<a href=\"#categories\">"), "{page}");
-    assert!(page.contains("<fieldset id=\"categories\">"), "{page}");
+    assert!(page.contains("<fieldset id=\"categories\" aria-describedby=\"categories-error\">"), "{page}");
     assert!(page.contains("id=\"categories-error\""), "{page}");
     assert!(page.contains("value=\"Leeds\""), "what was typed stays: {page}");
     assert!(!page.replace("name=\"incident.categories\"", "").contains("incident.categories"), "{page}");
+    // In the page's language.
+    let res = app
+        .post("/reports?lang=es", "application/x-www-form-urlencoded", "incident.date=2025-03-14&incident.town=Leeds&account=x".to_owned())
+        .await;
+    assert!(res.text().contains("Elige al menos una categoría para lo que pasó."), "{}", res.text());
     assert_eq!(stored_rows(&app).await, 0);
 }
 
