@@ -25,30 +25,30 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// (words of the account, of them kept in the summary).
-pub fn kept(account: &str, summary: &str) -> (usize, usize) {
+/// The account's words, each with whether the summary kept it.
+fn matched(account: &str, summary: &str) -> Vec<(String, bool)> {
     let mut left: HashMap<String, usize> = HashMap::new();
     for w in words(summary) {
         *left.entry(w).or_default() += 1;
     }
-    let all = words(account);
-    let mut kept = 0;
-    for w in &all {
-        if let Some(n) = left.get_mut(w).filter(|n| **n > 0) {
-            *n -= 1;
-            kept += 1;
-        }
-    }
-    (all.len(), kept)
+    words(account)
+        .into_iter()
+        .map(|w| {
+            let hit = left.get_mut(&w).filter(|n| **n > 0).map(|n| *n -= 1).is_some();
+            (w, hit)
+        })
+        .collect()
+}
+
+/// (words of the account, of them kept in the summary).
+pub fn kept(account: &str, summary: &str) -> (usize, usize) {
+    let m = matched(account, summary);
+    (m.len(), m.iter().filter(|(_, hit)| *hit).count())
 }
 
 /// The account's words the summary lacks (for `SHOW_SUMMARIES`).
 fn not_kept(account: &str, summary: &str) -> Vec<String> {
-    let mut left: HashMap<String, usize> = HashMap::new();
-    for w in words(summary) {
-        *left.entry(w).or_default() += 1;
-    }
-    words(account).into_iter().filter(|w| left.get_mut(w).filter(|n| **n > 0).map(|n| *n -= 1).is_none()).collect()
+    matched(account, summary).into_iter().filter(|(_, hit)| !hit).map(|(w, _)| w).collect()
 }
 
 #[test]

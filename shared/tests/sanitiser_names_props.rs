@@ -17,10 +17,6 @@ use common::{Case, corpus, present};
 use proptest::prelude::*;
 use shared::sanitiser::sanitise;
 
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn lines(s: &str) -> impl Iterator<Item = &str> {
     s.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
@@ -83,7 +79,7 @@ fn written(name: &str, v: Voice) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(256)))]
 
     #[test]
     fn a_third_partys_name_put_anywhere_never_survives(

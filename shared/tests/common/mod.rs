@@ -18,6 +18,11 @@ pub struct Case {
     pub must_appear: Vec<String>,
 }
 
+/// How many cases a property test runs: `PROPTEST_CASES` (proptest's own variable) where set, else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 pub fn load_dir(dir: &Path) -> Vec<Case> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
