@@ -62,8 +62,32 @@ fn percentiles(report: &Report, runs: usize) -> (Duration, Duration, Duration) {
     (times[runs / 2], times[runs * 99 / 100], times[runs - 1])
 }
 
+/// With `NUM_BENCH_DUMP=<file>`: writes every draft of the corpus (as written, in lower case and in capitals) to the
+/// file and stops, so two builds of the sanitiser can be compared draft by draft.
+fn dump(corpus: &[Report]) -> bool {
+    let Ok(path) = std::env::var("NUM_BENCH_DUMP") else { return false };
+    let mut out = String::new();
+    for r in corpus {
+        for variant in 0..3 {
+            let mut r = r.clone();
+            match variant {
+                1 => r.account = r.account.to_lowercase(),
+                2 => r.account = r.account.to_uppercase(),
+                _ => {}
+            }
+            out.push_str(&serde_json::to_string(&sanitise(&r)).unwrap());
+            out.push('\n');
+        }
+    }
+    std::fs::write(&path, out).unwrap();
+    true
+}
+
 fn bench(c: &mut Criterion) {
     let corpus = corpus();
+    if dump(&corpus) {
+        return;
+    }
     let bytes: usize = corpus.iter().map(text_bytes).sum();
     let mut group = c.benchmark_group("sanitiser");
     group.throughput(Throughput::Bytes(bytes as u64));
@@ -80,7 +104,8 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     // Own measurement: throughput over the corpus and percentiles for the 10 KB report.
-    let rounds = 200;
+    // `NUM_BENCH_ROUNDS` makes the run short (for a profiler); the 10 KB runs are ten times the rounds.
+    let rounds: usize = std::env::var("NUM_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let cpu0 = cpu_time();
     let t = Instant::now();
     for _ in 0..rounds {
@@ -97,11 +122,12 @@ fn bench(c: &mut Criterion) {
         mb / secs,
         cpu.map(|c| format!(", {:.1} MB/s of CPU time", mb / c)).unwrap_or_default()
     );
-    for _ in 0..50 {
+    for _ in 0..rounds.min(50) {
         black_box(sanitise(&big));
     }
-    let (p50, p99, max) = percentiles(&big, 2000);
-    println!("10 KB report ({} bytes), 2000 runs:", text_bytes(&big));
+    let runs = rounds * 10;
+    let (p50, p99, max) = percentiles(&big, runs);
+    println!("10 KB report ({} bytes), {runs} runs:", text_bytes(&big));
     println!("  wall-clock: p50 {p50:?}, p99 {p99:?}, max {max:?}");
 }
 

@@ -102,6 +102,11 @@ impl Folded {
         let mut text = String::with_capacity(source.len());
         let mut from: Vec<(u32, u32)> = Vec::with_capacity(source.len());
         for (i, c) in source.char_indices() {
+            if c.is_ascii() {
+                text.push(c.to_ascii_lowercase());
+                from.push((i as u32, i as u32 + 1));
+                continue;
+            }
             let before = text.len();
             fold_char(c, &mut text);
             let end = (i + c.len_utf8()) as u32;

@@ -16,12 +16,48 @@ impl Hasher for Fx {
             let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
             self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        // The last bytes (most words are shorter than eight) as one word, not one byte at a time.
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59)).wrapping_mul(K);
         }
     }
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+/// A quick test that a word is certainly not in a small set of words: one bit of 256 for each word, chosen by its
+/// length and its first and last bytes. A clear bit saves hashing the word and probing the set; a set bit says only
+/// "look it up".
+#[derive(Debug, Default, Clone)]
+pub struct WordFilter([u64; 4]);
+
+impl WordFilter {
+    fn bit(w: &str) -> usize {
+        let b = w.as_bytes();
+        match (b.first(), b.last()) {
+            (Some(&f), Some(&l)) => (b.len().wrapping_mul(31) ^ usize::from(f).wrapping_mul(7) ^ usize::from(l).wrapping_mul(131)) & 255,
+            _ => 0,
+        }
+    }
+    pub fn insert(&mut self, w: &str) {
+        let i = Self::bit(w);
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+    pub fn may_hold(&self, w: &str) -> bool {
+        let i = Self::bit(w);
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
+}
+
+impl<'a> FromIterator<&'a str> for WordFilter {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(words: I) -> Self {
+        let mut f = WordFilter::default();
+        words.into_iter().for_each(|w| f.insert(w));
+        f
     }
 }
 
@@ -534,6 +570,15 @@ pub static HOTEL_CHAIN_STARTS: LazyLock<HashSet<&'static str>> = LazyLock::new(|
 
 /// The first words of the offender-name cues.
 pub static OFFENDER_CUE_STARTS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| OFFENDER_NAME_CUES.iter().map(|c| c[0]).collect());
+
+/// `OFFENDER_NAME_CUES` by their first word, in their order, so a word is compared only with the cues it can start.
+pub static OFFENDER_CUES_BY_START: LazyLock<HashMap<&'static str, Vec<&'static [&'static str]>>> = LazyLock::new(|| {
+    let mut m: HashMap<&'static str, Vec<&'static [&'static str]>> = HashMap::default();
+    for cue in OFFENDER_NAME_CUES {
+        m.entry(cue[0]).or_default().push(cue);
+    }
+    m
+});
 
 /// Who a third party is to the reporter, and the neutral words that stand for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -198,7 +198,7 @@ fn review_spans(field: &str, marks: Vec<(usize, usize, ReviewKind)>) -> impl Ite
 fn profile_and_town(report: &Report, account: &[tokens::Tok], description: Option<&[tokens::Tok]>) -> (Profile, TownCheck) {
     let bare = Profile::build_with(report, account, description, "");
     let town = town::check_town(report.incident.town.as_str(), &bare);
-    let p = Profile::build_with(report, account, description, &town.town);
+    let p = bare.with_town(report, &town.town).unwrap_or_else(|| Profile::build_with(report, account, description, &town.town));
     (p, town)
 }
 

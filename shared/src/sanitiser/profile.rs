@@ -7,7 +7,8 @@ use crate::domain::report::Report;
 
 use super::fold::fold;
 use super::lexicon::{
-    HashMap, HashSet, NOT_NAMES, OFFENDER_NAME_CUES, Role, STREET_SUFFIXES, canon_street, determiner, generic_place_word, venue_noun,
+    HashMap, HashSet, NOT_NAMES, OFFENDER_CUES_BY_START, Role, STREET_SUFFIXES, WordFilter, canon_street, determiner, generic_place_word,
+    venue_noun,
 };
 use super::lexicon::{follows_a_name, very_common, weak_cue};
 use super::tokens::{PF_FOUND, PF_KEEP, PF_PHRASE, PF_THIRD, PF_TOWN, PF_WORD, Tok, soft_gap, tokenize};
@@ -57,6 +58,8 @@ pub(crate) struct Profile {
     pub town_words: HashSet<String>,
     /// Every word above with its `PF_*` facts, so the scanner looks each word up once.
     pub index: HashMap<String, u8>,
+    /// Which words are certainly not in `index`.
+    index_filter: WordFilter,
     /// Phone digits taken out of the account (for checking an edit).
     pub removed_phone_digits: Vec<String>,
     pub removed_emails: Vec<String>,
@@ -185,6 +188,31 @@ impl Profile {
         p
     }
 
+    /// The profile `build_with` would give for `town`, from this one built with no town, where the town's words
+    /// changed nothing that building decided: they stand nowhere in the venue, its address or the location (whose
+    /// words building reads in runs), and none of them was taken for a third party in the account or description
+    /// (the one place building reads the texts against the town). Then the only difference is the town's own words.
+    /// `None` where the profile must be built again.
+    pub fn with_town(mut self, report: &Report, town: &str) -> Option<Self> {
+        let town_words: HashSet<String> = words_of(town).into_iter().collect();
+        if !town_words.is_empty() {
+            let w = report.workplace.as_ref();
+            let short = [
+                w.and_then(|w| w.venue_name.as_deref()),
+                w.and_then(|w| w.venue_address.as_deref()),
+                report.incident.location_detail.as_deref(),
+            ];
+            let in_short = short.into_iter().flatten().any(|x| tokenize(x).iter().any(|t| town_words.contains(&*t.low)));
+            let third = town_words.iter().any(|w| self.third.contains_key(w.as_str()));
+            if in_short || third {
+                return None;
+            }
+        }
+        self.town_words = town_words;
+        self.reindex();
+        Some(self)
+    }
+
     /// Whether a number (national digits) is the reporter's: the same digits, or one holding the other (a number cut
     /// short or run on).
     pub fn is_reporter_phone(&self, digits: &str) -> bool {
@@ -224,17 +252,19 @@ impl Profile {
         self.words.keys().for_each(|w| mark(w, PF_WORD));
         self.third.keys().for_each(|w| mark(w, PF_THIRD));
         self.phrases.keys().for_each(|w| mark(w, PF_PHRASE));
+        self.index_filter = index.keys().map(String::as_str).collect();
         self.index = index;
     }
 
     /// The `PF_*` facts of a word (lower case).
     pub fn facts(&self, low: &str) -> u8 {
-        let f = self.index.get(low).copied().unwrap_or(0);
+        let look = |w: &str| if self.index_filter.may_hold(w) { self.index.get(w).copied().unwrap_or(0) } else { 0 };
+        let f = look(low);
         if low.len() > 4 {
             return f;
         }
         let canon = canon_street(low);
-        if canon != low { f | (self.index.get(canon).copied().unwrap_or(0) & PF_PHRASE) } else { f }
+        if canon != low { f | (look(canon) & PF_PHRASE) } else { f }
     }
 
     fn add_phrase(&mut self, words: Vec<String>, kind: RedactionKind, rep: &'static str) {
@@ -402,7 +432,7 @@ impl Profile {
             if !toks[i].cue() {
                 continue;
             }
-            for cue in OFFENDER_NAME_CUES {
+            for cue in OFFENDER_CUES_BY_START.get(&*toks[i].low).map_or(&[][..], Vec::as_slice) {
                 if i + cue.len() >= toks.len() || !cue.iter().enumerate().all(|(k, w)| toks[i + k].low == *w) {
                     continue;
                 }

@@ -190,12 +190,29 @@ impl Scan<'_> {
                 i += 1;
                 continue;
             }
-            let run_end = self.text[i..]
-                .char_indices()
-                .find(|&(_, c)| !(c.is_alphanumeric() || c == '.' || c == '_' || is_mark(c)))
-                .map_or(self.text.len(), |(k, _)| i + k);
+            // The run: ASCII letters and digits, '.' and '_' without decoding; any other character decoded.
+            let mut run_end = i;
+            while run_end < b.len() {
+                let c = b[run_end];
+                if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
+                    run_end += 1;
+                } else if c < 0x80 {
+                    break;
+                } else {
+                    let ch = self.text[run_end..].chars().next().unwrap_or(' ');
+                    if !(ch.is_alphanumeric() || is_mark(ch)) {
+                        break;
+                    }
+                    run_end += ch.len_utf8();
+                }
+            }
             let run = self.text[i..run_end].trim_end_matches('.');
             let e = i + run.len();
+            // One word with no '.' or '_' in it is no handle: most of the text, passed over without more work.
+            if !run.bytes().any(|c| c == b'.' || c == b'_') {
+                i = run_end.max(i + 1);
+                continue;
+            }
             let parts: Vec<&str> = run.split(['.', '_']).collect();
             let joined = parts.len() >= 2 && parts.iter().all(|x| !x.is_empty());
             let handle_like = joined
@@ -406,9 +423,14 @@ impl Scan<'_> {
 fn matches_in_words(re: &Regex, text: &str, triggers: &[u8], worth: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
+    let (t1, t2) = match triggers {
+        [a] => (*a, *a),
+        [a, c, ..] => (*a, *c),
+        [] => return out,
+    };
     // The end of the last word looked at: a word with two triggers is looked at once.
     let mut done = 0;
-    for (at, _) in b.iter().enumerate().filter(|(_, c)| triggers.contains(c)) {
+    for at in memchr::memchr2_iter(t1, t2, b) {
         if at < done {
             continue;
         }

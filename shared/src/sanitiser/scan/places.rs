@@ -12,8 +12,13 @@ impl Scan<'_> {
     /// "hotel Marlowe Grand", "the Premier Inn on Deansgate".
     pub(super) fn venue_at(&mut self, i: usize) -> Option<usize> {
         let n = self.toks.len();
-        let t = self.toks[i].clone();
-        let is_the = t.low == "the";
+        // The word at `i`, as far as the rules below read it: "the", "at", "to", "from", "in", or another.
+        let (is_the, is_at, lead) = match &*self.toks[i].low {
+            "the" => (true, false, true),
+            "at" => (false, true, true),
+            "to" | "from" | "in" => (false, false, true),
+            _ => (false, false, false),
+        };
         let j = if is_the { i + 1 } else { i };
         if j >= n || (is_the && !soft_gap(self.gap(j))) {
             return None;
@@ -44,7 +49,7 @@ impl Scan<'_> {
             }
         }
         // Lower case: "the irwell court hotel", "at lotus blossom massage".
-        if matches!(&*t.low, "the" | "at" | "to" | "from" | "in") {
+        if lead {
             let j = i + 1;
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
@@ -68,7 +73,7 @@ impl Scan<'_> {
             }
         }
         // A bare name with its street: "at Silks on Holmeside".
-        if t.low == "at" && !is_the {
+        if is_at {
             let j = i + 1;
             let mut k = j;
             while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {

@@ -12,7 +12,7 @@
 //! withheld everywhere else in the report too (`withhold_everywhere`), in any case and with or without accents.
 
 use crate::domain::alert::RedactionKind;
-use crate::sanitiser::lexicon::{HashSet, PLACES, address_number_word, name_joiner, title};
+use crate::sanitiser::lexicon::{HashSet, PLACES, WordFilter, address_number_word, name_joiner, title};
 use crate::sanitiser::profile::is_shouting;
 use crate::sanitiser::tokens::{PF_PROTECTED, PF_TOWN, soft_gap};
 
@@ -186,11 +186,12 @@ impl Scan<'_> {
         if forms.is_empty() {
             return;
         }
+        let filter: WordFilter = forms.iter().map(String::as_str).collect();
         let n = self.toks.len();
         let mut i = 0;
         while i < n {
             let t = &self.toks[i];
-            if !self.tok_free(i) || t.embedded || !forms.contains(&*t.low) || t.pf & PF_PROTECTED != 0 {
+            if !filter.may_hold(&t.low) || !self.tok_free(i) || t.embedded || !forms.contains(&*t.low) || t.pf & PF_PROTECTED != 0 {
                 i += 1;
                 continue;
             }

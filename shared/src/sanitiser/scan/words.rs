@@ -44,7 +44,6 @@ impl Scan<'_> {
             let t = &self.toks[i];
             (t.s, t.e, t.cap, t.embedded)
         };
-        let shouting = is_shouting(self.text, &self.toks[i]);
         // The offender's registration split over two words, in any case.
         let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
         let maybe_reg = !p.offender_regs.is_empty() && (has_digit(i) || has_digit(i + 1));
@@ -87,7 +86,7 @@ impl Scan<'_> {
             return end;
         }
         let third = if pf & PF_THIRD != 0 { p.third.get(&*self.toks[i].low).copied() } else { None };
-        if let Some(th) = third.filter(|th| !tembedded && (!th.cap_only || (tcap && !shouting))) {
+        if let Some(th) = third.filter(|th| !tembedded && (!th.cap_only || (tcap && !is_shouting(self.text, &self.toks[i])))) {
             let after_role = i > 0 && self.toks[i - 1].role().is_some() && self.gap(i).trim().len() <= 1;
             let after_name = i > 0 && self.toks[i - 1].pf & PF_THIRD != 0 && soft_gap(self.gap(i));
             // "Rhys my driver came up" reads "My driver came up".
