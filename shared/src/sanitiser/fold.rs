@@ -101,12 +101,16 @@ impl Folded {
         }
         let mut text = String::with_capacity(source.len());
         let mut from: Vec<(u32, u32)> = Vec::with_capacity(source.len());
-        for (i, c) in source.char_indices() {
-            if c.is_ascii() {
-                text.push(c.to_ascii_lowercase());
+        let bytes = source.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] < 0x80 {
+                text.push(char::from(bytes[i].to_ascii_lowercase()));
                 from.push((i as u32, i as u32 + 1));
+                i += 1;
                 continue;
             }
+            let c = source[i..].chars().next().unwrap_or(' ');
             let before = text.len();
             fold_char(c, &mut text);
             let end = (i + c.len_utf8()) as u32;
@@ -117,6 +121,7 @@ impl Folded {
                 }
             }
             from.resize(text.len(), (i as u32, end));
+            i += c.len_utf8();
         }
         Folded { text, from: Some(from) }
     }

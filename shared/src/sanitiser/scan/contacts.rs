@@ -229,6 +229,10 @@ impl Scan<'_> {
         }
         // "insta calfraser84", "my snap is jazzyb": a word no dictionary knows, or one holding a digit, after an app.
         for k in 0..self.toks.len() {
+            // An app's name is a safe name, or "sc", "of", "x": a cheap test first, for most words fail it.
+            if !(self.toks[k].safe_name() || matches!(&*self.toks[k].low, "sc" | "of" | "x")) {
+                continue;
+            }
             if !matches!(
                 &*self.toks[k].low,
                 "insta"
@@ -292,15 +296,23 @@ impl Scan<'_> {
     fn code_starts(&self) -> Vec<(usize, usize)> {
         let b = self.text.as_bytes();
         let mut out = Vec::new();
-        for i in 0..b.len() {
-            let word_start = b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80));
-            if word_start && b[i + 1..b.len().min(i + 5)].iter().any(u8::is_ascii_digit) {
-                let mut end = b.len().min(i + 24);
-                while !self.text.is_char_boundary(end) {
-                    end += 1;
-                }
-                out.push((i, end));
+        // A start lies at most four bytes before a digit: only the few stretches before digits are looked at.
+        let mut next = 0;
+        for d in 0..b.len() {
+            if !b[d].is_ascii_digit() {
+                continue;
             }
+            for i in d.saturating_sub(4).max(next)..d {
+                let word_start = b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80));
+                if word_start {
+                    let mut end = b.len().min(i + 24);
+                    while !self.text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    out.push((i, end));
+                }
+            }
+            next = d;
         }
         out
     }
