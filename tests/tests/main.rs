@@ -2,6 +2,8 @@
 //! `contract::aws::*`; `scripts/test` counts each.
 
 mod audit_chain;
+mod casework;
+mod aws_casework;
 mod aws_errors;
 mod aws_pipeline;
 mod aws_privacy;

@@ -439,3 +439,101 @@ pub async fn run_scheduled(deps: &DutyDeps) -> Result<Scheduled, NoticeError> {
 
     Ok(done)
 }
+
+/// The reminder thresholds from configuration: `DRAFT_REMINDER_MINUTES`, minutes separated by commas (`30` or
+/// `30,120`), each from 1 to 10080. In the cloud it must be set (the template does); `num serve` uses 30 without it.
+pub fn reminder_minutes_from(src: &dyn crate::config::Source) -> Result<Vec<u32>, crate::config::ConfigError> {
+    const NAME: &str = "DRAFT_REMINDER_MINUTES";
+    let raw = crate::config::required(src, NAME)?;
+    let mut out = Vec::new();
+    for part in raw.split(',') {
+        match part.trim().parse::<u32>() {
+            Ok(m) if (1..=10080).contains(&m) => out.push(m),
+            _ => {
+                return Err(crate::config::ConfigError::Invalid {
+                    name: NAME,
+                    reason: "it must be minutes from 1 to 10080, separated by commas (such as 30 or 30,120)".into(),
+                });
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_rota_reads_uk_local_time_and_falls_back_to_the_on_call_person() {
+        let rota = Rota {
+            slots: vec![Slot {
+                day: "mon".into(),
+                from: 9,
+                to: 17,
+                name: "Ana".into(),
+                channel: NoticeChannel::Email,
+                contact: "ana@example.org".into(),
+            }],
+            on_call: Some(OnDuty { name: "Bo".into(), channel: NoticeChannel::Sms, contact: "+447700900123".into() }),
+        }
+        .checked()
+        .unwrap();
+        // Winter: UTC is UK time.
+        assert_eq!(rota.on_duty(at("2026-11-23T09:00:00Z"))[0].name, "Ana");
+        assert_eq!(rota.on_duty(at("2026-11-23T17:00:00Z"))[0].name, "Bo");
+        // Summer: 08:30 UTC is 09:30 in London.
+        assert_eq!(rota.on_duty(at("2026-06-22T08:30:00Z"))[0].name, "Ana");
+        assert_eq!(rota.on_duty(at("2026-06-22T16:00:00Z"))[0].name, "Bo");
+        // The clocks go forward at 01:00 UTC on the last Sunday of March (29 March 2026).
+        assert_eq!(uk_local(at("2026-03-29T00:59:00Z")).hour(), 0);
+        assert_eq!(uk_local(at("2026-03-29T01:00:00Z")).hour(), 2);
+        assert_eq!(uk_local(at("2026-10-25T00:59:00Z")).hour(), 1);
+        assert_eq!(uk_local(at("2026-10-25T01:00:00Z")).hour(), 1);
+    }
+
+    #[test]
+    fn a_rota_with_a_bad_slot_or_contact_is_refused_naming_the_field() {
+        let slot = |day: &str, from, to, contact: &str| Slot {
+            day: day.into(),
+            from,
+            to,
+            name: "Ana".into(),
+            channel: NoticeChannel::Email,
+            contact: contact.into(),
+        };
+        for (bad, field) in [
+            (slot("monday", 9, 17, "a@example.org"), "slots[0].day"),
+            (slot("mon", 17, 9, "a@example.org"), "slots[0].from"),
+            (slot("mon", 9, 25, "a@example.org"), "slots[0].from"),
+            (slot("mon", 9, 17, "not an address"), "slots[0].contact"),
+        ] {
+            match (Rota { slots: vec![bad], on_call: None }).checked() {
+                Err(RotaError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reminder_thresholds_are_read_strictly() {
+        let env = |v: &'static str| move |k: &str| (k == "DRAFT_REMINDER_MINUTES").then(|| v.to_owned());
+        assert_eq!(reminder_minutes_from(&env("30")).unwrap(), vec![30]);
+        assert_eq!(reminder_minutes_from(&env("120, 30")).unwrap(), vec![30, 120]);
+        assert!(reminder_minutes_from(&env("0")).is_err());
+        assert!(reminder_minutes_from(&env("half an hour")).is_err());
+        assert!(reminder_minutes_from(&(|_: &str| None)).is_err(), "no silent default in the cloud");
+    }
+
+    #[test]
+    fn the_notices_carry_no_content() {
+        let n = arrival_notice("https://num.example.org/staff/");
+        assert_eq!(n.text, "A new report has arrived. See the casework queue: https://num.example.org/staff/");
+    }
+}
