@@ -26,7 +26,6 @@ use crate::casework::{CASE_CANARIES, MONDAY_MORNING, assert_content_free, at};
 struct Cloud {
     backend: AwsBackend,
     streams: DynamoStreams,
-    clock: Arc<FixedClock>,
     submit: SubmitDeps,
     admin: AdminDeps,
     sanitise: SanitiseHandler,
@@ -55,7 +54,6 @@ fn cloud(b: AwsBackend, clock: Arc<FixedClock>) -> Cloud {
     };
     Cloud {
         streams,
-        clock,
         submit: SubmitDeps { tables: shared::ports::tables::insert_only(tables.clone()), keys: keys.clone(), clock: c.clone() },
         admin: AdminDeps {
             tables: tables.clone(),
