@@ -270,10 +270,8 @@ pub async fn run(addr: &str, data_dir: &Path, vetting: Vetting) -> anyhow::Resul
         Ok(_) => shared::usecases::duty::reminder_minutes_from(&shared::config::Env)?,
         Err(_) => vec![DEFAULT_DRAFT_REMINDER_MINUTES],
     };
-    let local = Local::open_with(
-        data_dir,
-        Options { site_url: format!("http://{bound}"), vetting, draft_reminder_minutes, ..Options::default() },
-    )?;
+    let local =
+        Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), vetting, draft_reminder_minutes, ..Options::default() })?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
     workers.push(tokio::spawn(prune_every(local.clone(), PRUNE_EVERY, stop_rx.clone())));

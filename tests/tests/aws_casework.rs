@@ -90,7 +90,9 @@ impl Cloud {
     /// Both readers of the reports stream, each from its own checkpoint.
     async fn pump_reports(&self) {
         pump(&self.streams, Table::Reports, "staff-notices", &self.arrivals as &dyn StreamHandler, 100, 3).await.expect("the stream pumps");
-        pump(&self.streams, Table::Reports, "sanitise-report", &self.sanitise as &dyn StreamHandler, 100, 3).await.expect("the stream pumps");
+        pump(&self.streams, Table::Reports, "sanitise-report", &self.sanitise as &dyn StreamHandler, 100, 3)
+            .await
+            .expect("the stream pumps");
     }
 }
 
@@ -141,8 +143,9 @@ async fn on_aws_the_caseworker_on_duty_is_told_nothing_of_the_report_the_case_is
     assert_eq!(c.staff(Role::Admin, "PUT", "/admin/rota/caseworker", Some(&rota)).await.0, 200);
     let reviewers = json!({"slots": [{"day": "mon", "from": 8, "to": 18, "name": "Rob", "channel": "email", "contact": rev_email}]});
     assert_eq!(c.staff(Role::Admin, "PUT", "/admin/rota/reviewer", Some(&reviewers)).await.0, 200);
-    let (status, service) =
-        c.staff(Role::Admin, "POST", "/admin/services", Some(&json!({"name": "Leeds Support Project", "region": "yorkshire-humber"}))).await;
+    let (status, service) = c
+        .staff(Role::Admin, "POST", "/admin/services", Some(&json!({"name": "Leeds Support Project", "region": "yorkshire-humber"})))
+        .await;
     assert_eq!(status, 201, "{service}");
 
     let id = c.submit(&num_tests::sample_report()).await;
@@ -177,8 +180,7 @@ async fn on_aws_the_caseworker_on_duty_is_told_nothing_of_the_report_the_case_is
     let (status, whole) = c.staff(Role::Caseworker, "GET", &path(""), None).await;
     assert_eq!(status, 200);
     assert_eq!(whole["entries"].as_array().unwrap().len(), 3);
-    let (status, closed) =
-        c.staff(Role::Caseworker, "POST", &path("/close"), Some(&json!({"outcome": "referred", "note": closing}))).await;
+    let (status, closed) = c.staff(Role::Caseworker, "POST", &path("/close"), Some(&json!({"outcome": "referred", "note": closing}))).await;
     assert_eq!((status, closed["status"].clone()), (200, json!("closed")));
     assert_eq!(c.staff(Role::Reviewer, "GET", "/admin/cases?status=open", None).await.0, 403);
 

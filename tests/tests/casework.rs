@@ -86,7 +86,12 @@ async fn a_report_asking_for_contact_tells_the_caseworker_on_duty_nothing_of_it_
     let (app, _clock) = app_at(MONDAY_MORNING);
     set_rota(&app, "caseworker", &caseworker_rota()).await;
     let service = app
-        .staff("POST", "/admin/services", "admin", Some(&json!({"name": "Leeds Support Project", "region": "yorkshire-humber", "contact": "0113 496 0000"})))
+        .staff(
+            "POST",
+            "/admin/services",
+            "admin",
+            Some(&json!({"name": "Leeds Support Project", "region": "yorkshire-humber", "contact": "0113 496 0000"})),
+        )
         .await;
     assert_eq!(service.status, 201, "{}", service.text());
     let service_id = service.json()["service_id"].as_str().unwrap().to_owned();
@@ -123,18 +128,27 @@ async fn a_report_asking_for_contact_tells_the_caseworker_on_duty_nothing_of_it_
     assert!(open["cases"].as_array().unwrap().iter().all(|c| c["report_id"] != id.as_str()));
     let res = app.staff("POST", &format!("/admin/cases/{id}/assign"), "caseworker", Some(&json!({"to": "Bea"}))).await;
     assert_eq!(res.json()["assigned_to"], "Bea");
-    let report = app.local.tables.get(Table::Reports, &shared::usecases::submit_report::ReportRecord::key(&parse(&id))).await.unwrap().unwrap();
+    let report =
+        app.local.tables.get(Table::Reports, &shared::usecases::submit_report::ReportRecord::key(&parse(&id))).await.unwrap().unwrap();
     assert_eq!(shared::ports::tables::attr_str(&report, "case_status"), Some("assigned"));
     assert_eq!(shared::ports::tables::attr_str(&report, "assigned_to"), Some("Bea"));
 
     // A note, a contact attempt, a referral.
-    let res = app.staff("POST", &format!("/admin/cases/{id}/notes"), "caseworker", Some(&json!({"text": "Asked to be called after six."}))).await;
+    let res =
+        app.staff("POST", &format!("/admin/cases/{id}/notes"), "caseworker", Some(&json!({"text": "Asked to be called after six."}))).await;
     assert_eq!(res.status, 201, "{}", res.text());
     let res = app
-        .staff("POST", &format!("/admin/cases/{id}/contacts"), "caseworker", Some(&json!({"channel": "phone", "outcome": "left_message", "note": "Safe word used."})))
+        .staff(
+            "POST",
+            &format!("/admin/cases/{id}/contacts"),
+            "caseworker",
+            Some(&json!({"channel": "phone", "outcome": "left_message", "note": "Safe word used."})),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
-    let res = app.staff("POST", &format!("/admin/cases/{id}/contacts"), "caseworker", Some(&json!({"channel": "phone", "outcome": "shouted"}))).await;
+    let res = app
+        .staff("POST", &format!("/admin/cases/{id}/contacts"), "caseworker", Some(&json!({"channel": "phone", "outcome": "shouted"})))
+        .await;
     assert_eq!(res.status, 400, "an outcome outside the list is refused");
     assert_eq!(res.json()["error"]["field"], "outcome");
     let res = app.staff("POST", &format!("/admin/cases/{id}/referrals"), "caseworker", Some(&json!({"service_id": service_id}))).await;

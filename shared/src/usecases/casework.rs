@@ -550,7 +550,14 @@ pub struct ServiceView {
 
 impl From<ServiceRecord> for ServiceView {
     fn from(r: ServiceRecord) -> Self {
-        Self { service_id: r.service_id, region: r.region, name: r.name, contact: r.contact, description: r.description, updated_at: r.updated_at }
+        Self {
+            service_id: r.service_id,
+            region: r.region,
+            name: r.name,
+            contact: r.contact,
+            description: r.description,
+            updated_at: r.updated_at,
+        }
     }
 }
 

@@ -143,7 +143,10 @@ impl Rota {
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let field = format!("slots[{i}]");
             if !DAYS.iter().any(|(d, _)| *d == slot.day) {
-                return Err(RotaError::Invalid { field: format!("{field}.day"), message: "one of mon, tue, wed, thu, fri, sat, sun".into() });
+                return Err(RotaError::Invalid {
+                    field: format!("{field}.day"),
+                    message: "one of mon, tue, wed, thu, fri, sat, sun".into(),
+                });
             }
             if slot.from >= slot.to || slot.to > 24 {
                 return Err(RotaError::Invalid {
@@ -182,12 +185,9 @@ impl Rota {
 /// Sunday of October, GMT otherwise.
 pub fn uk_local(t: DateTime<Utc>) -> chrono::NaiveDateTime {
     let last_sunday = |month: u32| {
-        let first_next = if month == 12 {
-            NaiveDate::from_ymd_opt(t.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(t.year(), month + 1, 1)
-        }
-        .expect("a valid date");
+        let first_next =
+            if month == 12 { NaiveDate::from_ymd_opt(t.year() + 1, 1, 1) } else { NaiveDate::from_ymd_opt(t.year(), month + 1, 1) }
+                .expect("a valid date");
         let last = first_next.pred_opt().expect("a valid date");
         last - Duration::days(i64::from(last.weekday().num_days_from_sunday()))
     };
@@ -293,10 +293,7 @@ pub struct Notice {
 }
 
 pub fn arrival_notice(console: &str) -> Notice {
-    Notice {
-        subject: "num: a new report has arrived".into(),
-        text: format!("A new report has arrived. See the casework queue: {console}"),
-    }
+    Notice { subject: "num: a new report has arrived".into(), text: format!("A new report has arrived. See the casework queue: {console}") }
 }
 
 pub fn reminder_notice(console: &str, minutes: u32) -> Notice {
