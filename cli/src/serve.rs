@@ -25,6 +25,7 @@ use shared::ratelimit::{ClientAddr, Limiter};
 use shared::usecases::alerts::AlertDeps;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 use shared::usecases::draft::SanitiseHandler;
+use shared::usecases::duty::{ArrivalHandler, DEFAULT_DRAFT_REMINDER_MINUTES, DutyDeps};
 use shared::usecases::submit_report::SubmitDeps;
 use shared::usecases::subscriptions::{SubscriptionDeps, Vetting};
 
@@ -42,6 +43,8 @@ pub struct Local {
     pub limiter: Arc<Limiter>,
     pub pollers: Vec<Arc<StreamPoller>>,
     pub vetting: Vetting,
+    /// Telling staff on duty: the arrival notices (a reports-stream poller) and the scheduled step (`run_duty`).
+    pub duty: DutyDeps,
 }
 
 /// What can be swapped for tests: the clock, the senders and the site's address.
@@ -54,6 +57,8 @@ pub struct Options {
     pub stream_backoff: Duration,
     /// Whether staff approve each member (on unless `--no-vetting`).
     pub vetting: Vetting,
+    /// Minutes a draft waits before the reviewers on duty are reminded, once per threshold.
+    pub draft_reminder_minutes: Vec<u32>,
 }
 
 impl Default for Options {
@@ -65,6 +70,7 @@ impl Default for Options {
             site_url: "http://127.0.0.1:8080".into(),
             stream_backoff: Duration::from_millis(200),
             vetting: Vetting::On,
+            draft_reminder_minutes: vec![DEFAULT_DRAFT_REMINDER_MINUTES],
         }
     }
 }
@@ -91,11 +97,22 @@ impl Local {
             auth: StaffAuth::Local(keys.clone()),
             limiter: limiter.clone(),
         };
+        let email: Arc<dyn EmailSender> = opts.email.unwrap_or_else(|| outbox.clone());
+        let sms: Arc<dyn SmsSender> = opts.sms.unwrap_or_else(|| outbox.clone());
+        let duty = DutyDeps {
+            tables: tables.clone(),
+            keys: keys.clone(),
+            clock: clock.clone(),
+            email: email.clone(),
+            sms: sms.clone(),
+            site_url: opts.site_url.trim_end_matches('/').to_owned(),
+            draft_reminder_minutes: opts.draft_reminder_minutes.clone(),
+        };
         let deliver = DeliverDeps {
             tables: tables.clone(),
             keys: cached_keys.clone() as Arc<dyn KeyService>,
-            email: opts.email.unwrap_or_else(|| outbox.clone()),
-            sms: opts.sms.unwrap_or_else(|| outbox.clone()),
+            email,
+            sms,
             clock: clock.clone(),
             site_url: opts.site_url.trim_end_matches('/').to_owned(),
         };
@@ -109,9 +126,10 @@ impl Local {
             poller(Table::Reports, "sanitise-report/reports", Arc::new(SanitiseHandler { deps: drafting })),
             poller(Table::Alerts, "deliver-alert/alerts", Arc::new(AlertStreamHandler::new(deliver.clone()))),
             poller(Table::Subscribers, "deliver-alert/subscribers", Arc::new(SubscriberStreamHandler::new(deliver))),
+            poller(Table::Reports, "staff-notices/reports", Arc::new(ArrivalHandler { deps: duty.clone() })),
         ];
         let vetting = opts.vetting;
-        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers, vetting })
+        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers, vetting, duty })
     }
 
     pub fn router(&self) -> Router {
@@ -152,6 +170,11 @@ impl Local {
                 return Ok(total);
             }
         }
+    }
+
+    /// The scheduled step, as EventBridge Scheduler runs it in the cloud: reminders of drafts that waited too long.
+    pub async fn run_duty(&self) -> anyhow::Result<shared::usecases::duty::Scheduled> {
+        Ok(shared::usecases::duty::run_scheduled(&self.duty).await?)
     }
 
     /// Deletes what every reader of each table's change log has finished with (the log holds copies of items,
@@ -242,10 +265,17 @@ pub async fn run(addr: &str, data_dir: &Path, vetting: Vetting) -> anyhow::Resul
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}: is another server using it?"))?;
     let bound = listener.local_addr()?;
-    let local = Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), vetting, ..Options::default() })?;
+    // DRAFT_REMINDER_MINUTES, if set, as in the cloud; otherwise 30 minutes.
+    let draft_reminder_minutes = match std::env::var("DRAFT_REMINDER_MINUTES") {
+        Ok(_) => shared::usecases::duty::reminder_minutes_from(&shared::config::Env)?,
+        Err(_) => vec![DEFAULT_DRAFT_REMINDER_MINUTES],
+    };
+    let local =
+        Local::open_with(data_dir, Options { site_url: format!("http://{bound}"), vetting, draft_reminder_minutes, ..Options::default() })?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
     workers.push(tokio::spawn(prune_every(local.clone(), PRUNE_EVERY, stop_rx.clone())));
+    workers.push(tokio::spawn(duty_every(local.clone(), DUTY_EVERY, stop_rx.clone())));
     tracing::info!("num serve is listening");
     eprintln!("num serve: listening on http://{bound} (data in {})", data_dir.display());
     axum::serve(listener, local.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -272,6 +302,21 @@ async fn prune_every(local: Local, every: Duration, mut stop: tokio::sync::watch
             Ok(n) if n > 0 => tracing::debug!(records = n, "change log pruned"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error.kind = %shared::error::Chain(e.as_ref()), "pruning the change log failed"),
+        }
+    }
+}
+
+/// How often `num serve` runs the scheduled step (the cloud's schedule runs it every minute too).
+pub const DUTY_EVERY: Duration = Duration::from_secs(60);
+
+async fn duty_every(local: Local, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = local.run_duty().await {
+            tracing::warn!(error.kind = %shared::error::Chain(e.as_ref()), "the scheduled staff notices failed; the next run tries again");
         }
     }
 }

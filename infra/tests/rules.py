@@ -19,7 +19,7 @@ FUNCTION = "AWS::Serverless::Function"
 ROLE = "AWS::IAM::Role"
 
 # What each function may do, from the design (issue 6). Keys are the crate (and binary) names.
-FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "deliver-alert", "sms-replies"]
+FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "deliver-alert", "sms-replies", "staff-notices"]
 
 # The environment each function gets: exactly these names (the functions check them at start-up).
 EXPECTED_ENV = {
@@ -38,6 +38,10 @@ EXPECTED_ENV = {
         "SMS_SENDER_ID", "SMS_ORIGINATION_NUMBER", "SITE_URL", "NUM_LOG",
     },
     "sms-replies": {"SUBSCRIBERS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
+    "staff-notices": {
+        "REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET", "SMS_SENDER_ID",
+        "SMS_ORIGINATION_NUMBER", "SITE_URL", "DRAFT_REMINDER_MINUTES", "NUM_LOG",
+    },
 }
 
 # Envelope-encryption grants: (action, table, kind) exactly as the code asks KMS for them.
@@ -63,10 +67,17 @@ EXPECTED_KMS = {
         # Reasons staff give are sealed in the audit log.
         ("kms:GenerateDataKey", "audit", "audit_reason"),
         ("kms:Decrypt", "audit", "audit_reason"),
+        # Casework: what caseworkers write is sealed per entry; the duty rotas hold staff contacts.
+        ("kms:GenerateDataKey", "reports", "case_note"),
+        ("kms:Decrypt", "reports", "case_note"),
+        ("kms:GenerateDataKey", "reports", "staff_rota"),
+        ("kms:Decrypt", "reports", "staff_rota"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
     # Ends text alerts by the number's blind index, sealing the member's contacts again without the number.
     "sms-replies": {("kms:Decrypt", "subscribers", "contact_key")},
+    # Opens the rota (staff contacts) and never a report.
+    "staff-notices": {("kms:Decrypt", "reports", "staff_rota")},
 }
 MAC_USERS = {"subscriptions", "sanitise-report", "admin-api", "sms-replies"}
 # Who appends to the audit log, and so makes its links (GenerateMac on the audit key, never VerifyMac).
@@ -84,7 +95,8 @@ EXPECTED_DYNAMODB = {
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
         "AlertsTable": {"GetItem", "Query", "UpdateItem"},
-        "ReportsTable": {"GetItem"},
+        # One report by id; cases, their entries, the services list and the rotas beside the reports.
+        "ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
         "AuditTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
         # PutItem only for a region list's items (REGION#...), when an office manager approves a member.
         "SubscribersTable": {"GetItem", "Query", "UpdateItem", "DeleteItem", "PutItem"},
@@ -94,10 +106,13 @@ EXPECTED_DYNAMODB = {
         "SubscribersTable": {"GetItem", "Query", "UpdateItem"},
     },
     "sms-replies": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}},
+    # Cases opened on arrival, the rota, the sent-once markers; the drafts' status index.
+    "staff-notices": {"ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}, "AlertsTable": {"Query"}},
 }
 EXPECTED_STREAMS = {
     "sanitise-report": {"ReportsTable"},
     "deliver-alert": {"AlertsTable", "SubscribersTable"},
+    "staff-notices": {"ReportsTable"},
 }
 METADATA_ACTIONS = {"DescribeTable"}
 STREAM_ACTIONS = {"DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"}
@@ -706,6 +721,10 @@ def rule_alarms(t: dict) -> list[str]:
     return v
 
 
+# The functions that send email and SMS: alerts and codes to members, content-free notices to staff on duty.
+SENDERS = {"deliver-alert", "staff-notices"}
+
+
 def rule_email_sending_scoped(t: dict) -> list[str]:
     v = []
     for crate in FUNCTIONS:
@@ -716,14 +735,14 @@ def rule_email_sending_scoped(t: dict) -> list[str]:
                 continue
             acts = [a.lower() for a in actions(s)]
             if any(a.startswith("ses:") for a in acts):
-                if crate != "deliver-alert":
+                if crate not in SENDERS:
                     v.append(f"{crate}: may send email")
                 res = refs(s.get("Resource"))
                 if "*" in as_list(s.get("Resource")) or not {"SesIdentity", "EmailConfigurationSet"} <= res:
                     v.append(f"{crate}: ses actions not limited to the identity and configuration set")
                 if acts != ["ses:sendemail"]:
                     v.append(f"{crate}: ses actions {acts}")
-            if any(a.startswith("sns:") for a in acts) and crate != "deliver-alert":
+            if any(a.startswith("sns:") for a in acts) and crate not in SENDERS:
                 v.append(f"{crate}: may publish to SNS")
     return v
 

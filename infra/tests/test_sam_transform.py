@@ -53,8 +53,9 @@ def _of_type(cfn, type_):
 def test_the_transform_adds_no_role_and_no_policy(cfn):
     assert sorted(_of_type(cfn, "AWS::IAM::Role")) == [
         # The six functions' roles, and the audit verifier (a person's role, written out in the template).
-        "AdminApiRole", "AuditVerifierRole", "DeliverAlertRole", "SanitiseReportRole", "SmsRepliesRole", "SubmitReportRole",
-        "SubscriptionsRole",
+        "AdminApiRole", "AuditVerifierRole", "DeliverAlertRole", "SanitiseReportRole", "SmsRepliesRole", "StaffNoticesRole",
+        # The schedule's own role: it may invoke staff-notices and nothing else.
+        "StaffNoticesScheduleRole", "SubmitReportRole", "SubscriptionsRole",
     ]
     for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         assert not _of_type(cfn, type_)
@@ -72,7 +73,7 @@ def test_the_transformed_template_keeps_every_rule(cfn):
 
 def test_each_lambda_runs_arm64_al2023_with_its_own_role_and_log_group(cfn):
     fns = _of_type(cfn, "AWS::Lambda::Function")
-    assert len(fns) == 6
+    assert len(fns) == 7
     for name, fn in fns.items():
         p = fn["Properties"]
         assert p["Architectures"] == ["arm64"], name
@@ -91,19 +92,33 @@ def test_sms_replies_are_subscribed_to_the_replies_topic_which_only_sms_voice_of
     ]
 
 
-def test_three_stream_mappings_each_with_its_failure_queue(cfn):
+def test_four_stream_mappings_each_with_its_failure_queue(cfn):
     esms = _of_type(cfn, "AWS::Lambda::EventSourceMapping")
-    sources = {json.dumps(e["Properties"]["EventSourceArn"]): e["Properties"] for e in esms.values()}
-    assert len(esms) == 3
+    # The reports stream has two readers (drafting, and telling staff), no more.
+    sources = {(json.dumps(e["Properties"]["EventSourceArn"]), json.dumps(e["Properties"]["FunctionName"])): e["Properties"] for e in esms.values()}
+    assert len(esms) == 4
     for table, queue, fn in [
         ("ReportsTable", "ReportsStreamFailures", "SanitiseReportFunction"),
+        ("ReportsTable", "StaffNoticesStreamFailures", "StaffNoticesFunction"),
         ("AlertsTable", "AlertsStreamFailures", "DeliverAlertFunction"),
         ("SubscribersTable", "SubscribersStreamFailures", "DeliverAlertFunction"),
     ]:
-        p = sources[json.dumps({"Fn::GetAtt": [table, "StreamArn"]})]
+        p = sources[(json.dumps({"Fn::GetAtt": [table, "StreamArn"]}), json.dumps({"Ref": fn}))]
         assert p["FunctionName"] == {"Ref": fn}
         assert p["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue, "Arn"]}
         assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_schedule_invokes_staff_notices_every_minute_with_a_role_that_may_invoke_only_it(cfn):
+    schedules = _of_type(cfn, "AWS::Scheduler::Schedule")
+    assert list(schedules) == ["StaffNoticesSchedule"]
+    p = schedules["StaffNoticesSchedule"]["Properties"]
+    assert p["ScheduleExpression"] == "rate(1 minute)"
+    assert p["Target"]["Arn"] == {"Fn::GetAtt": ["StaffNoticesFunction", "Arn"]}
+    assert p["Target"]["RoleArn"] == {"Fn::GetAtt": ["StaffNoticesScheduleRole", "Arn"]}
+    role = cfn["Resources"]["StaffNoticesScheduleRole"]["Properties"]
+    statements = [s for pol in role["Policies"] for s in pol["PolicyDocument"]["Statement"]]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [("lambda:InvokeFunction", {"Fn::GetAtt": ["StaffNoticesFunction", "Arn"]})]
 
 
 def test_the_api_has_exactly_the_contract_routes_and_jwt_only_on_admin(cfn):

@@ -69,6 +69,23 @@ pub enum Action {
     ApproveMember,
     /// Declines a verified request.
     DeclineMember,
+    /// Casework (see `usecases::casework`): the queue, one case, and what staff do in a case.
+    ListCases,
+    OpenCase,
+    ReadCase,
+    AssignCase,
+    AddCaseNote,
+    LogCaseContact,
+    ReferCase,
+    CloseCase,
+    /// The local services a caseworker may refer to: read by caseworkers, kept by an admin.
+    ListServices,
+    CreateService,
+    UpdateService,
+    DeleteService,
+    /// The duty rota of a role (staff names and contacts): an admin's.
+    ReadRota,
+    EditRota,
 }
 
 impl Action {
@@ -90,6 +107,20 @@ impl Action {
             Action::ListMembers => "list_members",
             Action::ApproveMember => "approve_member",
             Action::DeclineMember => "decline_member",
+            Action::ListCases => "list_cases",
+            Action::OpenCase => "open_case",
+            Action::ReadCase => "read_case",
+            Action::AssignCase => "assign_case",
+            Action::AddCaseNote => "add_case_note",
+            Action::LogCaseContact => "log_case_contact",
+            Action::ReferCase => "refer_case",
+            Action::CloseCase => "close_case",
+            Action::ListServices => "list_services",
+            Action::CreateService => "create_service",
+            Action::UpdateService => "update_service",
+            Action::DeleteService => "delete_service",
+            Action::ReadRota => "read_rota",
+            Action::EditRota => "edit_rota",
         }
     }
 }
@@ -106,6 +137,10 @@ pub fn may(role: Role, action: Action) -> bool {
         ReadAudit => matches!(role, Admin),
         HelpdeskFind | HelpdeskResendCode | HelpdeskDeactivate => matches!(role, OfficeManager | Admin),
         ListMembers | ApproveMember | DeclineMember => matches!(role, OfficeManager | Admin),
+        ListCases | OpenCase | ReadCase | AssignCase | AddCaseNote | LogCaseContact | ReferCase | CloseCase | ListServices => {
+            matches!(role, Caseworker | Admin)
+        }
+        CreateService | UpdateService | DeleteService | ReadRota | EditRota => matches!(role, Admin),
     }
 }
 

@@ -2,10 +2,12 @@
 //! `contract::aws::*`; `scripts/test` counts each.
 
 mod audit_chain;
+mod aws_casework;
 mod aws_errors;
 mod aws_pipeline;
 mod aws_privacy;
 mod aws_requests;
+mod casework;
 mod contract;
 mod members;
 mod pipeline;

@@ -74,7 +74,7 @@ async fn authenticate(deps: &AdminDeps, req: &Request) -> Result<Staff, ApiError
     }
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError> {
     check_size(req)?;
     if body_kind(req, false)? != super::BodyKind::Json {
         return Err(ApiError::unsupported_type("JSON (application/json)"));
@@ -86,7 +86,7 @@ fn parse_json<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError
     })
 }
 
-fn query_param(req: &Request, name: &str) -> Option<String> {
+pub(crate) fn query_param(req: &Request, name: &str) -> Option<String> {
     req.uri().query().and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
 }
 
@@ -138,7 +138,7 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
         (&Method::GET, ["admin", "members"]) => Some((Action::ListMembers, "")),
         (&Method::POST, ["admin", "members", id, "approve"]) => Some((Action::ApproveMember, *id)),
         (&Method::POST, ["admin", "members", id, "decline"]) => Some((Action::DeclineMember, *id)),
-        _ => None,
+        _ => super::casework::resolve(method, segments),
     };
     if let Some(f) = found {
         return Ok(f);
@@ -155,7 +155,7 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
             | ["admin", "helpdesk", "subscriptions", _, "resend-code" | "deactivate"]
             | ["admin", "members"]
             | ["admin", "members", _, "approve" | "decline"]
-    );
+    ) || super::casework::known(segments);
     if known {
         Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -178,6 +178,7 @@ fn audit_target(action: Action, raw: &str) -> String {
         Action::HelpdeskResendCode | Action::HelpdeskDeactivate | Action::ApproveMember | Action::DeclineMember => {
             SubscriptionId::parse(raw).map(|id| id.to_string())
         }
+        a if super::casework::handles(a) => return super::casework::audit_target(action, raw),
         _ => return raw.to_owned(),
     };
     parsed.unwrap_or_else(|_| "invalid".to_owned())
@@ -322,6 +323,7 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             let status = decline(&deps.subscriptions(), target).await?;
             Ok(json(StatusCode::OK, &json!({"status": status})))
         }
+        a => super::casework::handle(deps, &req, &staff, a, target).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! code; each host only converts its own body type.
 
 pub mod admin;
+pub mod casework;
 pub mod errors;
 pub mod form;
 pub mod pages;

@@ -2,8 +2,10 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod casework;
 pub mod deliver;
 pub mod draft;
+pub mod duty;
 pub mod records;
 pub mod sms_replies;
 pub mod staff_quota;
