@@ -124,6 +124,9 @@ async fn a_report_asking_for_contact_tells_the_caseworker_on_duty_nothing_of_it_
     assert_eq!(res.json(), json!({"status": "assigned", "assigned_to": "test-caseworker"}));
     let mine = app.staff("GET", "/admin/cases?status=assigned&mine=true", "caseworker", None).await.json();
     assert_eq!(mine["cases"][0]["report_id"], id.as_str());
+    // "My cases" with no status are the ones assigned to me.
+    let mine = app.staff("GET", "/admin/cases?mine=true", "caseworker", None).await.json();
+    assert_eq!(mine["cases"][0]["report_id"], id.as_str());
     let open = app.staff("GET", "/admin/cases?status=open", "caseworker", None).await.json();
     assert!(open["cases"].as_array().unwrap().iter().all(|c| c["report_id"] != id.as_str()));
     let res = app.staff("POST", &format!("/admin/cases/{id}/assign"), "caseworker", Some(&json!({"to": "Bea"}))).await;

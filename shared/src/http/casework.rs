@@ -4,7 +4,7 @@
 //!
 //! | method, path | action |
 //! | --- | --- |
-//! | `GET /admin/cases?status=open\|assigned\|closed[&mine=true]` | the queue |
+//! | `GET /admin/cases?status=open\|assigned\|closed[&mine=true]` | the queue (with `mine=true` and no status: my assigned cases) |
 //! | `POST /admin/cases/{report_id}` | open a case for a report (201; 200 when it has one) |
 //! | `GET /admin/cases/{report_id}` | the case with its entries (notes opened) |
 //! | `POST /admin/cases/{report_id}/assign` | `{"to"?}`: to a colleague by name, or to the one asking |
@@ -185,14 +185,16 @@ pub async fn handle(deps: &AdminDeps, req: &Request, staff: &Staff, action: Acti
     let me = staff.subject.as_str();
     match action {
         Action::ListCases => {
-            let status = match query_param(req, "status") {
-                None => CaseStatus::Open,
-                Some(s) => word("status", &s, CaseStatus::parse, CaseStatus::listed())?,
-            };
             let mine = match query_param(req, "mine").as_deref() {
                 None | Some("false") => None,
                 Some("true") => Some(me),
                 Some(_) => return Err(ApiError::bad_request("invalid_mine", "mine is true or false.").with_field("mine")),
+            };
+            // "My cases" are the ones assigned to me, unless another status is asked for.
+            let status = match query_param(req, "status") {
+                None if mine.is_some() => CaseStatus::Assigned,
+                None => CaseStatus::Open,
+                Some(s) => word("status", &s, CaseStatus::parse, CaseStatus::listed())?,
             };
             Ok(json(StatusCode::OK, &json!({"cases": casework::list_cases(&core, status, mine).await?})))
         }
