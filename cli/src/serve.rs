@@ -42,6 +42,8 @@ pub struct Local {
     pub limiter: Arc<Limiter>,
     pub pollers: Vec<Arc<StreamPoller>>,
     pub vetting: Vetting,
+    /// What sends the reporters' content-free notices (the outbox here): see `send_due_reporter_notices`.
+    pub notices: DeliverDeps,
 }
 
 /// What can be swapped for tests: the clock, the senders and the site's address.
@@ -108,10 +110,11 @@ impl Local {
         let pollers = vec![
             poller(Table::Reports, "sanitise-report/reports", Arc::new(SanitiseHandler { deps: drafting })),
             poller(Table::Alerts, "deliver-alert/alerts", Arc::new(AlertStreamHandler::new(deliver.clone()))),
-            poller(Table::Subscribers, "deliver-alert/subscribers", Arc::new(SubscriberStreamHandler::new(deliver))),
+            poller(Table::Subscribers, "deliver-alert/subscribers", Arc::new(SubscriberStreamHandler::new(deliver.clone()))),
         ];
         let vetting = opts.vetting;
-        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers, vetting })
+        let notices = deliver;
+        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers, vetting, notices })
     }
 
     pub fn router(&self) -> Router {
@@ -130,6 +133,8 @@ impl Local {
             .route("/subscriptions", any(public))
             .route("/subscriptions/verify", any(public))
             .route("/unsubscribe", any(public))
+            .route("/follow-up", any(public))
+            .route("/follow-up/{*rest}", any(public))
             .route("/stop/{token}", any(public))
             .route("/alerts/{id}", get(public))
             .route("/admin/{*rest}", any(admin))
@@ -246,6 +251,7 @@ pub async fn run(addr: &str, data_dir: &Path, vetting: Vetting) -> anyhow::Resul
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut workers: Vec<_> = local.pollers.iter().map(|p| tokio::spawn(p.clone().run(stop_rx.clone()))).collect();
     workers.push(tokio::spawn(prune_every(local.clone(), PRUNE_EVERY, stop_rx.clone())));
+    workers.push(tokio::spawn(notices_every(local.clone(), NOTICES_EVERY, stop_rx.clone())));
     tracing::info!("num serve is listening");
     eprintln!("num serve: listening on http://{bound} (data in {})", data_dir.display());
     axum::serve(listener, local.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -272,6 +278,22 @@ async fn prune_every(local: Local, every: Duration, mut stop: tokio::sync::watch
             Ok(n) if n > 0 => tracing::debug!(records = n, "change log pruned"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error.kind = %shared::error::Chain(e.as_ref()), "pruning the change log failed"),
+        }
+    }
+}
+
+/// How often `num serve` sends the reporters' notices that are due (what the scheduled function does in the cloud).
+pub const NOTICES_EVERY: Duration = Duration::from_secs(60);
+
+async fn notices_every(local: Local, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let now = local.notices.clock.now();
+        if let Err(e) = shared::usecases::thread::send_due_reporter_notices(&local.notices, now).await {
+            tracing::warn!(error.kind = %shared::error::Chain(&e), "sending reporter notices failed");
         }
     }
 }

@@ -69,6 +69,10 @@ pub enum Action {
     ApproveMember,
     /// Declines a verified request.
     DeclineMember,
+    /// Reads a report's message thread with the reporter.
+    ReadMessages,
+    /// Writes to the reporter in the report's thread.
+    SendMessage,
 }
 
 impl Action {
@@ -90,6 +94,8 @@ impl Action {
             Action::ListMembers => "list_members",
             Action::ApproveMember => "approve_member",
             Action::DeclineMember => "decline_member",
+            Action::ReadMessages => "read_messages",
+            Action::SendMessage => "send_message",
         }
     }
 }
@@ -103,6 +109,7 @@ pub fn may(role: Role, action: Action) -> bool {
         ListAlerts | ReadAlert | PublishAlert | RejectAlert => matches!(role, Reviewer | Admin),
         ReadDeliveries => matches!(role, Reviewer | Admin | Caseworker),
         ReadReport => matches!(role, Caseworker | Admin),
+        ReadMessages | SendMessage => matches!(role, Caseworker | Admin),
         ReadAudit => matches!(role, Admin),
         HelpdeskFind | HelpdeskResendCode | HelpdeskDeactivate => matches!(role, OfficeManager | Admin),
         ListMembers | ApproveMember | DeclineMember => matches!(role, OfficeManager | Admin),

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod errors;
+pub mod follow_up;
 pub mod form;
 pub mod pages;
 pub mod public;
