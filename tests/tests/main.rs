@@ -7,6 +7,7 @@ mod aws_pipeline;
 mod aws_privacy;
 mod aws_requests;
 mod contract;
+mod follow_up;
 mod members;
 mod pipeline;
 mod privacy;

@@ -219,9 +219,11 @@ fn at_string(t: DateTime<Utc>) -> String {
 }
 
 fn consent_entry(id: &ReportId, at: &str, tail: &str, how: &str, change: ConsentChange) -> ConsentEntry {
+    // The report form's answer sorts first whatever the clock said; each later change by its time.
+    let sk = if how == "report_form" { format!("{}0#report_form", consent_prefix()) } else { format!("{}{at}#{tail}", consent_prefix()) };
     ConsentEntry {
         pk: ReportRecord::key(id).pk,
-        sk: format!("{}{at}#{tail}", consent_prefix()),
+        sk,
         kind: CONSENT_KIND.into(),
         report_id: id.clone(),
         at: at.to_owned(),

@@ -317,7 +317,8 @@ pub async fn send_due_reporter_notices(deps: &DeliverDeps, now: DateTime<Utc>) -
             }
         }
         let text = notice_text(&deps.site_url);
-        let idem = format!("reporter-notice-{}-{}", n.report_id, n.not_before);
+        // Not the reference: the key may reach a provider's tags and logs.
+        let idem = format!("reporter-notice-{}", crate::domain::ids::random_base32(16));
         let sent = match &route {
             Route::Email(to) => {
                 let m = EmailMessage { to: to.clone(), subject: "A new message".into(), text, unsubscribe_url: None };
