@@ -56,14 +56,7 @@ fn rig_with(store: Store, tables: Arc<dyn Tables>, keys: Arc<dyn KeyService>, em
             auth: StaffAuth::Authorizer,
             limiter: Arc::new(Limiter::default()),
         },
-        notices: DeliverDeps {
-            tables,
-            keys,
-            email: email.0,
-            sms: email.1,
-            clock: c,
-            site_url: "https://report.example.org".into(),
-        },
+        notices: DeliverDeps { tables, keys, email: email.0, sms: email.1, clock: c, site_url: "https://report.example.org".into() },
         limiter: Limiter::default(),
         clock,
         store,
@@ -392,7 +385,8 @@ async fn wrong_pairs_are_limited_per_reference_and_per_client() {
     // Ten wrong passphrases for one reference, each from another client: the reference is then closed for a while,
     // even to the right passphrase from a fresh client.
     for n in 0..10 {
-        let res = rig.public(from(&format!("192.0.2.{n}"), &json!({"reference": reference, "passphrase": "AAAA-AAAA-AAAA-AAAA-AAAA"}))).await;
+        let res =
+            rig.public(from(&format!("192.0.2.{n}"), &json!({"reference": reference, "passphrase": "AAAA-AAAA-AAAA-AAAA-AAAA"}))).await;
         assert_eq!(res.status(), 401);
     }
     let res = rig.public(from("192.0.2.200", &json!({"reference": reference, "passphrase": passphrase}))).await;
@@ -420,7 +414,12 @@ async fn the_follow_up_pages_work_as_plain_forms_in_every_language() {
     let html = page.text();
     assert!(html.contains(r#"id="quick-exit""#) && html.contains(r#"id="reference""#) && html.contains(r#"id="passphrase""#));
     assert!(page.headers.get("set-cookie").is_none(), "the page sets no cookie");
-    for (lang, word) in [("es", "Vuelve a tu denuncia"), ("pl", "Wróć do swojego zgłoszenia"), ("pt-BR", "Volte à sua denúncia"), ("ro", "Revino la raportul tău")] {
+    for (lang, word) in [
+        ("es", "Vuelve a tu denuncia"),
+        ("pl", "Wróć do swojego zgłoszenia"),
+        ("pt-BR", "Volte à sua denúncia"),
+        ("ro", "Revino la raportul tău"),
+    ] {
         let page = app.get(&format!("/follow-up?lang={lang}")).await;
         assert!(page.text().contains(word), "{lang}");
     }
@@ -442,7 +441,8 @@ async fn the_follow_up_pages_work_as_plain_forms_in_every_language() {
 
     // A caseworker writes; the reporter opens the page by the form, answers and changes a choice, all without script.
     let id = &reference;
-    let res = app.staff("POST", &format!("/admin/reports/{id}/messages"), "caseworker", Some(&json!({"text": "Hello from the scheme."}))).await;
+    let res =
+        app.staff("POST", &format!("/admin/reports/{id}/messages"), "caseworker", Some(&json!({"text": "Hello from the scheme."}))).await;
     assert_eq!(res.status, 201, "{}", res.text());
     let pair = format!("reference={reference}&passphrase={passphrase}");
     let opened = app.post("/follow-up", "application/x-www-form-urlencoded", pair.clone()).await;
@@ -452,9 +452,8 @@ async fn the_follow_up_pages_work_as_plain_forms_in_every_language() {
     let sent = app.post("/follow-up/messages", "application/x-www-form-urlencoded", format!("{pair}&text=Thank+you")).await;
     assert_eq!(sent.status, 201, "{}", sent.text());
     assert!(sent.text().contains("Your message was sent.") && sent.text().contains("Thank you"));
-    let saved = app
-        .post("/follow-up/consent", "application/x-www-form-urlencoded", format!("{pair}&consent_form=1&caseworker_contact=true"))
-        .await;
+    let saved =
+        app.post("/follow-up/consent", "application/x-www-form-urlencoded", format!("{pair}&consent_form=1&caseworker_contact=true")).await;
     assert_eq!(saved.status, 200, "{}", saved.text());
     assert!(saved.text().contains("Your choices were saved."));
     let json = app.post_json("/follow-up", &json!({"reference": reference, "passphrase": passphrase})).await.json();

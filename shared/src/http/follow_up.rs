@@ -30,9 +30,7 @@ impl From<FollowUpError> for ApiError {
             FollowUpError::Store(s) => s.into(),
             FollowUpError::Key(k) => k.into(),
             FollowUpError::Seal(s) => s.into(),
-            FollowUpError::BadText => {
-                ApiError::bad_request("invalid_text", "Write a message of 1 to 5,000 characters.").with_field("text")
-            }
+            FollowUpError::BadText => ApiError::bad_request("invalid_text", "Write a message of 1 to 5,000 characters.").with_field("text"),
             FollowUpError::NoChange => ApiError::bad_request(
                 "no_change",
                 "Give at least one of share_with_police, caseworker_contact, publish_alert, as true or false.",
@@ -262,7 +260,9 @@ pub async fn staff_messages(deps: &Deps, target: &str, send: Option<StaffText>) 
         None => Ok(json(StatusCode::OK, &json!({"messages": thread::messages(deps, &id).await?}))),
         Some(body) => {
             let notice = match thread::caseworker_message(deps, &id, &body.text).await? {
-                thread::NoticePlan::Pending(at) => json!({"status": "waiting", "not_before": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}),
+                thread::NoticePlan::Pending(at) => {
+                    json!({"status": "waiting", "not_before": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)})
+                }
                 thread::NoticePlan::AlreadyPending => json!({"status": "waiting"}),
                 thread::NoticePlan::None => json!({"status": "none"}),
             };

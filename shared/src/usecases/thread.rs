@@ -277,11 +277,7 @@ pub async fn send_due_reporter_notices(deps: &DeliverDeps, now: DateTime<Utc>) -
         // The claim: whoever deletes the notice as it was sends it.
         let claimed = deps
             .tables
-            .delete(
-                Table::Reports,
-                &key,
-                Condition::Equals("not_before".into(), crate::ports::tables::s(n.not_before.clone())),
-            )
+            .delete(Table::Reports, &key, Condition::Equals("not_before".into(), crate::ports::tables::s(n.not_before.clone())))
             .await;
         match claimed {
             Ok(()) => {}
