@@ -27,6 +27,8 @@ EXPECTED_ENV = {
     "subscriptions": {
         "SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "CODE_BUDGET_PER_DAY", "VETTING", "NUM_LOG",
         "ORIGIN_VERIFY_SECRET",
+        # The reporter's follow-up (issue 14).
+        "REPORTS_TABLE",
     },
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
@@ -48,6 +50,9 @@ EXPECTED_KMS = {
         ("kms:Decrypt", "subscribers", "contact_key"),
         # The members' page opens a published alert, and never a draft.
         ("kms:Decrypt", "alerts", "published_alert"),
+        # The reporter's follow-up seals and opens thread messages, and never a report.
+        ("kms:GenerateDataKey", "reports", "message"),
+        ("kms:Decrypt", "reports", "message"),
     },
     "sanitise-report": {("kms:Decrypt", "reports", "report"), ("kms:GenerateDataKey", "alerts", "alert")},
     "admin-api": {
@@ -80,6 +85,9 @@ EXPECTED_DYNAMODB = {
         "SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
         # One published alert for its page; the status index for the members' list.
         "AlertsTable": {"GetItem", "Query"},
+        # The reporter's follow-up: the report by its reference, its thread and consent history, a message or a
+        # consent entry added, the consent attributes set.
+        "ReportsTable": {"GetItem", "Query", "PutItem", "UpdateItem"},
     },
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
@@ -668,7 +676,10 @@ def rule_site_private(t: dict) -> list[str]:
             if not beh.get("ResponseHeadersPolicyId"):
                 v.append(f"{name}: {beh.get('PathPattern', 'default')} has no security headers")
         patterns = {str(b.get("PathPattern")) for b in as_list(cfg.get("CacheBehaviors")) if b.get("TargetOriginId") == "api"}
-        for needed in ("/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/stop/*", "/alerts/*", "/admin/*"):
+        for needed in (
+            "/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/stop/*", "/alerts/*", "/admin/*", "/follow-up",
+            "/follow-up/*",
+        ):
             if needed not in patterns:
                 v.append(f"{name}: {needed} does not go to the API origin")
         if cfg.get("Logging"):
