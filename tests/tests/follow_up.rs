@@ -434,7 +434,8 @@ async fn the_follow_up_pages_work_as_plain_forms_in_every_language() {
     let text = receipt.text();
     assert!(text.contains("cannot be recovered") && text.contains("/follow-up") && text.contains(r#"id="print-hint""#), "{text}");
     let grab = |id: &str| {
-        let start = text.find(&format!(r#"id="{id}">"#)).unwrap() + id.len() + 6;
+        let tag = format!(r#"id="{id}" class="secret">"#);
+        let start = text.find(&tag).unwrap() + tag.len();
         text[start..start + text[start..].find('<').unwrap()].to_owned()
     };
     let (reference, passphrase) = (grab("reference"), grab("passphrase"));

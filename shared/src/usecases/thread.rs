@@ -20,7 +20,7 @@ use super::follow_up::{FollowUpError, current_consent};
 use crate::domain::report::{ContactWindow, PreferredContact, Report, WEEKDAYS};
 use crate::domain::{Email, PhoneNumber, ReportId};
 use crate::ports::messaging::{EmailMessage, SendError, SmsMessage};
-use crate::ports::tables::{attr_str, from_item, query_all, to_item};
+use crate::ports::tables::{from_item, query_all, to_item};
 use crate::ports::{Condition, EncryptionContext, Index, Key, Query, SortCondition, StoreError, Table};
 use crate::seal::{Sealed, Sealer};
 use crate::usecases::submit_report::ReportRecord;
@@ -350,11 +350,6 @@ async fn requeue(deps: &Deps, report: &ReportId, at: DateTime<Utc>) -> Result<()
         Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e),
     }
-}
-
-/// Whether an item of the reports table is one of the thread's (a message or a pending notice).
-pub fn is_thread_item(item: &crate::ports::Item) -> bool {
-    matches!(attr_str(item, "kind"), Some(MESSAGE_KIND | NOTICE_KIND))
 }
 
 #[cfg(test)]
