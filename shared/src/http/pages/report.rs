@@ -274,9 +274,9 @@ pub fn receipt(ctx: &Ctx, reference: &str, passphrase: &str) -> String {
             h1 { (ctx.t("receipt-title")) }
             p { (ctx.t("receipt-keep")) }
             p class="label" { (ctx.t("receipt-reference")) }
-            p id="reference" class="secret" { (reference) }
+            p class="secret" { (reference) }
             p class="label" { (ctx.t("receipt-passphrase")) }
-            p id="passphrase" class="secret" { (passphrase) }
+            p class="secret" { (passphrase) }
             p class="notice" id="lost" { strong { (ctx.t("receipt-lost")) } }
             p { (ctx.t("receipt-come-back")) " " a href=(ctx.href("/follow-up")) { (ctx.t("receipt-follow-up-link")) } }
             p class="no-print" id="print-hint" { (ctx.t("receipt-print")) }
