@@ -68,6 +68,9 @@ EXPECTED_KMS = {
         # Reasons staff give are sealed in the audit log.
         ("kms:GenerateDataKey", "audit", "audit_reason"),
         ("kms:Decrypt", "audit", "audit_reason"),
+        # The thread with the reporter: each message sealed on its own.
+        ("kms:GenerateDataKey", "reports", "message"),
+        ("kms:Decrypt", "reports", "message"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
     # Ends text alerts by the number's blind index, sealing the member's contacts again without the number.
@@ -92,7 +95,8 @@ EXPECTED_DYNAMODB = {
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
         "AlertsTable": {"GetItem", "Query", "UpdateItem"},
-        "ReportsTable": {"GetItem"},
+        # The report by id; its thread and consent history (Query), a caseworker's message and a pending notice (PutItem).
+        "ReportsTable": {"GetItem", "Query", "PutItem"},
         "AuditTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
         # PutItem only for a region list's items (REGION#...), when an office manager approves a member.
         "SubscribersTable": {"GetItem", "Query", "UpdateItem", "DeleteItem", "PutItem"},
