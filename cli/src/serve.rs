@@ -148,6 +148,8 @@ impl Local {
             .route("/subscriptions", any(public))
             .route("/subscriptions/verify", any(public))
             .route("/unsubscribe", any(public))
+            .route("/follow-up", any(public))
+            .route("/follow-up/{*rest}", any(public))
             .route("/stop/{token}", any(public))
             .route("/alerts/{id}", get(public))
             .route("/admin/{*rest}", any(admin))
@@ -306,7 +308,8 @@ async fn prune_every(local: Local, every: Duration, mut stop: tokio::sync::watch
     }
 }
 
-/// How often `num serve` runs the scheduled step (the cloud's schedule runs it every minute too).
+/// How often `num serve` runs the scheduled step (the cloud's schedule runs it every minute too): reminders to
+/// reviewers, and the reporters' notices whose hours have come.
 pub const DUTY_EVERY: Duration = Duration::from_secs(60);
 
 async fn duty_every(local: Local, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {

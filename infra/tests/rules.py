@@ -27,6 +27,8 @@ EXPECTED_ENV = {
     "subscriptions": {
         "SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "CODE_BUDGET_PER_DAY", "VETTING", "NUM_LOG",
         "ORIGIN_VERIFY_SECRET",
+        # The reporter's follow-up (issue 14).
+        "REPORTS_TABLE",
     },
     "sanitise-report": {"REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "admin-api": {
@@ -52,6 +54,9 @@ EXPECTED_KMS = {
         ("kms:Decrypt", "subscribers", "contact_key"),
         # The members' page opens a published alert, and never a draft.
         ("kms:Decrypt", "alerts", "published_alert"),
+        # The reporter's follow-up seals and opens thread messages, and never a report.
+        ("kms:GenerateDataKey", "reports", "message"),
+        ("kms:Decrypt", "reports", "message"),
     },
     "sanitise-report": {("kms:Decrypt", "reports", "report"), ("kms:GenerateDataKey", "alerts", "alert")},
     "admin-api": {
@@ -72,12 +77,15 @@ EXPECTED_KMS = {
         ("kms:Decrypt", "reports", "case_note"),
         ("kms:GenerateDataKey", "reports", "staff_rota"),
         ("kms:Decrypt", "reports", "staff_rota"),
+        # The thread with the reporter: each message sealed on its own.
+        ("kms:GenerateDataKey", "reports", "message"),
+        ("kms:Decrypt", "reports", "message"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
     # Ends text alerts by the number's blind index, sealing the member's contacts again without the number.
     "sms-replies": {("kms:Decrypt", "subscribers", "contact_key")},
-    # Opens the rota (staff contacts) and never a report.
-    "staff-notices": {("kms:Decrypt", "reports", "staff_rota")},
+    # Opens the rota (staff contacts), and a report only for its reporter's due notice (her contact and hours).
+    "staff-notices": {("kms:Decrypt", "reports", "staff_rota"), ("kms:Decrypt", "reports", "report")},
 }
 MAC_USERS = {"subscriptions", "sanitise-report", "admin-api", "sms-replies"}
 # Who appends to the audit log, and so makes its links (GenerateMac on the audit key, never VerifyMac).
@@ -91,11 +99,14 @@ EXPECTED_DYNAMODB = {
         "SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
         # One published alert for its page; the status index for the members' list.
         "AlertsTable": {"GetItem", "Query"},
+        # The reporter's follow-up: the report by its reference, its thread and consent history, a message or a
+        # consent entry added, the consent attributes set.
+        "ReportsTable": {"GetItem", "Query", "PutItem", "UpdateItem"},
     },
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
         "AlertsTable": {"GetItem", "Query", "UpdateItem"},
-        # One report by id; cases, their entries, the services list and the rotas beside the reports.
+        # One report by id; cases, their entries, the thread, the services list and the rotas beside the reports.
         "ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
         "AuditTable": {"GetItem", "PutItem", "UpdateItem", "Query"},
         # PutItem only for a region list's items (REGION#...), when an office manager approves a member.
@@ -107,7 +118,7 @@ EXPECTED_DYNAMODB = {
     },
     "sms-replies": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}},
     # Cases opened on arrival, the rota, the sent-once markers; the drafts' status index.
-    "staff-notices": {"ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}, "AlertsTable": {"Query"}},
+    "staff-notices": {"ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, "AlertsTable": {"Query"}},
 }
 EXPECTED_STREAMS = {
     "sanitise-report": {"ReportsTable"},
@@ -683,7 +694,10 @@ def rule_site_private(t: dict) -> list[str]:
             if not beh.get("ResponseHeadersPolicyId"):
                 v.append(f"{name}: {beh.get('PathPattern', 'default')} has no security headers")
         patterns = {str(b.get("PathPattern")) for b in as_list(cfg.get("CacheBehaviors")) if b.get("TargetOriginId") == "api"}
-        for needed in ("/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/stop/*", "/alerts/*", "/admin/*"):
+        for needed in (
+            "/reports", "/subscriptions", "/subscriptions/*", "/unsubscribe", "/stop/*", "/alerts/*", "/admin/*", "/follow-up",
+            "/follow-up/*",
+        ):
             if needed not in patterns:
                 v.append(f"{name}: {needed} does not go to the API origin")
         if cfg.get("Logging"):

@@ -150,6 +150,10 @@ def test_the_api_has_exactly_the_contract_routes_and_jwt_only_on_admin(cfn):
         ("get", "/stop/{token}"): None,
         ("post", "/stop/{token}"): None,
         ("get", "/alerts/{alert_id}"): None,
+        ("get", "/follow-up"): None,
+        ("post", "/follow-up"): None,
+        ("post", "/follow-up/messages"): None,
+        ("post", "/follow-up/consent"): None,
         ("any", "/admin/{proxy+}"): [{"StaffJwt": []}],
     }
     jwt = body["components"]["securitySchemes"]["StaffJwt"]["x-amazon-apigateway-authorizer"]

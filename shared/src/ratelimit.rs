@@ -28,6 +28,10 @@ pub enum Secret {
     UnsubscribeToken,
     /// Not a secret: subscription requests that sent codes, counted per client (see `CODE_REQUESTS_PER_HOUR`).
     CodeRequest,
+    /// A reporter's reference and passphrase, counted per client.
+    FollowUp,
+    /// The same, counted per reference (whoever tries it): see [`Limiter::check_for`].
+    FollowUpReference,
 }
 
 /// Subscription requests (each sends codes) one client may make in an hour.
@@ -55,6 +59,8 @@ impl Default for Limiter {
         rules.insert(Secret::VerificationCode, Rule { max_failures: 20, window: Duration::from_secs(3600) });
         rules.insert(Secret::UnsubscribeToken, Rule { max_failures: 20, window: Duration::from_secs(3600) });
         rules.insert(Secret::CodeRequest, Rule { max_failures: CODE_REQUESTS_PER_HOUR, window: Duration::from_secs(3600) });
+        rules.insert(Secret::FollowUp, Rule { max_failures: 10, window: Duration::from_secs(3600) });
+        rules.insert(Secret::FollowUpReference, Rule { max_failures: 10, window: Duration::from_secs(3600) });
         Self::with_rules(rules)
     }
 }
@@ -77,8 +83,30 @@ impl Limiter {
 
     /// Refuses with 429 when this client has used up its failures for this kind of secret.
     pub fn check(&self, secret: Secret, client: Option<ClientAddr>) -> Result<(), ApiError> {
+        self.check_key(secret, self.client_key(client))
+    }
+
+    /// Refuses with 429 when `name` (a reference, say: whoever tries it) has used up its failures. The name is kept
+    /// only as a keyed hash, as a client's address is.
+    pub fn check_for(&self, secret: Secret, name: &str) -> Result<(), ApiError> {
+        self.check_key(secret, self.name_key(name))
+    }
+
+    /// Counts one failure against `name`.
+    pub fn fail_for(&self, secret: Secret, name: &str) {
+        self.fail_key(secret, self.name_key(name))
+    }
+
+    fn name_key(&self, name: &str) -> [u8; 32] {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.salt).expect("HMAC takes any key length");
+        m.update(b"name:");
+        m.update(name.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    fn check_key(&self, secret: Secret, key: [u8; 32]) -> Result<(), ApiError> {
         let rule = self.rules[&secret];
-        let key = (secret, self.client_key(client));
+        let key = (secret, key);
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let Some(q) = map.get_mut(&key) else { return Ok(()) };
         while q.front().is_some_and(|t| t.elapsed() > rule.window) {
@@ -93,7 +121,11 @@ impl Limiter {
 
     /// Counts one failure.
     pub fn fail(&self, secret: Secret, client: Option<ClientAddr>) {
-        let key = (secret, self.client_key(client));
+        self.fail_key(secret, self.client_key(client))
+    }
+
+    fn fail_key(&self, secret: Secret, key: [u8; 32]) {
+        let key = (secret, key);
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         // Forget clients whose failures have all aged out, so the map cannot grow without bound.
         if map.len() > 100_000 {

@@ -86,6 +86,10 @@ pub enum Action {
     /// The duty rota of a role (staff names and contacts): an admin's.
     ReadRota,
     EditRota,
+    /// Reads a report's message thread with the reporter.
+    ReadMessages,
+    /// Writes to the reporter in the report's thread.
+    SendMessage,
 }
 
 impl Action {
@@ -121,6 +125,8 @@ impl Action {
             Action::DeleteService => "delete_service",
             Action::ReadRota => "read_rota",
             Action::EditRota => "edit_rota",
+            Action::ReadMessages => "read_messages",
+            Action::SendMessage => "send_message",
         }
     }
 }
@@ -134,6 +140,7 @@ pub fn may(role: Role, action: Action) -> bool {
         ListAlerts | ReadAlert | PublishAlert | RejectAlert => matches!(role, Reviewer | Admin),
         ReadDeliveries => matches!(role, Reviewer | Admin | Caseworker),
         ReadReport => matches!(role, Caseworker | Admin),
+        ReadMessages | SendMessage => matches!(role, Caseworker | Admin),
         ReadAudit => matches!(role, Admin),
         HelpdeskFind | HelpdeskResendCode | HelpdeskDeactivate => matches!(role, OfficeManager | Admin),
         ListMembers | ApproveMember | DeclineMember => matches!(role, OfficeManager | Admin),

@@ -299,3 +299,72 @@ async fn what_a_caseworker_writes_in_a_case_is_in_no_table_and_no_log_in_the_cle
         assert!(!contains_bytes(&log, c.as_bytes()), "{c} is in the log");
     }
 }
+
+/// The scheduled step `num serve` runs every minute (and the cloud's schedule runs in `staff-notices`) also sends a
+/// reporter's notice of a caseworker's message, once her chosen hours come, once.
+#[tokio::test]
+async fn the_scheduled_step_sends_a_reporters_notice_when_her_hours_come_and_only_once() {
+    let (app, clock) = app_at(MONDAY_MORNING);
+    let mut report = sample_report();
+    report["reporter"]["email"] = json!("reporter.notices@example.org");
+    report["reporter"]["safe_contact"] =
+        json!({"channel": "email", "windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from_hour": 18, "to_hour": 21}]});
+    report["consent"]["caseworker_contact"] = json!(true);
+    let id = submit(&app, &report).await;
+    app.drain().await;
+    let res = app.staff("POST", &format!("/admin/reports/{id}/messages"), "caseworker", Some(&json!({"text": "CANARYDUTYqz9"}))).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+
+    let run = app.local.run_duty().await.unwrap();
+    assert_eq!((run.reporter_notices.sent, run.reporter_notices.deferred), (0, 0), "10:00 is outside her hours: {run:?}");
+    assert!(sent_to(&app, "reporter.notices@example.org").is_empty());
+    clock.advance(chrono::Duration::hours(8));
+    assert_eq!(app.local.run_duty().await.unwrap().reporter_notices.sent, 1, "18:00 is inside");
+    assert_eq!(app.local.run_duty().await.unwrap().reporter_notices.sent, 0, "sent once");
+    let told = sent_to(&app, "reporter.notices@example.org");
+    assert_eq!(told.len(), 1);
+    assert!(!told[0].body.contains(&id) && !told[0].body.contains("CANARYDUTYqz9"), "{}", told[0].body);
+    assert!(told[0].body.contains("/follow-up"), "{}", told[0].body);
+}
+
+/// The whole loop of the issue on `num serve`, through its HTTP paths: a report that allows contact → the caseworker
+/// on duty is told, with nothing of it → its case is in the open queue → the caseworker writes → the reporter reads it
+/// with her reference and passphrase and answers → the caseworker reads the answer; each staff step is audited.
+#[tokio::test]
+async fn from_a_report_to_a_caseworkers_message_and_the_reporters_answer_with_every_staff_step_audited() {
+    let (app, _clock) = app_at(MONDAY_MORNING);
+    set_rota(&app, "caseworker", &caseworker_rota()).await;
+    let mut report = sample_report();
+    report["consent"]["caseworker_contact"] = json!(true);
+    let res = app.post_json("/reports", &report).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let receipt = res.json();
+    let (id, passphrase) = (receipt["reference"].as_str().unwrap().to_owned(), receipt["passphrase"].as_str().unwrap().to_owned());
+    app.drain().await;
+
+    let told = sent_to(&app, CASEWORKER_EMAIL);
+    assert_eq!(told.len(), 1, "the caseworker on duty is told once");
+    assert_content_free(&told[0].body, &id);
+    let open = app.staff("GET", "/admin/cases?status=open", "caseworker", None).await.json();
+    assert!(open["cases"].as_array().unwrap().iter().any(|c| c["report_id"] == id.as_str()), "{open}");
+
+    let res = app.staff("POST", &format!("/admin/reports/{id}/messages"), "caseworker", Some(&json!({"text": "Are you safe now?"}))).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let seen = app.post_json("/follow-up", &json!({"reference": id, "passphrase": passphrase})).await;
+    assert_eq!(seen.status, 200, "{}", seen.text());
+    let messages = seen.json()["messages"].clone();
+    assert_eq!((messages[0]["from"].as_str(), messages[0]["text"].as_str()), (Some("caseworker"), Some("Are you safe now?")));
+    let res = app.post_json("/follow-up/messages", &json!({"reference": id, "passphrase": passphrase, "text": "Yes, thank you."})).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let thread = app.staff("GET", &format!("/admin/reports/{id}/messages"), "caseworker", None).await.json();
+    let last = thread["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["from"].as_str(), last["text"].as_str()), (Some("reporter"), Some("Yes, thank you.")), "{thread}");
+
+    let audit = audit_actions(&app).await;
+    for (action, target) in [("list_cases", None), ("send_message", Some(&id)), ("read_messages", Some(&id))] {
+        assert!(
+            audit.iter().any(|(a, t)| a == action && target.is_none_or(|id| t.contains(id.as_str()))),
+            "no audit entry for {action}: {audit:?}"
+        );
+    }
+}

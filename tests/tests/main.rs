@@ -9,6 +9,7 @@ mod aws_privacy;
 mod aws_requests;
 mod casework;
 mod contract;
+mod follow_up;
 mod members;
 mod pipeline;
 mod privacy;

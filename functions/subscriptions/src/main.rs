@@ -1,8 +1,9 @@
 //! The Lambda behind `POST /subscriptions`, `POST /subscriptions/verify`, `GET|POST /unsubscribe` and the members'
-//! page `GET /alerts/{id}`: the composition root.
+//! page `GET /alerts/{id}`, and the reporter's follow-up (`/follow-up...`): the composition root.
 //!
 //! Least privilege: the subscribers table (read and write), GetItem on the alerts table for the members' page, the
-//! data key (GenerateDataKey/Decrypt for the contact keyring and alerts) and GenerateMac on the HMAC key.
+//! data key (GenerateDataKey/Decrypt for the contact keyring and alerts) and GenerateMac on the HMAC key; for the
+//! follow-up, reads and adds on the reports table and the data key under kind `message` only.
 
 mod http_handler;
 
@@ -20,7 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     CodeLimits::from_env()?;
     // Vetting is on unless the deployment says VETTING=off; anything else stops start-up.
     let vetting = Vetting::from_env()?;
-    let core = CoreClients::from_env(&[Table::Subscribers, Table::Alerts], true).await?;
+    let core = CoreClients::from_env(&[Table::Subscribers, Table::Alerts, Table::Reports], true).await?;
     let deps = SubscriptionDeps { tables: core.tables, keys: core.keys, clock: Arc::new(SystemClock) };
     let limiter = Limiter::default();
     tracing::info!("subscriptions ready");

@@ -107,7 +107,48 @@ pub struct Reporter {
     pub preferred_contact: Option<PreferredContact>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_notes: Option<String>,
+    /// How and when a caseworker's notice may reach the reporter (structured; `contact_notes` stays for free text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe_contact: Option<SafeContact>,
+    /// A support project's worker reports on someone's behalf: the project is the contact route (the email and phone
+    /// above are then the project's), and its name is withheld from the alert like a venue's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf: Option<OnBehalf>,
 }
+
+/// The reporter's safe-contact preferences: the one channel a notice may use, the hours it may arrive in (UK time;
+/// none given means any time), whether a voicemail or message may be left, and a safe word a caseworker says first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct SafeContact {
+    #[zeroize(skip)]
+    pub channel: Option<PreferredContact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[zeroize(skip)]
+    pub windows: Vec<ContactWindow>,
+    #[serde(default)]
+    #[zeroize(skip)]
+    pub may_leave_message: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe_word: Option<String>,
+}
+
+/// Days of the week (`mon` to `sun`) and the hours `from_hour` (0 to 23) up to `to_hour` (1 to 24), UK time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactWindow {
+    pub days: Vec<String>,
+    pub from_hour: u8,
+    pub to_hour: u8,
+}
+
+/// A report made by a support project on someone's behalf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct OnBehalf {
+    /// The project's name: private, never in an alert.
+    pub project: String,
+}
+
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -229,6 +270,30 @@ struct ReporterDto {
     preferred_contact: Option<String>,
     #[serde(default)]
     contact_notes: Option<String>,
+    #[serde(default)]
+    safe_contact: Option<SafeContactDto>,
+    #[serde(default)]
+    on_behalf: Option<OnBehalfDto>,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct SafeContactDto {
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    #[zeroize(skip)]
+    windows: Option<Vec<ContactWindow>>,
+    #[serde(default)]
+    may_leave_message: Option<bool>,
+    #[serde(default)]
+    safe_word: Option<String>,
+}
+
+#[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct OnBehalfDto {
+    project: String,
 }
 
 #[derive(Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -356,6 +421,18 @@ impl Report {
                         .map(|s| parse_enum::<PreferredContact>(s, "reporter.preferred_contact"))
                         .transpose()?,
                     contact_notes: opt_text(r.contact_notes.take(), "reporter.contact_notes", 0, 500)?,
+                    safe_contact: r.safe_contact.as_mut().map(parse_safe_contact).transpose()?,
+                    on_behalf: r
+                        .on_behalf
+                        .as_mut()
+                        .map(|b| {
+                            let project = text(std::mem::take(&mut b.project), "reporter.on_behalf.project", 1, 120)?;
+                            if project.trim().is_empty() {
+                                return Err(ReportError::new("too_short", "reporter.on_behalf.project", "Give the project's name."));
+                            }
+                            Ok(OnBehalf { project })
+                        })
+                        .transpose()?,
                 })
             })
             .transpose()?;
@@ -388,9 +465,45 @@ impl Report {
     /// Whether the reporter gave nothing that could reach them or name them.
     pub fn is_anonymous(&self) -> bool {
         self.reporter.as_ref().is_none_or(|r| {
-            r.name.is_none() && r.working_name.is_none() && r.email.is_none() && r.phone.is_none() && r.online_handles.is_empty()
+            r.name.is_none()
+                && r.working_name.is_none()
+                && r.email.is_none()
+                && r.phone.is_none()
+                && r.online_handles.is_empty()
+                && r.on_behalf.is_none()
         })
     }
+}
+
+fn parse_safe_contact(d: &mut SafeContactDto) -> Result<SafeContact, ReportError> {
+    let channel = d.channel.as_deref().map(|s| parse_enum::<PreferredContact>(s, "reporter.safe_contact.channel")).transpose()?;
+    let windows = d.windows.take().unwrap_or_default();
+    if windows.len() > 14 {
+        return Err(too_many("reporter.safe_contact.windows", 14));
+    }
+    for (n, w) in windows.iter().enumerate() {
+        let field = format!("reporter.safe_contact.windows[{n}]");
+        if w.days.is_empty() || w.days.len() > 7 || w.days.iter().any(|d| !WEEKDAYS.contains(&d.as_str())) {
+            return Err(ReportError::new(
+                "invalid_choice",
+                format!("{field}.days"),
+                format!("Give one or more days, each one of: {}.", WEEKDAYS.join(", ")),
+            ));
+        }
+        if w.from_hour > 23 || w.to_hour > 24 || w.from_hour >= w.to_hour {
+            return Err(ReportError::new(
+                "invalid_hours",
+                field,
+                "Give the hours as from_hour (0 to 23) up to to_hour (1 to 24), the first before the second; for a window past midnight give two.",
+            ));
+        }
+    }
+    Ok(SafeContact {
+        channel,
+        windows,
+        may_leave_message: d.may_leave_message.unwrap_or(false),
+        safe_word: opt_text(d.safe_word.take(), "reporter.safe_contact.safe_word", 0, 80)?,
+    })
 }
 
 /// Reads one of the schema's enum values through the type's serde names, so the list of allowed words lives in one place.

@@ -130,6 +130,8 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
         (&Method::POST, ["admin", "alerts", id, "reject"]) => Some((Action::RejectAlert, *id)),
         (&Method::GET, ["admin", "alerts", id, "deliveries"]) => Some((Action::ReadDeliveries, *id)),
         (&Method::GET, ["admin", "reports", id]) => Some((Action::ReadReport, *id)),
+        (&Method::GET, ["admin", "reports", id, "messages"]) => Some((Action::ReadMessages, *id)),
+        (&Method::POST, ["admin", "reports", id, "messages"]) => Some((Action::SendMessage, *id)),
         (&Method::GET, ["admin", "audit"]) => Some((Action::ReadAudit, "")),
         (&Method::GET, ["admin", "audit", "verify"]) => Some((Action::ReadAudit, "verify")),
         (&Method::POST, ["admin", "helpdesk", "find"]) => Some((Action::HelpdeskFind, "")),
@@ -149,6 +151,7 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
             | ["admin", "alerts", _]
             | ["admin", "alerts", _, "publish" | "reject" | "deliveries"]
             | ["admin", "reports", _]
+            | ["admin", "reports", _, "messages"]
             | ["admin", "audit"]
             | ["admin", "audit", "verify"]
             | ["admin", "helpdesk", "find"]
@@ -174,7 +177,7 @@ fn audit_target(action: Action, raw: &str) -> String {
         Action::ReadAlert | Action::PublishAlert | Action::RejectAlert | Action::ReadDeliveries => {
             AlertId::parse(raw).map(|id| id.to_string())
         }
-        Action::ReadReport => ReportId::parse(raw).map(|id| id.to_string()),
+        Action::ReadReport | Action::ReadMessages | Action::SendMessage => ReportId::parse(raw).map(|id| id.to_string()),
         Action::HelpdeskResendCode | Action::HelpdeskDeactivate | Action::ApproveMember | Action::DeclineMember => {
             SubscriptionId::parse(raw).map(|id| id.to_string())
         }
@@ -260,6 +263,8 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
                 &json!({"report_id": rec.report_id, "status": rec.status, "received_at": rec.received_at, "anonymous": rec.anonymous, "report": report}),
             ))
         }
+        Action::ReadMessages => super::follow_up::staff_messages(&deps.audit(), target, None).await,
+        Action::SendMessage => super::follow_up::staff_messages(&deps.audit(), target, Some(parse_json(&req)?)).await,
         Action::ReadAudit if target == "verify" => {
             let mut anchors = Anchors::new();
             if let Some(head) = query_param(&req, "head") {

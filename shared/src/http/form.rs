@@ -23,6 +23,9 @@ const TEXT: &[&str] = &[
     "reporter.phone",
     "reporter.preferred_contact",
     "reporter.contact_notes",
+    "reporter.on_behalf.project",
+    "reporter.safe_contact.channel",
+    "reporter.safe_contact.safe_word",
     "workplace.setting",
     "workplace.venue_name",
     "workplace.venue_address",
@@ -58,6 +61,8 @@ pub fn report_json_from_form(body: &[u8]) -> Result<Value, ReportError> {
     let mut categories = Vec::new();
     let mut vehicle = Map::new();
     let mut consent = Map::new();
+    // The plain form's one contact window: days ticked, and the hours from and to (UK time).
+    let (mut days, mut from_hour, mut to_hour, mut leave_message) = (Vec::new(), None, None, false);
     for c in CONSENT {
         consent.insert((*c).to_owned(), Value::Bool(false));
     }
@@ -71,6 +76,23 @@ pub fn report_json_from_form(body: &[u8]) -> Result<Value, ReportError> {
             if !value.trim().is_empty() {
                 categories.push(Value::String(value.trim().to_owned()));
             }
+        } else if name == "reporter.safe_contact.days" {
+            if crate::domain::report::WEEKDAYS.contains(&value.as_str()) {
+                days.push(Value::String(value));
+            } else {
+                return Err(unknown(name));
+            }
+        } else if name == "reporter.safe_contact.from_hour" || name == "reporter.safe_contact.to_hour" {
+            if !value.trim().is_empty() {
+                let hour = value.trim().parse::<u8>().map_err(|_| ReportError {
+                    code: "invalid_hours",
+                    message: "Choose the hours from the lists.".into(),
+                    field: Some("reporter.safe_contact.windows[0]".into()),
+                })?;
+                if name.ends_with("from_hour") { from_hour = Some(hour) } else { to_hour = Some(hour) }
+            }
+        } else if name == "reporter.safe_contact.may_leave_message" {
+            leave_message = !value.is_empty() && value != "no" && value != "false";
         } else if let Some(c) = name.strip_prefix("consent.").filter(|c| CONSENT.contains(c)) {
             consent.insert(c.to_owned(), Value::Bool(!value.is_empty() && value != "no" && value != "false"));
         } else if let Some(v) = name.strip_prefix("offender.vehicle.").filter(|v| VEHICLE.contains(v)) {
@@ -93,6 +115,16 @@ pub fn report_json_from_form(body: &[u8]) -> Result<Value, ReportError> {
     put(&mut root, "incident.categories", Value::Array(categories));
     if !vehicle.is_empty() {
         put(&mut root, "offender.vehicles", Value::Array(vec![Value::Object(vehicle)]));
+    }
+    if !days.is_empty() || from_hour.is_some() || to_hour.is_some() {
+        if days.is_empty() {
+            days = crate::domain::report::WEEKDAYS.iter().map(|d| Value::String((*d).to_owned())).collect();
+        }
+        let window = serde_json::json!({"days": days, "from_hour": from_hour.unwrap_or(0), "to_hour": to_hour.unwrap_or(24)});
+        put(&mut root, "reporter.safe_contact.windows", Value::Array(vec![window]));
+    }
+    if leave_message {
+        put(&mut root, "reporter.safe_contact.may_leave_message", Value::Bool(true));
     }
     root.insert("consent".into(), Value::Object(consent));
     if !root.contains_key("account") {

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod casework;
 pub mod errors;
+pub mod follow_up;
 pub mod form;
 pub mod pages;
 pub mod public;

@@ -107,6 +107,10 @@ fn subscription_id_of(s: &str) -> String {
 /// members' page of a published alert, `GET /alerts/{id}`.
 pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, vetting: Vetting, req: Request) -> Response {
     let path = req.uri().path().trim_end_matches('/').to_owned();
+    // The reporter's way back (see `http::follow_up`).
+    if path == "/follow-up" || path.starts_with("/follow-up/") {
+        return super::follow_up::handle(deps, limiter, req).await;
+    }
     let client = client_of(&req);
     let ctx = super::page_ctx(&req);
     // A browser (a link opened, a page's form posted) is answered with a page, errors included; JSON with JSON.

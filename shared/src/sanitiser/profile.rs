@@ -157,6 +157,11 @@ impl Profile {
                     }
                 }
             }
+            // A support project that reported on someone's behalf is withheld as a venue is: it names where she
+            // can be found.
+            if let Some(b) = &r.on_behalf {
+                p.add_venue(&b.project);
+            }
         }
         // The offender block never keeps a piece of the reporter's own contact details, whoever typed it there.
         let (emails, handles) = (std::mem::take(&mut p.offender_emails), std::mem::take(&mut p.offender_handles));

@@ -284,6 +284,8 @@ pub enum NoticeError {
     /// The provider certainly did not take the message; the claim was given back, so a retry sends it.
     #[error("the message was not taken")]
     NotTaken(#[source] SendError),
+    #[error("the reporters' notices could not be sent")]
+    Reporter(#[from] crate::usecases::follow_up::FollowUpError),
 }
 
 /// The notice: a subject and a text with no content of any report or alert.
@@ -408,9 +410,12 @@ impl RecordHandler for ArrivalHandler {
 pub struct Scheduled {
     pub drafts_waiting: usize,
     pub reminders_sent: usize,
+    /// The reporters' notices: sent, moved to the reporter's next hours, or dropped.
+    pub reporter_notices: crate::usecases::thread::NoticeRun,
 }
 
-/// The scheduled step: reminds reviewers of drafts that waited past each threshold, once per draft and threshold.
+/// The scheduled step: reminds reviewers of drafts that waited past each threshold, once per draft and threshold, and
+/// sends the reporters' notices whose hours have come.
 pub async fn run_scheduled(deps: &DutyDeps) -> Result<Scheduled, NoticeError> {
     let now = deps.clock.now();
     let mut done = Scheduled::default();
@@ -430,10 +435,16 @@ pub async fn run_scheduled(deps: &DutyDeps) -> Result<Scheduled, NoticeError> {
         }
     }
 
-    // ---- reporter notices (the reporter's side of issue 14) ----
-    // Notices to reporters that wait for the time window the reporter chose are sent from here:
-    // `send_due_reporter_notices(now)` is called at this point when that side is merged.
-
+    // Notices to reporters that waited for the hours the reporter chose.
+    let senders = crate::usecases::deliver::DeliverDeps {
+        tables: deps.tables.clone(),
+        keys: deps.keys.clone(),
+        email: deps.email.clone(),
+        sms: deps.sms.clone(),
+        clock: deps.clock.clone(),
+        site_url: deps.site_url.clone(),
+    };
+    done.reporter_notices = crate::usecases::thread::send_due_reporter_notices(&senders, now).await?;
     Ok(done)
 }
 

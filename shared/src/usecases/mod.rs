@@ -6,11 +6,13 @@ pub mod casework;
 pub mod deliver;
 pub mod draft;
 pub mod duty;
+pub mod follow_up;
 pub mod records;
 pub mod sms_replies;
 pub mod staff_quota;
 pub mod submit_report;
 pub mod subscriptions;
+pub mod thread;
 
 use std::sync::Arc;
 

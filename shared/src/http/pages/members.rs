@@ -21,7 +21,7 @@ impl FieldErrors {
         self.0.iter().find(|(f, _)| f == id).map(|(_, m)| m.as_str())
     }
 
-    fn summary(&self, ctx: &Ctx) -> Markup {
+    pub(crate) fn summary(&self, ctx: &Ctx) -> Markup {
         html! {
             @if !self.0.is_empty() {
                 div class="summary" role="alert" tabindex="-1" id="errors" {
@@ -36,7 +36,7 @@ impl FieldErrors {
         }
     }
 
-    fn beside(&self, id: &str) -> Markup {
+    pub(crate) fn beside(&self, id: &str) -> Markup {
         html! {
             @if let Some(m) = self.of(id) {
                 p class="error" id=(format!("{id}-error")) { (m) }
@@ -55,7 +55,7 @@ pub struct JoinValues {
     pub language: Option<Lang>,
 }
 
-fn described(errors: &FieldErrors, id: &str, hint: Option<&str>) -> Option<String> {
+pub(crate) fn described(errors: &FieldErrors, id: &str, hint: Option<&str>) -> Option<String> {
     let mut ids: Vec<String> = hint.map(|h| vec![h.to_owned()]).unwrap_or_default();
     if errors.of(id).is_some() {
         ids.push(format!("{id}-error"));

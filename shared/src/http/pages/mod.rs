@@ -11,6 +11,7 @@
 //! from S3 and the one `num serve` renders are the same bytes.
 
 mod alert;
+mod follow_up;
 mod layout;
 mod members;
 mod notices;
@@ -19,6 +20,7 @@ mod report;
 use maud::{Markup, html};
 
 pub use alert::alert_page;
+pub use follow_up::{FollowUpView, follow_up_page, follow_up_report};
 pub use layout::{Ctx, EXIT_SCRIPT, EXIT_SCRIPT_PATH, EXIT_URL, ROBOTS, STYLE, STYLESHEET_PATH, Theme, layout};
 pub use members::*;
 pub use notices::{confirm_stop_texts, confirm_unsubscribe, problem_page, texts_stopped, unsubscribed};

@@ -24,6 +24,19 @@ fn select(ctx: &Ctx, f: &Filled<'_>, id: &str, name: &str, prefix: &str, words: 
     }
 }
 
+/// A drop-down of hours (`00:00` …), with a first choice that leaves it blank.
+fn hours(ctx: &Ctx, f: &Filled<'_>, id: &str, name: &str, range: std::ops::RangeInclusive<u8>) -> Markup {
+    let chosen = f.val(name);
+    html! {
+        select id=(id) name=(name) {
+            option value="" { (ctx.t("choice-blank")) }
+            @for h in range {
+                option value=(h) selected[chosen == Some(h.to_string().as_str())] { (format!("{h:02}:00")) }
+            }
+        }
+    }
+}
+
 /// What a refused form post held, so the form comes back as it was sent, with the error beside its field.
 struct Filled<'a> {
     values: Option<&'a [(String, String)]>,
@@ -84,6 +97,10 @@ fn field_id(path: &str) -> &'static str {
         ("reporter.phone", "rphone"),
         ("reporter.preferred_contact", "rpref"),
         ("reporter.contact_notes", "rnotes"),
+        ("reporter.safe_contact.channel", "schannel"),
+        ("reporter.safe_contact.safe_word", "sword"),
+        ("reporter.safe_contact", "safe"),
+        ("reporter.on_behalf", "rproject"),
         ("workplace.setting", "wset"),
         ("workplace.venue_name", "wname"),
         ("workplace.venue_address", "waddr"),
@@ -204,6 +221,27 @@ fn render(ctx: &Ctx, today: Option<chrono::NaiveDate>, f: &Filled<'_>) -> String
                 input id="rphone" name="reporter.phone" type="tel" maxlength="32" autocomplete="off" value=(v("reporter.phone")) aria-describedby=[f.err_ref("rphone")];
                 label for="rpref" { (ctx.t("field-reporter-preferred_contact")) }
                 (select(ctx, f, "rpref", "reporter.preferred_contact", "contact-", PREFERRED_CONTACT))
+                fieldset id="safe" {
+                    legend { (ctx.t("field-reporter-safe_contact")) }
+                    p class="hint" { (ctx.t("hint-safe-contact")) }
+                    label for="schannel" { (ctx.t("field-reporter-safe_contact-channel")) }
+                    (select(ctx, f, "schannel", "reporter.safe_contact.channel", "contact-", PREFERRED_CONTACT))
+                    @for d in crate::domain::report::WEEKDAYS {
+                        (check(&format!("sday-{d}"), "reporter.safe_contact.days", d, f.has("reporter.safe_contact.days", d), &ctx.t(&format!("weekday-{d}"))))
+                    }
+                    label for="sfrom" { (ctx.t("field-reporter-safe_contact-from_hour")) }
+                    (hours(ctx, f, "sfrom", "reporter.safe_contact.from_hour", 0..=23))
+                    label for="sto" { (ctx.t("field-reporter-safe_contact-to_hour")) }
+                    (hours(ctx, f, "sto", "reporter.safe_contact.to_hour", 1..=24))
+                    (check("smsg", "reporter.safe_contact.may_leave_message", "yes", f.has("reporter.safe_contact.may_leave_message", "yes"), &ctx.t("field-reporter-safe_contact-may_leave_message")))
+                    label for="sword" { (ctx.t("field-reporter-safe_contact-safe_word")) }
+                    (f.beside("sword"))
+                    input id="sword" name="reporter.safe_contact.safe_word" maxlength="80" autocomplete="off" value=(v("reporter.safe_contact.safe_word")) aria-describedby=[f.err_ref("sword")];
+                }
+                label for="rproject" { (ctx.t("field-reporter-on_behalf-project")) }
+                p class="hint" id="rproject-hint" { (ctx.t("hint-on-behalf")) }
+                (f.beside("rproject"))
+                input id="rproject" name="reporter.on_behalf.project" maxlength="120" autocomplete="off" value=(v("reporter.on_behalf.project")) aria-describedby=[f.err_ref("rproject")];
                 label for="rnotes" { (ctx.t("field-reporter-contact_notes")) }
                 (f.beside("rnotes"))
                 textarea id="rnotes" name="reporter.contact_notes" rows="2" maxlength="500" aria-describedby=[f.err_ref("rnotes")] { (v("reporter.contact_notes")) }
@@ -232,13 +270,18 @@ fn render(ctx: &Ctx, today: Option<chrono::NaiveDate>, f: &Filled<'_>) -> String
 /// The receipt: shown once, never cached.
 pub fn receipt(ctx: &Ctx, reference: &str, passphrase: &str) -> String {
     let body = html! {
-        h1 { (ctx.t("receipt-title")) }
-        p { (ctx.t("receipt-keep")) }
-        p class="label" { (ctx.t("receipt-reference")) }
-        p class="secret" { (reference) }
-        p class="label" { (ctx.t("receipt-passphrase")) }
-        p class="secret" { (passphrase) }
-        p { (ctx.t("danger-999")) }
+        div class="receipt" {
+            h1 { (ctx.t("receipt-title")) }
+            p { (ctx.t("receipt-keep")) }
+            p class="label" { (ctx.t("receipt-reference")) }
+            p class="secret" { (reference) }
+            p class="label" { (ctx.t("receipt-passphrase")) }
+            p class="secret" { (passphrase) }
+            p class="notice" id="lost" { strong { (ctx.t("receipt-lost")) } }
+            p { (ctx.t("receipt-come-back")) " " a href=(ctx.href("/follow-up")) { (ctx.t("receipt-follow-up-link")) } }
+            p class="no-print" id="print-hint" { (ctx.t("receipt-print")) }
+            p { (ctx.t("danger-999")) }
+        }
     };
     layout(ctx, &ctx.t("receipt-title"), body).into_string()
 }
