@@ -212,20 +212,32 @@ pub async fn put_new_concurrently<T: Tables + ?Sized>(
         // The put refuses an item without its key; let it say so.
         _ => true,
     });
+    // Set when an error comes back: a put queued but not yet started (a future is first run when polled, which may
+    // come after the error) then does not start at all.
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let mut running = FuturesUnordered::new();
     let mut written = 0;
     let mut first_error = None;
     loop {
         while first_error.is_none() && running.len() < in_flight.max(1) {
             match pending.next() {
-                Some(item) => running.push(tables.put(table, item, Condition::NotExists)),
+                Some(item) => {
+                    let stop = &stop;
+                    running.push(async move {
+                        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                            return None;
+                        }
+                        Some(tables.put(table, item, Condition::NotExists).await)
+                    })
+                }
                 None => break,
             }
         }
         match running.next().await {
-            Some(Ok(())) => written += 1,
-            Some(Err(StoreError::ConditionFailed)) => {}
-            Some(Err(e)) => {
+            Some(Some(Ok(()))) => written += 1,
+            Some(Some(Err(StoreError::ConditionFailed)) | None) => {}
+            Some(Some(Err(e))) => {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
                 first_error.get_or_insert(e);
             }
             None => break,
