@@ -332,7 +332,7 @@ async fn the_scheduled_step_sends_a_reporters_notice_when_her_hours_come_and_onl
 /// with her reference and passphrase and answers → the caseworker reads the answer; each staff step is audited.
 #[tokio::test]
 async fn from_a_report_to_a_caseworkers_message_and_the_reporters_answer_with_every_staff_step_audited() {
-    let (app, _clock) = app_at(MONDAY_MORNING);
+    let (app, clock) = app_at(MONDAY_MORNING);
     set_rota(&app, "caseworker", &caseworker_rota()).await;
     let mut report = sample_report();
     report["consent"]["caseworker_contact"] = json!(true);
@@ -354,6 +354,7 @@ async fn from_a_report_to_a_caseworkers_message_and_the_reporters_answer_with_ev
     assert_eq!(seen.status, 200, "{}", seen.text());
     let messages = seen.json()["messages"].clone();
     assert_eq!((messages[0]["from"].as_str(), messages[0]["text"].as_str()), (Some("caseworker"), Some("Are you safe now?")));
+    clock.advance(chrono::Duration::minutes(5));
     let res = app.post_json("/follow-up/messages", &json!({"reference": id, "passphrase": passphrase, "text": "Yes, thank you."})).await;
     assert_eq!(res.status, 201, "{}", res.text());
     let thread = app.staff("GET", &format!("/admin/reports/{id}/messages"), "caseworker", None).await.json();
