@@ -15,7 +15,7 @@ use shared::usecases::submit_report::SubmitDeps;
 
 /// Every string, number and byte string in an item, nested ones included, as raw bytes (binary attributes as stored,
 /// not as base64).
-fn raw_bytes(v: &Av, out: &mut Vec<u8>) {
+pub fn raw_bytes(v: &Av, out: &mut Vec<u8>) {
     match v {
         Av::S(s) | Av::N(s) => out.extend_from_slice(s.as_bytes()),
         Av::B(b) => out.extend_from_slice(b.as_ref()),

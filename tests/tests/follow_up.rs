@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue as Av;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -19,6 +18,8 @@ use shared::usecases::deliver::DeliverDeps;
 use shared::usecases::submit_report::SubmitDeps;
 use shared::usecases::subscriptions::Vetting;
 use shared::usecases::thread::send_due_reporter_notices;
+
+use crate::aws_privacy::raw_bytes;
 
 /// Monday 30 November 2026, 09:00 GMT.
 fn monday_morning() -> DateTime<Utc> {
@@ -88,23 +89,6 @@ fn post(path: &str, body: &Value) -> http::Request<Bytes> {
 
 fn json_of(res: &http::Response<Bytes>) -> Value {
     serde_json::from_slice(res.body()).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(res.body())))
-}
-
-/// Every byte of every item of every table: strings as they are, binary attributes as stored.
-fn raw_bytes(v: &Av, out: &mut Vec<u8>) {
-    match v {
-        Av::S(s) | Av::N(s) => out.extend_from_slice(s.as_bytes()),
-        Av::B(b) => out.extend_from_slice(b.as_ref()),
-        Av::Ss(l) | Av::Ns(l) => l.iter().for_each(|s| out.extend_from_slice(s.as_bytes())),
-        Av::Bs(l) => l.iter().for_each(|b| out.extend_from_slice(b.as_ref())),
-        Av::L(l) => l.iter().for_each(|v| raw_bytes(v, out)),
-        Av::M(m) => m.iter().for_each(|(k, v)| {
-            out.extend_from_slice(k.as_bytes());
-            raw_bytes(v, out)
-        }),
-        _ => {}
-    }
-    out.push(0);
 }
 
 impl Rig {

@@ -39,6 +39,11 @@ macro_rules! stored_enum {
             pub fn of(item: &$crate::ports::tables::Item, attr: &str) -> Option<Self> {
                 $crate::ports::tables::attr_str(item, attr).and_then(Self::parse)
             }
+
+            /// Every stored value, for an error message that says which are taken.
+            pub fn listed() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
         }
 
         impl From<$name> for $crate::ports::tables::AttributeValue {
@@ -48,6 +53,7 @@ macro_rules! stored_enum {
         }
     };
 }
+pub(crate) use stored_enum;
 
 stored_enum! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

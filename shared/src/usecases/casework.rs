@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::status::stored_enum;
+
 use crate::domain::ids::random_base32;
 use crate::domain::{Region, ReportId};
 use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, query_all, s, to_item};
@@ -29,75 +31,48 @@ pub const OPENED_ON_ARRIVAL: &str = "system";
 /// The longest text staff may write in one case entry.
 pub const MAX_NOTE_CHARS: usize = 4000;
 
-macro_rules! words {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $value)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $value),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($value => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-
-            /// The words this field takes, for an error message.
-            pub fn listed() -> String {
-                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
-            }
-        }
-    };
+stored_enum! {
+    /// Where a case stands. `open`: nobody has it yet; `assigned`: a caseworker has it; `closed`: done, with an outcome.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum CaseStatus { Open => "open", Assigned => "assigned", Closed => "closed" }
 }
 
-words!(
-    /// Where a case stands. `open`: nobody has it yet; `assigned`: a caseworker has it; `closed`: done, with an outcome.
-    CaseStatus { Open = "open", Assigned = "assigned", Closed = "closed" }
-);
-
-words!(
+stored_enum! {
     /// How a caseworker tried to reach the reporter.
-    ContactChannel { Phone = "phone", Sms = "sms", Email = "email", InPerson = "in_person", Other = "other" }
-);
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum ContactChannel { Phone => "phone", Sms => "sms", Email => "email", InPerson => "in_person", Other => "other" }
+}
 
-words!(
+stored_enum! {
     /// What came of one attempt to reach the reporter.
-    ContactOutcome {
-        Reached = "reached",
-        NoAnswer = "no_answer",
-        LeftMessage = "left_message",
-        UnsafeToTalk = "unsafe_to_talk",
-        WrongContact = "wrong_contact",
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum ContactOutcome {
+        Reached => "reached",
+        NoAnswer => "no_answer",
+        LeftMessage => "left_message",
+        UnsafeToTalk => "unsafe_to_talk",
+        WrongContact => "wrong_contact",
     }
-);
+}
 
-words!(
+stored_enum! {
     /// How a case ended.
-    CaseOutcome {
-        Supported = "supported",
-        Referred = "referred",
-        NoContact = "no_contact",
-        Declined = "declined",
-        NotNeeded = "not_needed",
-        Other = "other",
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum CaseOutcome {
+        Supported => "supported",
+        Referred => "referred",
+        NoContact => "no_contact",
+        Declined => "declined",
+        NotNeeded => "not_needed",
+        Other => "other",
     }
-);
+}
 
-words!(
+stored_enum! {
     /// What an entry of a case records.
-    EntryKind { Note = "note", Contact = "contact", Referral = "referral", Closing = "closing" }
-);
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum EntryKind { Note => "note", Contact => "contact", Referral => "referral", Closing => "closing" }
+}
 
 /// The stored form of a case.
 #[derive(Debug, Clone, Serialize, Deserialize)]
