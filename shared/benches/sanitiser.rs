@@ -122,6 +122,10 @@ fn bench(c: &mut Criterion) {
         mb / secs,
         cpu.map(|c| format!(", {:.1} MB/s of CPU time", mb / c)).unwrap_or_default()
     );
+    // `NUM_BENCH_CORPUS_ONLY=1` leaves the 10 KB runs out (to profile the corpus alone).
+    if std::env::var_os("NUM_BENCH_CORPUS_ONLY").is_some() {
+        return;
+    }
     for _ in 0..rounds.min(50) {
         black_box(sanitise(&big));
     }
