@@ -97,7 +97,8 @@ EXPECTED_DYNAMODB = {
     "submit-report": {"ReportsTable": {"PutItem"}},
     "subscriptions": {
         "SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
-        # One published alert for its page; the status index for the members' list.
+        # One published alert for its page; the status index for the members' list; the offender index (OFFENDER#...)
+        # for the checker.
         "AlertsTable": {"GetItem", "Query"},
         # The reporter's follow-up: the report by its reference, its thread and consent history, a message or a
         # consent entry added, the consent attributes set.
@@ -105,7 +106,8 @@ EXPECTED_DYNAMODB = {
     },
     "sanitise-report": {"AlertsTable": {"PutItem"}},
     "admin-api": {
-        "AlertsTable": {"GetItem", "Query", "UpdateItem"},
+        # PutItem and DeleteItem only for the offender index's references (OFFENDER#...), at publication.
+        "AlertsTable": {"GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem"},
         # One report by id; cases, their entries, the thread, the services list and the rotas beside the reports.
         "ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
         "AuditTable": {"GetItem", "PutItem", "UpdateItem", "Query"},

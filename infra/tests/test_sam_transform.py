@@ -136,6 +136,8 @@ def test_the_api_has_exactly_the_contract_routes_and_jwt_only_on_admin(cfn):
         ("get", "/subscriptions"): None,
         ("get", "/members"): None,
         ("get", "/members/alerts"): None,
+        ("get", "/members/check"): None,
+        ("post", "/members/check"): None,
         ("get", "/members/sign-in"): None,
         ("post", "/members/sign-in"): None,
         ("post", "/members/sign-in/verify"): None,

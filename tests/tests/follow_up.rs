@@ -29,19 +29,19 @@ fn monday_morning() -> DateTime<Utc> {
 const CASEWORKER_CANARY: &str = "CANARYCASEWORKERqz71";
 const REPORTER_CANARY: &str = "CANARYREPLYqz72";
 
-enum Store {
+pub(crate) enum Store {
     Embedded { tables: Arc<SqliteTables>, dir: tempfile::TempDir },
     Aws { dynamo: aws_sdk_dynamodb::Client, names: Vec<String> },
 }
 
-struct Rig {
+pub(crate) struct Rig {
     store: Store,
-    deps: Deps,
+    pub(crate) deps: Deps,
     submit: SubmitDeps,
     admin: AdminDeps,
     notices: DeliverDeps,
     limiter: Limiter,
-    clock: Arc<FixedClock>,
+    pub(crate) clock: Arc<FixedClock>,
 }
 
 fn rig_with(store: Store, tables: Arc<dyn Tables>, keys: Arc<dyn KeyService>, email: DeliverSenders) -> Rig {
@@ -66,7 +66,7 @@ fn rig_with(store: Store, tables: Arc<dyn Tables>, keys: Arc<dyn KeyService>, em
 
 type DeliverSenders = (Arc<dyn shared::ports::messaging::EmailSender>, Arc<dyn shared::ports::messaging::SmsSender>);
 
-fn embedded() -> Rig {
+pub(crate) fn embedded() -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let tables = Arc::new(SqliteTables::in_memory().unwrap());
     let keys: Arc<dyn KeyService> = Arc::new(LocalKeys::open_or_create(dir.path()).unwrap());
@@ -75,7 +75,7 @@ fn embedded() -> Rig {
     rig_with(Store::Embedded { tables: tables.clone(), dir }, tables, keys, senders)
 }
 
-async fn aws() -> Rig {
+pub(crate) async fn aws() -> Rig {
     let b = num_tests::aws::aws_backend().await;
     let names = Table::ALL.iter().map(|t| b.table_name(*t).to_owned()).collect();
     let store = Store::Aws { dynamo: b.dynamo.clone(), names };
@@ -83,30 +83,30 @@ async fn aws() -> Rig {
     rig_with(store, Arc::new(b.tables), Arc::new(b.keys), senders)
 }
 
-fn post(path: &str, body: &Value) -> http::Request<Bytes> {
+pub(crate) fn post(path: &str, body: &Value) -> http::Request<Bytes> {
     http::Request::post(path).header("content-type", "application/json").body(Bytes::from(serde_json::to_vec(body).unwrap())).unwrap()
 }
 
-fn json_of(res: &http::Response<Bytes>) -> Value {
+pub(crate) fn json_of(res: &http::Response<Bytes>) -> Value {
     serde_json::from_slice(res.body()).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(res.body())))
 }
 
 impl Rig {
-    async fn submit(&self, report: &Value) -> (String, String) {
+    pub(crate) async fn submit(&self, report: &Value) -> (String, String) {
         let res = shared::http::submit::handle(&self.submit, post("/reports", report)).await;
         assert_eq!(res.status(), 201, "{}", String::from_utf8_lossy(res.body()));
         let body = json_of(&res);
         (body["reference"].as_str().unwrap().to_owned(), body["passphrase"].as_str().unwrap().to_owned())
     }
 
-    async fn staff(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
+    pub(crate) async fn staff(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
         let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
         req = req.extension(AuthorizerClaims(Staff { subject: format!("{}@example.org", role.as_str()), role }));
         let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
         shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await
     }
 
-    async fn public(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
+    pub(crate) async fn public(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {
         shared::http::public::handle(&self.deps, &self.limiter, Vetting::Off, req).await
     }
 
@@ -131,7 +131,7 @@ impl Rig {
     }
 
     /// Every table's every item, as raw bytes.
-    async fn all_bytes(&self) -> (usize, Vec<u8>) {
+    pub(crate) async fn all_bytes(&self) -> (usize, Vec<u8>) {
         match &self.store {
             Store::Embedded { tables, .. } => {
                 let rows = tables.raw_dump().await.unwrap();

@@ -8,6 +8,7 @@ mod aws_pipeline;
 mod aws_privacy;
 mod aws_requests;
 mod casework;
+mod checker;
 mod contract;
 mod follow_up;
 mod members;

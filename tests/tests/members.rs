@@ -8,7 +8,7 @@ use serde_json::json;
 
 const LEEDS: &str = "yorkshire-humber";
 
-async fn form(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> TestResponse {
+pub(crate) async fn form(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> TestResponse {
     let mut req = Request::post(path).header("content-type", "application/x-www-form-urlencoded").header("host", "127.0.0.1:8080");
     if let Some(c) = cookie {
         req = req.header("cookie", c);
@@ -16,7 +16,7 @@ async fn form(app: &TestApp, path: &str, body: &str, cookie: Option<&str>) -> Te
     app.request(req.body(Body::from(body.to_owned())).unwrap()).await
 }
 
-async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+pub(crate) async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> TestResponse {
     let mut req = Request::get(path).header("host", "127.0.0.1:8080");
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -24,13 +24,13 @@ async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> TestRe
     app.request(req.body(Body::empty()).unwrap()).await
 }
 
-fn header(res: &TestResponse, name: &str) -> String {
+pub(crate) fn header(res: &TestResponse, name: &str) -> String {
     res.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
 }
 
 /// Joins by the join page's form and verifies by the verify page's form; returns the subscription id and the page the
 /// last code answered with.
-async fn join_by_pages(app: &TestApp, email: &str, language: &str) -> (String, String) {
+pub(crate) async fn join_by_pages(app: &TestApp, email: &str, language: &str) -> (String, String) {
     let res = form(
         app,
         "/subscriptions",
@@ -53,7 +53,7 @@ async fn join_by_pages(app: &TestApp, email: &str, language: &str) -> (String, S
 }
 
 /// A report from Leeds, drafted and published to Yorkshire; returns the alert id.
-async fn publish_leeds_alert(app: &TestApp) -> String {
+pub(crate) async fn publish_leeds_alert(app: &TestApp) -> String {
     let res = app.post_json("/reports", &num_tests::sample_report()).await;
     assert_eq!(res.status, 201, "{}", res.text());
     app.drain().await;
@@ -147,7 +147,7 @@ async fn with_vetting_the_json_answer_says_pending_approval() {
 }
 
 /// Signs in by the pages; returns the session cookie (`num_session=...`).
-async fn sign_in(app: &TestApp, email: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> String {
     let res = form(app, "/members/sign-in", &format!("email={}", email.replace('@', "%40")), None).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert!(res.text().contains("name=\"code\""));

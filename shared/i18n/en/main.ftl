@@ -238,6 +238,16 @@ leave-button = Leave and stop all alerts
 left-title = You have left
 signed-out-title = You are signed out
 signed-out-text = You are signed out on this device. Close this window if others use it.
+check-link = Check a phone number or email before you meet someone
+check-title = Check a number or email
+check-intro = Enter his phone number or email address, written any way you have it. You will see the alerts sent to members that name it.
+check-submit = Check
+check-found = Alerts that name this: { $count }. Read each one before you decide.
+check-none = No alert names this number or address.
+check-not-safety = No alert is not a promise of safety: most harm is never reported. Trust your instincts, tell someone where you will be, and report anything that happens.
+check-private = We do not keep what you check, only how many checks you made each day.
+error-nothing_to_check = Enter his phone number or his email address, or both.
+error-too_many_checks = You have made a lot of checks this hour. Wait until the next hour and check again.
 
 ## Unsubscribe and stop texts
 unsub-title = Stop your alerts?

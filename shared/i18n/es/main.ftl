@@ -238,6 +238,16 @@ leave-button = Darme de baja y parar todas las alertas
 left-title = Te has dado de baja
 signed-out-title = Has salido
 signed-out-text = Has salido en este dispositivo. Cierra esta ventana si otras personas lo usan.
+check-link = Comprueba un número de teléfono o un correo antes de quedar con alguien nuevo
+check-title = Comprobar un número o un correo
+check-intro = Escribe su número de teléfono o su correo electrónico, como lo tengas. Verás las alertas enviadas a las socias que lo mencionan.
+check-submit = Comprobar
+check-found = Alertas que lo mencionan: { $count }. Lee cada una antes de decidir.
+check-none = Ninguna alerta menciona este número ni esta dirección.
+check-not-safety = Que no haya alerta no es una promesa de seguridad: la mayoría de las agresiones nunca se denuncian. Confía en tu instinto, dile a alguien dónde vas a estar y denuncia cualquier cosa que pase.
+check-private = No guardamos lo que compruebas, solo cuántas comprobaciones haces cada día.
+error-nothing_to_check = Escribe su número de teléfono o su correo electrónico, o los dos.
+error-too_many_checks = Has hecho muchas comprobaciones en esta hora. Espera a la hora siguiente y vuelve a comprobar.
 
 ## Unsubscribe and stop texts
 unsub-title = ¿Parar tus alertas?

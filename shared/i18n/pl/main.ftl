@@ -238,6 +238,16 @@ leave-button = Odejdź i zatrzymaj wszystkie alerty
 left-title = Odeszłaś
 signed-out-title = Wylogowano
 signed-out-text = Wylogowano cię na tym urządzeniu. Zamknij to okno, jeśli korzystają z niego inni.
+check-link = Sprawdź numer telefonu lub e-mail przed spotkaniem z kimś nowym
+check-title = Sprawdź numer lub e-mail
+check-intro = Wpisz jego numer telefonu lub adres e-mail, w dowolnej formie. Zobaczysz alerty wysłane członkiniom, które go wymieniają.
+check-submit = Sprawdź
+check-found = Alerty, które to wymieniają: { $count }. Przeczytaj każdy, zanim zdecydujesz.
+check-none = Żaden alert nie wymienia tego numeru ani adresu.
+check-not-safety = Brak alertu nie jest obietnicą bezpieczeństwa: większość krzywd nigdy nie jest zgłaszana. Ufaj swojemu instynktowi, powiedz komuś, gdzie będziesz, i zgłoś wszystko, co się wydarzy.
+check-private = Nie zapisujemy tego, co sprawdzasz, tylko liczbę sprawdzeń każdego dnia.
+error-nothing_to_check = Wpisz jego numer telefonu lub adres e-mail albo oba.
+error-too_many_checks = W tej godzinie sprawdzono już bardzo dużo. Poczekaj do następnej godziny i sprawdź ponownie.
 
 ## Unsubscribe and stop texts
 unsub-title = Zatrzymać alerty?

@@ -238,6 +238,16 @@ leave-button = Sair e parar todos os alertas
 left-title = Você saiu
 signed-out-title = Você saiu da conta
 signed-out-text = Você saiu neste aparelho. Feche esta janela se outras pessoas usam o aparelho.
+check-link = Verifique um número de telefone ou e-mail antes de encontrar alguém novo
+check-title = Verificar um número ou e-mail
+check-intro = Digite o número de telefone ou o e-mail dele, do jeito que você tiver. Você verá os alertas enviados às participantes que o mencionam.
+check-submit = Verificar
+check-found = Alertas que mencionam isto: { $count }. Leia cada um antes de decidir.
+check-none = Nenhum alerta menciona este número ou endereço.
+check-not-safety = Não haver alerta não é promessa de segurança: a maioria das agressões nunca é denunciada. Confie no seu instinto, diga a alguém onde você vai estar e denuncie qualquer coisa que aconteça.
+check-private = Não guardamos o que você verifica, só quantas verificações você fez por dia.
+error-nothing_to_check = Digite o número de telefone ou o e-mail dele, ou os dois.
+error-too_many_checks = Você fez muitas verificações nesta hora. Espere a próxima hora e verifique de novo.
 
 ## Unsubscribe and stop texts
 unsub-title = Parar seus alertas?

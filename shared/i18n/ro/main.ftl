@@ -238,6 +238,16 @@ leave-button = Renunță și oprește toate alertele
 left-title = Ai renunțat
 signed-out-title = Ai ieșit din cont
 signed-out-text = Ai ieșit din cont pe acest dispozitiv. Închide fereastra dacă îl folosesc și alții.
+check-link = Verifică un număr de telefon sau un e-mail înainte să te întâlnești cu cineva nou
+check-title = Verifică un număr sau un e-mail
+check-intro = Scrie numărul lui de telefon sau adresa de e-mail, în orice formă o ai. Vei vedea alertele trimise membrelor care îl menționează.
+check-submit = Verifică
+check-found = Alerte care menționează acest lucru: { $count }. Citește-le pe fiecare înainte să decizi.
+check-none = Nicio alertă nu menționează acest număr sau această adresă.
+check-not-safety = Lipsa unei alerte nu este o promisiune de siguranță: cele mai multe abuzuri nu sunt raportate niciodată. Ai încredere în instinctul tău, spune cuiva unde vei fi și raportează orice se întâmplă.
+check-private = Nu păstrăm ce verifici, doar câte verificări ai făcut în fiecare zi.
+error-nothing_to_check = Scrie numărul lui de telefon sau adresa de e-mail, sau pe amândouă.
+error-too_many_checks = Ai făcut foarte multe verificări în această oră. Așteaptă ora următoare și verifică din nou.
 
 ## Unsubscribe and stop texts
 unsub-title = Oprești alertele?

@@ -108,6 +108,12 @@ struct AlertView {
     suggested_regions: Vec<crate::domain::Region>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     regions: Vec<crate::domain::Region>,
+    /// Other reports naming the same offender (a shared phone, email, handle or registration), oldest first.
+    linked: Vec<crate::usecases::offenders::Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_times: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_since: Option<String>,
     #[serde(flatten)]
     alert: crate::domain::alert::Alert,
 }
@@ -227,12 +233,16 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
         Action::ReadAlert => {
             let rec = get_alert(&deps.alerts(), &alert_id(target)?).await?;
             let alert = rec.open(deps.keys.as_ref()).await?;
+            let linked = crate::usecases::offenders::links(&deps.alerts(), &rec).await?;
             let view = AlertView {
                 alert_id: rec.alert_id,
                 report_id: rec.report_id,
                 status: rec.status,
                 suggested_regions: rec.suggested_regions,
                 regions: rec.regions,
+                linked,
+                reported_times: rec.reported_times,
+                reported_since: rec.reported_since,
                 alert,
             };
             Ok(json(StatusCode::OK, &view))

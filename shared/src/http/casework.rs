@@ -203,7 +203,15 @@ pub async fn handle(deps: &AdminDeps, req: &Request, staff: &Staff, action: Acti
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
             Ok(json(status, &json!({"report_id": case.report_id, "status": case.case_status, "assigned_to": case.assigned_to})))
         }
-        Action::ReadCase => Ok(json(StatusCode::OK, &casework::get_case(&core, &report_id(target)?).await?)),
+        Action::ReadCase => {
+            let id = report_id(target)?;
+            let case = casework::get_case(&core, &id).await?;
+            // Other reports naming the same offender (by a shared phone, email, handle or registration).
+            let linked = crate::usecases::offenders::links_of_report(&core, &id).await?;
+            let mut view = serde_json::to_value(&case).map_err(|e| ApiError::internal(&e))?;
+            view["linked"] = serde_json::to_value(&linked).map_err(|e| ApiError::internal(&e))?;
+            Ok(json(StatusCode::OK, &view))
+        }
         Action::AssignCase => {
             let body: AssignBody = if req.body().is_empty() { AssignBody { to: None } } else { parse_json(req)? };
             let to = body.to.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(me);

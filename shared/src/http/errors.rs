@@ -16,6 +16,7 @@ use crate::error::Chain;
 use crate::ports::{KeyError, StoreError};
 use crate::seal::SealError;
 use crate::usecases::alerts::{AlertError, PublishError, RejectError};
+use crate::usecases::offenders::{CheckError, LinkError};
 use crate::usecases::audit::{AuditError, VerifyError as AuditVerifyError};
 use crate::usecases::submit_report::SubmitError;
 use crate::usecases::subscriptions::{
@@ -521,6 +522,45 @@ impl From<FindError> for ApiError {
             .with_field("reason"),
             FindError::Store(s) => store_failure(&e, s),
             FindError::Key(k) => key_failure(&e, k),
+        }
+    }
+}
+
+impl From<CheckError> for ApiError {
+    fn from(e: CheckError) -> Self {
+        match &e {
+            CheckError::Nothing => ApiError::bad_request(
+                "nothing_to_check",
+                "Enter his phone number or his email address (or both), written any way you have it.",
+            )
+            .with_field("phone"),
+            CheckError::InvalidPhone => ApiError::bad_request(
+                "invalid_phone",
+                "This is not a phone number we can read. Write it as you would dial it, for example 07700 900123 or +44 7700 900123.",
+            )
+            .with_field("phone"),
+            CheckError::InvalidEmail => ApiError::bad_request(
+                "invalid_email",
+                "This is not an email address we can read. Write it whole, for example name@example.com.",
+            )
+            .with_field("email"),
+            CheckError::TooMany { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_checks",
+                "You have made a lot of checks this hour. Wait until the next hour and check again; if you need help now, call the helpline.",
+            )
+            .with_retry_after(*retry_after),
+            CheckError::Store(s) => store_failure(&e, s),
+            CheckError::Key(k) => key_failure(&e, k),
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        match &e {
+            LinkError::Store(s) => store_failure(&e, s),
+            LinkError::Key(k) => key_failure(&e, k),
         }
     }
 }

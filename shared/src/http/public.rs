@@ -10,6 +10,7 @@ use crate::domain::{AlertId, Region, SubscriptionId};
 use crate::error::ApiError;
 use crate::ratelimit::{Limiter, Secret, client_of};
 use crate::usecases::alerts::{AlertError, AlertStatus, get_alert};
+use crate::usecases::offenders::{CheckRequest, check};
 use crate::usecases::subscriptions::{
     Channel, CodeLimits, SignInError, StopLinkError, SubscribeRequest, SubscriptionDeps, SubscriptionStatus, VerifyError, Vetting,
     get_subscription, leave, member_of_session, request_sign_in, sign_out, stop_texts, subscribe_within, subscription_of_token,
@@ -316,6 +317,53 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, vetting: Vetting
                         let mut v = settings_of(&member);
                         (v.regions, v.channels, v.language) = (regions, channels, language);
                         Ok(html(e.status, pages::settings_page(&ctx, &v, &field_errors(&ctx, &e), false)))
+                    }
+                }
+            }
+            (Method::GET, "/members/check") => {
+                let Some(_member) = signed_in(deps, &req).await? else { return Ok(super::see_other(&ctx.href("/members/sign-in"))) };
+                let mut ctx = ctx.clone();
+                ctx.member = true;
+                Ok(html(StatusCode::OK, pages::check_page(&ctx, "", "", None, &Default::default())))
+            }
+            (Method::POST, "/members/check") => {
+                check_size(&req)?;
+                let form = body_kind(&req, true)? == BodyKind::Form;
+                let Some(member) = signed_in(deps, &req).await? else {
+                    return if form { Ok(super::see_other(&ctx.href("/members/sign-in"))) } else { Err(not_signed_in()) };
+                };
+                let body: CheckRequest = if form {
+                    let f = form_fields(&req);
+                    CheckRequest { phone: field(&f, "phone"), email: field(&f, "email") }
+                } else {
+                    parse_json(&req)?
+                };
+                let outcome = check(deps, member.subscription_id.as_str(), &body).await.map_err(ApiError::from);
+                if !form {
+                    let found = outcome?;
+                    return Ok(json(StatusCode::OK, &json!({"matches": found.len(), "alerts": found})));
+                }
+                let mut ctx = ctx.clone();
+                ctx.member = true;
+                let (phone, email) = (body.phone.unwrap_or_default(), body.email.unwrap_or_default());
+                match outcome {
+                    Ok(found) => {
+                        let mut opened = Vec::new();
+                        for m in &found {
+                            let rec = get_alert(deps, &m.alert_id).await.map_err(ApiError::from)?;
+                            opened.push((m.alert_id.to_string(), rec.open(deps.keys.as_ref()).await?));
+                        }
+                        let items: Vec<pages::AlertItem<'_>> = opened.iter().map(|(id, a)| pages::AlertItem { alert_id: id.as_str(), alert: a }).collect();
+                        let result = pages::CheckResult { alerts: &items };
+                        Ok(html(StatusCode::OK, pages::check_page(&ctx, &phone, &email, Some(result), &Default::default())))
+                    }
+                    Err(e) => {
+                        e.log();
+                        let mut res = html(e.status, pages::check_page(&ctx, &phone, &email, None, &field_errors(&ctx, &e)));
+                        if let Some(after) = e.retry_after.and_then(|s| http::HeaderValue::from_str(&s.to_string()).ok()) {
+                            res.headers_mut().insert(http::header::RETRY_AFTER, after);
+                        }
+                        Ok(res)
                     }
                 }
             }

@@ -72,6 +72,9 @@ pub enum MacPurpose {
     /// The links of the audit log's chain. In the cloud a key of its own, which only the function that appends to the
     /// log (and a verifier role) may use: a function that may use the blind-index key can't forge a link.
     AuditChain,
+    /// The offender index: an offender's phone numbers, emails, handles and registrations, normalised
+    /// (`usecases::offenders`), so the checker and the links between reports need no identifier in the clear.
+    OffenderIdentifier,
 }
 
 impl MacPurpose {
@@ -82,6 +85,7 @@ impl MacPurpose {
             MacPurpose::AlertId => "alert-id",
             MacPurpose::SubscriptionCode => "subscription-code",
             MacPurpose::AuditChain => "audit-chain",
+            MacPurpose::OffenderIdentifier => "offender-identifier",
         }
     }
 }

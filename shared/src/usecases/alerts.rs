@@ -44,6 +44,16 @@ pub struct AlertRecord {
     pub decided_by: Option<String>,
     /// The alert content, sealed under the alert's own data key.
     pub sealed: Sealed<Alert>,
+    /// The keyed hashes of the offender's identifiers the alert names (`offenders::keys_of`): how the checker and the
+    /// links between reports find it. No identifier in the clear.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offender_keys: Vec<String>,
+    /// At publication: how many reports (this one and the linked ones not rejected) name this offender, and the month
+    /// (`YYYY-MM`) of the first. Absent when this is the only one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_times: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_since: Option<String>,
     pub gsi1pk: String,
     pub gsi1sk: String,
 }
@@ -178,6 +188,7 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
     let id = AlertId::from_digest(&mac);
     let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(&id, AlertStatus::Draft)).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let offender_keys = super::offenders::keys_of(deps.keys.as_ref(), &alert.offender).await?;
     let key = AlertRecord::key(&id);
     let rec = AlertRecord {
         pk: key.pk,
@@ -195,9 +206,15 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
         decided_at: None,
         decided_by: None,
         sealed: Sealed::seal(&sealer, &alert),
+        offender_keys,
+        reported_times: None,
+        reported_since: None,
         gsi1pk: AlertRecord::list_partition(AlertStatus::Draft),
         gsi1sk: format!("{now}#{id}"),
     };
+    // The references first: a retry after a failure between the two writes finds them written (a reference that its
+    // alert does not carry counts for nothing; see `offenders`).
+    super::offenders::index(deps, &id, &rec.offender_keys).await?;
     match deps.tables.put(Table::Alerts, to_item(&rec)?, Condition::NotExists).await {
         Ok(()) => {
             // The alert id only: a line naming both would tie a published alert to its reporter's reference.
@@ -365,10 +382,19 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
             return Err(PublishError::IdentifiesSomeone { kinds: dedup(kinds), fields });
         }
     }
+    // The offender index follows the published identifiers: new references before the alert carries their keys,
+    // the ones a reviewer took out after. How often he has been reported is counted from the links now.
+    let offender_keys = super::offenders::keys_of(deps.keys.as_ref(), &alert.offender).await.map_err(seal::SealError::from)?;
+    super::offenders::index(deps, id, &offender_keys).await?;
+    let dropped: Vec<String> = rec.offender_keys.iter().filter(|k| !offender_keys.contains(k)).cloned().collect();
+    let published_view = AlertRecord { offender_keys: offender_keys.clone(), ..rec.clone() };
+    let links = super::offenders::links(deps, &published_view).await?;
+    let (times, since) = super::offenders::reported(&published_view, &links);
     let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(id, AlertStatus::Published)).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let regions_attr = crate::ports::tables::to_attr(&regions)?;
-    let update = Update::default()
+    let mut update = Update::default()
+        .set("offender_keys", crate::ports::tables::to_attr(&offender_keys)?)
         .set("status", AlertStatus::Published)
         .set("regions", regions_attr)
         .set("decided_at", crate::ports::tables::s(now.clone()))
@@ -378,10 +404,16 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
         .set("sealed", serde_dynamo::AttributeValue::B(sealer.seal_json(&alert)))
         .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Published)))
         .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
+    if times > 1 {
+        update = update
+            .set("reported_times", serde_dynamo::AttributeValue::N(times.to_string()))
+            .set("reported_since", crate::ports::tables::s(since));
+    }
     let cond = Condition::Equals("status".into(), AlertStatus::Draft.into());
     match deps.tables.update(Table::Alerts, &AlertRecord::key(id), update, cond).await {
         Ok(item) => {
-            tracing::info!(alert_id = %id, regions = regions.len(), edited, "alert published");
+            super::offenders::unindex(deps, id, &dropped).await?;
+            tracing::info!(alert_id = %id, regions = regions.len(), edited, linked = links.len(), "alert published");
             Ok(from_item(item)?)
         }
         Err(StoreError::ConditionFailed) => Err(PublishError::NotDraft(get_alert(deps, id).await?.status)),

@@ -26,11 +26,16 @@ fn key(action: &str, subject: &str, window_start: i64) -> Key {
 /// Counts one use of `action` by `subject` now, and says whether it is within `limit` for this hour. A use beyond the
 /// limit is counted too (it changes nothing: the answer stays "no" until the hour ends).
 pub async fn take(deps: &super::Deps, action: &str, subject: &str, limit: u64) -> Result<Result<u64, Exhausted>, StoreError> {
+    take_in(deps, Table::Audit, action, subject, limit).await
+}
+
+/// As `take`, with the count kept in `table` (a function that may not write the audit table keeps its own there).
+pub async fn take_in(deps: &super::Deps, table: Table, action: &str, subject: &str, limit: u64) -> Result<Result<u64, Exhausted>, StoreError> {
     let now = deps.clock.now().timestamp();
     let window_start = now - now.rem_euclid(WINDOW_SECONDS);
     let window_end = window_start + WINDOW_SECONDS;
     let update = Update::default().add("count", 1).set("expires_at", AttributeValue::N((window_end + 86_400).to_string()));
-    let item = deps.tables.update(Table::Audit, &key(action, subject, window_start), update, Condition::Always).await?;
+    let item = deps.tables.update(table, &key(action, subject, window_start), update, Condition::Always).await?;
     let count = match item.get("count") {
         Some(AttributeValue::N(n)) => n.parse::<u64>().unwrap_or(u64::MAX),
         _ => u64::MAX,

@@ -240,8 +240,57 @@ pub fn members_page(ctx: &Ctx, regions: &[Region], alerts: &[AlertItem<'_>]) -> 
                 }
             }
         }
+        p { a href=(ctx.href("/members/check")) { (ctx.t("check-link")) } }
         p { a href=(ctx.href("/members/settings")) { (ctx.t("nav-settings")) } }
         (sign_out_form(ctx))
+    };
+    layout(ctx, &title, body).into_string()
+}
+
+/// What the checker found: `None` before a check, else the alerts (perhaps none).
+pub struct CheckResult<'a> {
+    pub alerts: &'a [AlertItem<'a>],
+}
+
+/// `GET /members/check` and its answer: a member checks a phone number or an email address against the published
+/// alerts. An empty answer says plainly that it is no promise of safety.
+pub fn check_page(ctx: &Ctx, phone: &str, email: &str, result: Option<CheckResult<'_>>, errors: &FieldErrors) -> String {
+    let w = Words(ctx.lang);
+    let title = ctx.t("check-title");
+    let body = html! {
+        h1 { (title) }
+        (errors.summary(ctx))
+        @if let Some(r) = &result {
+            div class="notice" role="status" {
+                @if r.alerts.is_empty() {
+                    p { strong { (ctx.t("check-none")) } }
+                } @else {
+                    p { strong { (ctx.t_args("check-found", &[("count", &r.alerts.len().to_string())])) } }
+                    ul class="alerts" {
+                        @for a in r.alerts {
+                            li {
+                                a href=(ctx.href(&format!("/alerts/{}", a.alert_id))) {
+                                    strong { (a.alert.town) } ", " (w.date_long(a.alert)) ": " (w.categories(a.alert))
+                                }
+                            }
+                        }
+                    }
+                }
+                p { (ctx.t("check-not-safety")) }
+            }
+        }
+        p { (ctx.t("check-intro")) }
+        form method="post" action=(ctx.href("/members/check")) accept-charset="utf-8" novalidate {
+            label for="phone" { (ctx.t("field-phone")) }
+            (errors.beside("phone"))
+            input id="phone" name="phone" type="tel" maxlength="32" autocomplete="off" value=(phone) aria-describedby=[described(errors, "phone", None)];
+            label for="email" { (ctx.t("field-email")) }
+            (errors.beside("email"))
+            input id="email" name="email" type="email" maxlength="254" autocomplete="off" value=(email) aria-describedby=[described(errors, "email", None)];
+            button type="submit" { (ctx.t("check-submit")) }
+        }
+        p class="hint" { (ctx.t("check-private")) }
+        p { a href=(ctx.href("/members")) { (ctx.t("nav-members")) } }
     };
     layout(ctx, &title, body).into_string()
 }
