@@ -56,6 +56,7 @@ REGION = "yorkshire-humber"
 SIGN_IN_PAGE = "/members/sign-in"
 MEMBERS_AREA = "/members"
 SETTINGS_PAGE = "/members/settings"
+CHECK_PAGE = "/members/check"
 
 # A page with known violations: axe must find them, or a run that finds nothing proves nothing.
 KNOWN_BAD = (
@@ -856,9 +857,18 @@ class Run:
             self.press(links[0])
             self.page("members' alert", "en")
             self.check(alert_id in d.current_url, f"{label}: the alert opens from the members' area", d.current_url)
+        # The checker: the published alert's number, written another way, finds it.
+        self.timed("load", lambda: d.get(self.url(CHECK_PAGE)))
+        self.page("check", "en")
+        self.fill("phone", "+44 7700 900456")
+        self.submit("phone")
+        self.page("check result", "en")
+        found = [a for a in d.find_elements(By.CSS_SELECTOR, "main a[href]") if alert_id in (a.get_attribute("href") or "")]
+        self.check(bool(found), f"{label}: the checker finds the published alert by its offender's number")
         for lang in self.languages:
             if lang != "en":
                 self.visit("members' area", MEMBERS_AREA, lang)
+                self.visit("check", CHECK_PAGE, lang)
             self.visit("settings", SETTINGS_PAGE, lang)
         # Signing out ends the session: the members' area asks to sign in again.
         self.timed("load", lambda: d.get(self.url(MEMBERS_AREA)))

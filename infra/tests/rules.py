@@ -67,6 +67,11 @@ EXPECTED_KMS = {
         ("kms:GenerateDataKey", "alerts", "published_alert"),
         ("kms:Decrypt", "alerts", "alert_rejection"),
         ("kms:GenerateDataKey", "alerts", "alert_rejection"),
+        # A withdrawal's reason and, at a correction, the version it replaces: each sealed on its own.
+        ("kms:Decrypt", "alerts", "alert_withdrawal"),
+        ("kms:GenerateDataKey", "alerts", "alert_withdrawal"),
+        ("kms:Decrypt", "alerts", "alert_version"),
+        ("kms:GenerateDataKey", "alerts", "alert_version"),
         # Help desk resend-code re-seals a member's contacts under their existing contact key.
         ("kms:Decrypt", "subscribers", "contact_key"),
         # Reasons staff give are sealed in the audit log.

@@ -22,6 +22,30 @@ pub const MAX_ALERT_SEGMENTS: usize = 2;
 /// the alert's words still have room beside the two links.
 pub const MAX_UCS2_ALERT_SEGMENTS: usize = 3;
 
+/// Which copy of an alert a message is: the member's own token in its link (so a leaked copy says whose it was), and
+/// whether it is a notice about the alert (its withdrawal, a correction) rather than the alert.
+#[derive(Debug, Clone, Copy)]
+pub struct Copy<'a> {
+    pub alert: &'a AlertId,
+    pub token: Option<&'a str>,
+    pub notice: Option<crate::usecases::deliver::Notice>,
+}
+
+impl<'a> Copy<'a> {
+    /// The alert itself, with no token (for a preview).
+    pub fn plain(alert: &'a AlertId) -> Self {
+        Self { alert, token: None, notice: None }
+    }
+
+    /// The alert's page for this copy.
+    pub fn link(&self, site: &str) -> String {
+        match self.token {
+            Some(t) => format!("{site}/alerts/{}?c={t}", self.alert),
+            None => format!("{site}/alerts/{}", self.alert),
+        }
+    }
+}
+
 /// The fixed words of the messages and pages in one language: categories, regions, dates and the like come from the
 /// catalogue; what the report said is never translated.
 #[derive(Debug, Clone, Copy)]
@@ -52,10 +76,22 @@ impl Words {
         self.0.t(&format!("month-{}", d.month()))
     }
 
+    /// "30 November 2026", in the language's words.
+    pub fn day_long(self, d: NaiveDate) -> String {
+        format!("{} {} {}", d.day(), self.month(d), d.year())
+    }
+
+    /// "March 2026" from "2026-03", in the language's words; `None` where it is not a month.
+    pub fn month_year(self, ym: &str) -> Option<String> {
+        let (y, m) = ym.split_once('-')?;
+        let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+        (1..=12).contains(&m).then(|| format!("{} {y}", self.0.t(&format!("month-alone-{m}"))))
+    }
+
     /// "14 March 2025", "week of 10 March 2025", "March 2025", in the language's words.
     pub fn date_long(self, alert: &Alert) -> String {
         let d = alert.date;
-        let day = format!("{} {} {}", d.day(), self.month(d), d.year());
+        let day = self.day_long(d);
         match alert.date_precision {
             DatePrecision::Day => day,
             DatePrecision::Week => self.0.t_args("date-week-of", &[("date", &day)]),
@@ -91,10 +127,23 @@ pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
 }
 
 /// The email for one member, in their language: the alert as published, and their own unsubscribe link.
-pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &str, lang: Lang) -> (String, String) {
+pub fn render_email(alert: &Alert, copy: &Copy<'_>, site: &str, unsubscribe_url: &str, lang: Lang) -> (String, String) {
+    use crate::usecases::deliver::Notice;
     let w = Words(lang);
-    let subject = lang.t_args("email-subject", &[("what", &w.categories(alert)), ("town", &alert.town)]);
-    let mut t = format!("{}: {}, {}", lang.t("email-heading"), alert.town, w.date_long(alert));
+    let link = copy.link(site);
+    if copy.notice == Some(Notice::Withdrawal) {
+        let args = [("town", alert.town.as_str()), ("date", &w.date_long(alert))];
+        let subject = lang.t_args("withdrawn-subject", &args);
+        let t = format!("{}\n\n{link}\n\n{} {unsubscribe_url}\n", lang.t_args("withdrawn-email", &args), lang.t("email-stop"));
+        return (subject, t);
+    }
+    let mut subject = lang.t_args("email-subject", &[("what", &w.categories(alert)), ("town", &alert.town)]);
+    let mut t = String::new();
+    if matches!(copy.notice, Some(Notice::Correction(_))) {
+        subject = format!("{}: {subject}", lang.t("correction-word"));
+        t += &format!("{}\n\n", lang.t("correction-email"));
+    }
+    t += &format!("{}: {}, {}", lang.t("email-heading"), alert.town, w.date_long(alert));
     if let Some(tod) = alert.time_of_day {
         t += &format!(" ({})", w.time_of_day(tod));
     }
@@ -119,30 +168,34 @@ pub fn render_email(alert: &Alert, id: &AlertId, site: &str, unsubscribe_url: &s
         t += &format!("{}: {d}\n", lang.t("alert-description"));
     }
     t += &format!("\n{}\n{}\n", lang.t("alert-what-happened"), alert.summary);
-    t += &format!(
-        "\n{} {site}/\n{} {site}/alerts/{id}\n\n{} {unsubscribe_url}\n",
-        lang.t("email-tell-us"),
-        lang.t("email-page"),
-        lang.t("email-stop"),
-    );
+    t +=
+        &format!("\n{} {site}/\n{} {link}\n\n{} {unsubscribe_url}\n", lang.t("email-tell-us"), lang.t("email-page"), lang.t("email-stop"),);
     (subject, t)
 }
 
 /// A text of at most two segments (three where a letter is outside GSM-7), in the member's language: the essentials
 /// and a link to the members' page.
-pub fn render_sms(alert: &Alert, id: &AlertId, site: &str, stop_url: &str, lang: Lang) -> String {
+pub fn render_sms(alert: &Alert, copy: &Copy<'_>, site: &str, stop_url: &str, lang: Lang) -> String {
+    use crate::usecases::deliver::Notice;
     let w = Words(lang);
     let o = &alert.offender;
-    let mut ident: Vec<String> = Vec::new();
-    if let Some(n) = o.names_used.first() {
-        ident.push(lang.t_args("sms-calls-himself", &[("name", n)]));
-    }
-    ident.extend(o.phones.iter().take(2).map(|p| phone_display(p)));
-    ident.extend(o.vehicles.iter().filter_map(|v| v.registration.as_deref().map(registration_display)).take(1));
     // The alert's page, then the way to stop texts: both always whole, the alert's words cut to fit.
-    let link = format!(" {site}/alerts/{id} {} {stop_url}", lang.t("sms-stop"));
-    let head = format!("{} {} {}: {}", lang.t("sms-alert"), alert.town, alert.date_short(), w.categories(alert));
-    let body = if ident.is_empty() { head } else { format!("{head}. {} {}", lang.t("sms-man"), ident.join(", ")) };
+    let link = format!(" {} {} {stop_url}", copy.link(site), lang.t("sms-stop"));
+    let when = alert.date_short();
+    let body = if copy.notice == Some(Notice::Withdrawal) {
+        lang.t_args("withdrawn-sms", &[("town", alert.town.as_str()), ("date", &when)])
+    } else {
+        let mut ident: Vec<String> = Vec::new();
+        if let Some(n) = o.names_used.first() {
+            ident.push(lang.t_args("sms-calls-himself", &[("name", n)]));
+        }
+        ident.extend(o.phones.iter().take(2).map(|p| phone_display(p)));
+        ident.extend(o.vehicles.iter().filter_map(|v| v.registration.as_deref().map(registration_display)).take(1));
+        let marker =
+            if matches!(copy.notice, Some(Notice::Correction(_))) { format!("{} ", lang.t("sms-correction")) } else { String::new() };
+        let head = format!("{marker}{} {} {when}: {}", lang.t("sms-alert"), alert.town, w.categories(alert));
+        if ident.is_empty() { head } else { format!("{head}. {} {}", lang.t("sms-man"), ident.join(", ")) }
+    };
     let gsm = body.chars().chain(link.chars()).all(is_gsm7);
     let max = if gsm { MAX_ALERT_SEGMENTS * GSM7_PART } else { MAX_UCS2_ALERT_SEGMENTS * UCS2_PART };
     let room = max - link.chars().count();
@@ -260,7 +313,7 @@ mod tests {
     fn a_short_alert_text_is_whole_and_ends_with_its_link_and_the_stop_link() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[1u8; 32]);
-        let text = render_sms(&a, &id, SITE, STOP, Lang::En);
+        let text = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
         assert_eq!(
             text,
             format!("ALERT Leeds 14 Mar: Theft. Man calls himself Gaz, 07700 900201, YD19 KQT {SITE}/alerts/{id} Stop texts: {STOP}")
@@ -273,7 +326,7 @@ mod tests {
         let long_name = "G".repeat(400);
         let a = alert("Leeds", "x", &[&long_name]);
         let id = AlertId::from_digest(&[2u8; 32]);
-        let text = render_sms(&a, &id, SITE, STOP, Lang::En);
+        let text = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
         assert_eq!(text.chars().count(), 2 * GSM7_PART);
         assert_eq!(sms_segments(&text), 2);
         assert!(text.ends_with(&format!("... {SITE}/alerts/{id} Stop texts: {STOP}")), "{text}");
@@ -283,7 +336,7 @@ mod tests {
     fn a_long_alert_text_with_an_accent_stays_within_three_ucs2_segments_with_both_links() {
         let a = alert("Leeds", "x", &[&format!("José {}", "G".repeat(400))]);
         let id = AlertId::from_digest(&[3u8; 32]);
-        let text = render_sms(&a, &id, SITE, STOP, Lang::En);
+        let text = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
         assert!(text.chars().count() <= 3 * UCS2_PART, "{} characters", text.chars().count());
         assert_eq!(sms_segments(&text), 3);
         assert!(text.contains("José"), "the name's start survives: {text}");
@@ -297,8 +350,8 @@ mod tests {
         a.date_precision = DatePrecision::Month;
         a.date = DatePrecision::Month.coarsen(a.date);
         let id = AlertId::from_digest(&[5u8; 32]);
-        let (_, email) = render_email(&a, &id, SITE, "https://u.example/x", Lang::En);
-        let sms = render_sms(&a, &id, SITE, STOP, Lang::En);
+        let (_, email) = render_email(&a, &Copy::plain(&id), SITE, "https://u.example/x", Lang::En);
+        let sms = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
         assert!(email.starts_with("SAFETY ALERT: Leeds, March 2025\n"), "{email}");
         assert!(sms.starts_with("ALERT Leeds Mar 2025: Theft"), "{sms}");
         for text in [&email, &sms] {
@@ -306,8 +359,8 @@ mod tests {
         }
         a.date_precision = DatePrecision::Week;
         a.date = DatePrecision::Week.coarsen(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
-        assert!(render_email(&a, &id, SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
-        assert!(render_sms(&a, &id, SITE, STOP, Lang::En).starts_with("ALERT Leeds wk of 10 Mar: Theft"));
+        assert!(render_email(&a, &Copy::plain(&id), SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
+        assert!(render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En).starts_with("ALERT Leeds wk of 10 Mar: Theft"));
     }
 
     #[test]
@@ -319,7 +372,7 @@ mod tests {
     fn the_alert_email_carries_the_unsubscribe_link_and_the_members_page() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[4u8; 32]);
-        let (subject, text) = render_email(&a, &id, SITE, "https://u.example/x", Lang::En);
+        let (subject, text) = render_email(&a, &Copy::plain(&id), SITE, "https://u.example/x", Lang::En);
         assert_eq!(subject, "Safety alert: Theft in Leeds");
         assert!(text.contains(&format!("{SITE}/alerts/{id}")) && text.ends_with("Stop these alerts: https://u.example/x\n"));
     }
@@ -328,13 +381,13 @@ mod tests {
     fn a_polish_speaking_members_alert_email_has_polish_fixed_words_and_the_reports_own_words() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[6u8; 32]);
-        let (subject, text) = render_email(&a, &id, SITE, "https://u.example/x", Lang::Pl);
+        let (subject, text) = render_email(&a, &Copy::plain(&id), SITE, "https://u.example/x", Lang::Pl);
         assert_eq!(subject, "Alert bezpieczeństwa: Kradzież w Leeds");
         assert!(text.starts_with("ALERT BEZPIECZEŃSTWA: Leeds, 14 marca 2025\nCo się stało: Kradzież\n"), "{text}");
         assert!(text.contains("\nO nim\nImiona: Gaz\nTelefony: 07700 900201\n"), "{text}");
         assert!(text.contains("\nHe took money.\n"), "the report's own words stay as written: {text}");
         assert!(text.ends_with("Zatrzymaj te alerty: https://u.example/x\n"), "{text}");
-        let sms = render_sms(&a, &id, SITE, STOP, Lang::Pl);
+        let sms = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::Pl);
         assert!(sms.starts_with("ALERT Leeds 14 Mar: Kradzież. Mężczyzna przedstawia się jako Gaz"), "{sms}");
     }
 
@@ -345,5 +398,31 @@ mod tests {
         assert_eq!(registration_display("ab12cde"), "AB12 CDE");
         assert_eq!(registration_display("AB12 CDE"), "AB12 CDE");
         assert_eq!(registration_display("K123 ABC"), "K123ABC");
+    }
+
+    #[test]
+    fn a_withdrawal_and_a_correction_say_what_they_are_and_carry_the_members_own_link() {
+        use crate::usecases::deliver::Notice;
+        let a = alert("Leeds", "He took money.", &["Gaz"]);
+        let id = AlertId::from_digest(&[1u8; 32]);
+        let withdrawal = Copy { alert: &id, token: Some("ABCDEFGH2345"), notice: Some(Notice::Withdrawal) };
+        let sms = render_sms(&a, &withdrawal, SITE, STOP, Lang::En);
+        assert!(sms.starts_with("WITHDRAWN: the alert about Leeds 14 Mar was withdrawn."), "{sms}");
+        assert!(sms.contains(&format!("{SITE}/alerts/{id}?c=ABCDEFGH2345")), "{sms}");
+        assert!(!sms.contains("Gaz") && !sms.contains("07700"), "a withdrawal repeats nothing of the alert: {sms}");
+        let (subject, email) = render_email(&a, &withdrawal, SITE, "https://u.example/x", Lang::En);
+        assert_eq!(subject, "Alert withdrawn: Leeds, 14 March 2025");
+        assert!(!email.contains("Gaz"), "{email}");
+        let correction = Copy { notice: Some(Notice::Correction(2)), ..withdrawal };
+        let (subject, email) = render_email(&a, &correction, SITE, "https://u.example/x", Lang::En);
+        assert!(subject.starts_with("Correction: Safety alert"), "{subject}");
+        assert!(email.starts_with("This corrects an alert we sent you earlier."), "{email}");
+        assert!(email.contains("He took money.") && email.contains("?c=ABCDEFGH2345"));
+        let sms = render_sms(&a, &correction, SITE, STOP, Lang::En);
+        assert!(sms.starts_with("CORRECTION: ALERT Leeds"), "{sms}");
+        for lang in Lang::ALL {
+            assert!(sms_segments(&render_sms(&a, &correction, SITE, STOP, lang)) <= MAX_UCS2_ALERT_SEGMENTS);
+            assert!(sms_segments(&render_sms(&a, &withdrawal, SITE, STOP, lang)) <= MAX_UCS2_ALERT_SEGMENTS);
+        }
     }
 }

@@ -90,6 +90,12 @@ pub enum Action {
     ReadMessages,
     /// Writes to the reporter in the report's thread.
     SendMessage,
+    /// Takes a published alert back; the members who got it are told.
+    WithdrawAlert,
+    /// Publishes a corrected version of an alert to the members who got it.
+    CorrectAlert,
+    /// Finds whose copy of an alert a leaked text or link was.
+    TraceCopy,
 }
 
 impl Action {
@@ -127,6 +133,9 @@ impl Action {
             Action::EditRota => "edit_rota",
             Action::ReadMessages => "read_messages",
             Action::SendMessage => "send_message",
+            Action::WithdrawAlert => "withdraw_alert",
+            Action::CorrectAlert => "correct_alert",
+            Action::TraceCopy => "trace_copy",
         }
     }
 }
@@ -137,7 +146,9 @@ pub fn may(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match action {
-        ListAlerts | ReadAlert | PublishAlert | RejectAlert => matches!(role, Reviewer | Admin),
+        ListAlerts | ReadAlert | PublishAlert | RejectAlert | WithdrawAlert | CorrectAlert => matches!(role, Reviewer | Admin),
+        // It names a member: an admin's alone.
+        TraceCopy => matches!(role, Admin),
         ReadDeliveries => matches!(role, Reviewer | Admin | Caseworker),
         ReadReport => matches!(role, Caseworker | Admin),
         ReadMessages | SendMessage => matches!(role, Caseworker | Admin),

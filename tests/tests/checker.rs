@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 use shared::domain::ReportId;
-use shared::ports::{Clock, Table};
 use shared::ports::tables::from_item;
+use shared::ports::{Clock, Table};
 use shared::staff::Role;
 use shared::usecases::alerts::{Drafted, draft_alert};
 use shared::usecases::offenders::{CheckError, CheckRequest, MEMBER_CHECKS_PER_HOUR, check, checks_on};
@@ -126,8 +126,36 @@ async fn checks_are_limited_per_member_and_hour(rig: Rig) {
     assert_eq!(checks_on(&rig.deps, "sub-other", &day).await.unwrap(), 1);
 }
 
+/// The public page of an alert: its status and text.
+async fn page(rig: &Rig, alert: &str) -> (http::StatusCode, String) {
+    let res = rig.public(http::Request::get(format!("/alerts/{alert}")).body(bytes::Bytes::new()).unwrap()).await;
+    (res.status(), String::from_utf8_lossy(res.body()).to_string())
+}
+
+async fn an_ended_alert_leaves_the_checker_and_its_page_says_so(rig: Rig) {
+    let (_, alert) = drafted(&rig, &report_with_phone("07700 900444")).await;
+    let res = rig.staff(Role::Reviewer, "POST", &format!("/admin/alerts/{alert}/publish"), Some(&json!({"regions": [LEEDS]}))).await;
+    assert_eq!(res.status(), 200);
+    let (status, live) = page(&rig, &alert).await;
+    assert_eq!(status, 200);
+    assert!(live.contains("Members see this alert until"), "{live}");
+    assert_eq!(ids_found(&rig, "sub-member-2", &phone("07700900444")).await, vec![alert.clone()]);
+
+    rig.clock.advance(chrono::Duration::days(shared::usecases::alerts::ALERT_LIFETIME_DAYS) + chrono::Duration::hours(1));
+    assert_eq!(ids_found(&rig, "sub-member-2", &phone("07700900444")).await, Vec::<String>::new(), "an ended alert is not found");
+    let (status, ended) = page(&rig, &alert).await;
+    assert_eq!(status, 200);
+    assert!(ended.contains("This alert has ended"), "{ended}");
+    assert!(!ended.contains("900444") && !ended.contains("Gaz"), "nothing of the alert once it has ended");
+}
+
 mod embedded_backend {
     use super::*;
+
+    #[tokio::test]
+    async fn an_ended_alert_leaves_the_checker_and_its_page_says_so() {
+        super::an_ended_alert_leaves_the_checker_and_its_page_says_so(embedded()).await;
+    }
 
     #[tokio::test]
     async fn one_number_two_ways_links_and_is_found_once_published() {
@@ -142,6 +170,11 @@ mod embedded_backend {
 
 mod aws_backend {
     use super::*;
+
+    #[tokio::test]
+    async fn an_ended_alert_leaves_the_checker_and_its_page_says_so() {
+        super::an_ended_alert_leaves_the_checker_and_its_page_says_so(aws().await).await;
+    }
 
     #[tokio::test]
     async fn one_number_two_ways_links_and_is_found_once_published() {

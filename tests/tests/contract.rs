@@ -27,29 +27,29 @@ use shared::stream_batch::{RecordError, RecordHandler};
 // ---------------------------------------------------------------------------------------------------------------
 // The backends
 
-enum Kind {
+pub(crate) enum Kind {
     Embedded { sqlite: Arc<SqliteTables>, dir: tempfile::TempDir },
     Aws(Box<AwsBackend>),
 }
 
-struct Backend {
-    tables: Arc<dyn Tables>,
-    keys: Arc<dyn KeyService>,
-    email: Arc<dyn EmailSender>,
-    sms: Arc<dyn SmsSender>,
-    stream: Arc<dyn ChangeStream>,
+pub(crate) struct Backend {
+    pub(crate) tables: Arc<dyn Tables>,
+    pub(crate) keys: Arc<dyn KeyService>,
+    pub(crate) email: Arc<dyn EmailSender>,
+    pub(crate) sms: Arc<dyn SmsSender>,
+    pub(crate) stream: Arc<dyn ChangeStream>,
     kind: Kind,
 }
 
 /// A message as the backend recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Sent {
-    to: String,
-    subject: Option<String>,
-    body: String,
+pub(crate) struct Sent {
+    pub(crate) to: String,
+    pub(crate) subject: Option<String>,
+    pub(crate) body: String,
 }
 
-async fn embedded_backend() -> Backend {
+pub(crate) async fn embedded_backend() -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteTables::in_memory().unwrap());
     let keys = Arc::new(shared::adapters::LocalKeys::open_or_create(dir.path()).unwrap());
@@ -64,7 +64,7 @@ async fn embedded_backend() -> Backend {
     }
 }
 
-async fn aws_cloud_backend() -> Backend {
+pub(crate) async fn aws_cloud_backend() -> Backend {
     let b = aws_backend().await;
     Backend {
         tables: Arc::new(b.tables.clone()),
@@ -84,7 +84,7 @@ impl Backend {
         }
     }
 
-    async fn sent(&self, channel: &str) -> Vec<Sent> {
+    pub(crate) async fn sent(&self, channel: &str) -> Vec<Sent> {
         match &self.kind {
             Kind::Embedded { dir, .. } => Outbox::read(dir.path())
                 .unwrap()

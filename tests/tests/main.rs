@@ -11,6 +11,7 @@ mod casework;
 mod checker;
 mod contract;
 mod follow_up;
+mod lifecycle;
 mod members;
 mod pipeline;
 mod privacy;

@@ -61,6 +61,8 @@ stored_enum! {
         Draft => "draft",
         Published => "published",
         Rejected => "rejected",
+        /// Taken back after publication: its page says so, and shows nothing of what it said.
+        Withdrawn => "withdrawn",
     }
 }
 

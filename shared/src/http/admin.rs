@@ -118,6 +118,13 @@ struct AlertView {
     alert: crate::domain::alert::Alert,
 }
 
+/// A leaked copy of an alert: its text or just its link.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceBody {
+    text: String,
+}
+
 /// Handles one request under `/admin`.
 pub async fn handle(deps: &AdminDeps, req: Request) -> Response {
     match route(deps, req).await {
@@ -134,6 +141,9 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
         (&Method::GET, ["admin", "alerts", id]) => Some((Action::ReadAlert, *id)),
         (&Method::POST, ["admin", "alerts", id, "publish"]) => Some((Action::PublishAlert, *id)),
         (&Method::POST, ["admin", "alerts", id, "reject"]) => Some((Action::RejectAlert, *id)),
+        (&Method::POST, ["admin", "alerts", id, "withdraw"]) => Some((Action::WithdrawAlert, *id)),
+        (&Method::POST, ["admin", "alerts", id, "correct"]) => Some((Action::CorrectAlert, *id)),
+        (&Method::POST, ["admin", "alerts", "trace"]) => Some((Action::TraceCopy, "")),
         (&Method::GET, ["admin", "alerts", id, "deliveries"]) => Some((Action::ReadDeliveries, *id)),
         (&Method::GET, ["admin", "reports", id]) => Some((Action::ReadReport, *id)),
         (&Method::GET, ["admin", "reports", id, "messages"]) => Some((Action::ReadMessages, *id)),
@@ -155,7 +165,7 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
         segments,
         ["admin", "alerts"]
             | ["admin", "alerts", _]
-            | ["admin", "alerts", _, "publish" | "reject" | "deliveries"]
+            | ["admin", "alerts", _, "publish" | "reject" | "deliveries" | "withdraw" | "correct"]
             | ["admin", "reports", _]
             | ["admin", "reports", _, "messages"]
             | ["admin", "audit"]
@@ -180,9 +190,12 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
 /// is not an id of the path's kind. The log never keeps free text typed into a URL (it may name someone).
 fn audit_target(action: Action, raw: &str) -> String {
     let parsed = match action {
-        Action::ReadAlert | Action::PublishAlert | Action::RejectAlert | Action::ReadDeliveries => {
-            AlertId::parse(raw).map(|id| id.to_string())
-        }
+        Action::ReadAlert
+        | Action::PublishAlert
+        | Action::RejectAlert
+        | Action::ReadDeliveries
+        | Action::WithdrawAlert
+        | Action::CorrectAlert => AlertId::parse(raw).map(|id| id.to_string()),
         Action::ReadReport | Action::ReadMessages | Action::SendMessage => ReportId::parse(raw).map(|id| id.to_string()),
         Action::HelpdeskResendCode | Action::HelpdeskDeactivate | Action::ApproveMember | Action::DeclineMember => {
             SubscriptionId::parse(raw).map(|id| id.to_string())
@@ -256,6 +269,25 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             let body: RejectBody = parse_json(&req)?;
             reject(&deps.alerts(), &alert_id(target)?, &body.reason, &staff.subject).await?;
             Ok(json(StatusCode::OK, &json!({"status": "rejected"})))
+        }
+        Action::WithdrawAlert => {
+            let body: RejectBody = parse_json(&req)?;
+            crate::usecases::lifecycle::withdraw(&deps.alerts(), &alert_id(target)?, &body.reason, &staff.subject).await?;
+            Ok(json(StatusCode::OK, &json!({"status": "withdrawn"})))
+        }
+        Action::CorrectAlert => {
+            let body: crate::usecases::lifecycle::Correction = parse_json(&req)?;
+            let version = crate::usecases::lifecycle::correct(&deps.alerts(), &alert_id(target)?, body, &staff.subject).await?;
+            Ok(json(StatusCode::OK, &json!({"version": version})))
+        }
+        Action::TraceCopy => {
+            let body: TraceBody = parse_json(&req)?;
+            match crate::usecases::deliver::trace_copy(deps.tables.as_ref(), &body.text).await? {
+                Some(c) => Ok(json(StatusCode::OK, &c)),
+                None => Err(ApiError::not_found(
+                    "No copy matches: the text holds no alert link with a copy token, or its deliveries are no longer kept (30 days). Paste the whole link or message.",
+                )),
+            }
         }
         Action::ReadDeliveries => {
             let id = alert_id(target)?;

@@ -16,8 +16,9 @@ use crate::error::Chain;
 use crate::ports::{KeyError, StoreError};
 use crate::seal::SealError;
 use crate::usecases::alerts::{AlertError, PublishError, RejectError};
-use crate::usecases::offenders::{CheckError, LinkError};
 use crate::usecases::audit::{AuditError, VerifyError as AuditVerifyError};
+use crate::usecases::lifecycle::LifecycleError;
+use crate::usecases::offenders::{CheckError, LinkError};
 use crate::usecases::submit_report::SubmitError;
 use crate::usecases::subscriptions::{
     CodeRefusal, DecisionError, FindError, KeyringError, MemberError, RequestError, ResendError, SignInError, StopError, StopLinkError,
@@ -552,6 +553,42 @@ impl From<CheckError> for ApiError {
             .with_retry_after(*retry_after),
             CheckError::Store(s) => store_failure(&e, s),
             CheckError::Key(k) => key_failure(&e, k),
+        }
+    }
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> Self {
+        match &e {
+            LifecycleError::NotFound => ApiError::not_found("There is no alert with this id."),
+            LifecycleError::NotPublished(s) => ApiError::conflict(
+                "not_published",
+                format!("This alert is {}, not published: only a published alert can be withdrawn or corrected.", s.as_str()),
+            ),
+            LifecycleError::InvalidReason => ApiError::bad_request(
+                "invalid_reason",
+                "Say why the alert is withdrawn in reason (up to 2,000 characters). Members are told it was withdrawn, not why.",
+            )
+            .with_field("reason"),
+            LifecycleError::InvalidCorrection => ApiError::bad_request(
+                "invalid_correction",
+                "Send the corrected summary (up to 10,000 characters, not blank), the corrected offender block, or both.",
+            ),
+            LifecycleError::ReportMissing => ApiError::conflict(
+                "report_missing",
+                "The report behind this alert is gone, so a correction cannot be checked. Withdraw the alert instead.",
+            ),
+            LifecycleError::IdentifiesSomeone { kinds, fields } => ApiError::conflict(
+                "edit_identifies_someone",
+                format!(
+                    "The correction would identify someone other than the offender ({}) in {}. Nothing was changed; take it out and send it again.",
+                    kinds.join(", "),
+                    fields.join(", ")
+                ),
+            ),
+            LifecycleError::Changed => ApiError::conflict("conflict", "The alert changed meanwhile. Reload it and correct it again."),
+            LifecycleError::Store(s) => store_failure(&e, s),
+            LifecycleError::Seal(s) => seal_failure(&e, s),
         }
     }
 }

@@ -353,7 +353,8 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, vetting: Vetting
                             let rec = get_alert(deps, &m.alert_id).await.map_err(ApiError::from)?;
                             opened.push((m.alert_id.to_string(), rec.open(deps.keys.as_ref()).await?));
                         }
-                        let items: Vec<pages::AlertItem<'_>> = opened.iter().map(|(id, a)| pages::AlertItem { alert_id: id.as_str(), alert: a }).collect();
+                        let items: Vec<pages::AlertItem<'_>> =
+                            opened.iter().map(|(id, a)| pages::AlertItem { alert_id: id.as_str(), alert: a }).collect();
                         let result = pages::CheckResult { alerts: &items };
                         Ok(html(StatusCode::OK, pages::check_page(&ctx, &phone, &email, Some(result), &Default::default())))
                     }
@@ -441,11 +442,24 @@ pub async fn handle(deps: &SubscriptionDeps, limiter: &Limiter, vetting: Vetting
                     e => ApiError::from(e),
                 })?;
                 // Only what staff published: a draft or a rejected alert is not shown, even to someone holding its id.
-                if rec.status != AlertStatus::Published {
-                    return Err(not_found());
+                // A withdrawn or ended one says so, and shows nothing of what it said.
+                match (rec.status, &rec.withdrawn_at, &rec.ends_at) {
+                    (AlertStatus::Withdrawn, Some(at), _) => {
+                        return Ok(html(StatusCode::OK, pages::alert_gone_page(&ctx, pages::Gone::Withdrawn(at))));
+                    }
+                    (AlertStatus::Published, _, Some(end)) if rec.ended_at(deps.clock.now()) => {
+                        return Ok(html(StatusCode::OK, pages::alert_gone_page(&ctx, pages::Gone::Ended(end))));
+                    }
+                    (AlertStatus::Published, _, _) => {}
+                    _ => return Err(not_found()),
                 }
                 let alert = rec.open(deps.keys.as_ref()).await?;
-                Ok(html(StatusCode::OK, pages::alert_page(&ctx, &alert, &rec.regions)))
+                let life = pages::AlertLife {
+                    reported: rec.reported_times.zip(rec.reported_since.as_deref()),
+                    corrected: rec.corrected_at.as_deref().map(|at| (at, rec.version)),
+                    ends_at: rec.ends_at.as_deref(),
+                };
+                Ok(html(StatusCode::OK, pages::alert_page(&ctx, &alert, &rec.regions, life)))
             }
             _ => Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

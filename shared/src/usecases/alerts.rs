@@ -54,11 +54,40 @@ pub struct AlertRecord {
     pub reported_times: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_since: Option<String>,
+    /// The version of the published content: 1 at publication, one more at each correction (the earlier ones are
+    /// kept sealed, `AlertVersion`).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// When the alert leaves the members' list and the checker (RFC 3339): `ALERT_LIFETIME_DAYS` after publication.
+    /// Not `expires_at`, which is the table's TTL attribute: the record itself stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<String>,
     pub gsi1pk: String,
     pub gsi1sk: String,
 }
 
+fn first_version() -> u32 {
+    1
+}
+
+/// How long a published alert is shown to members and found by the checker.
+pub const ALERT_LIFETIME_DAYS: i64 = 90;
+
 impl AlertRecord {
+    /// Whether members still see it: published and not past its end.
+    pub fn live_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.status == AlertStatus::Published && !self.ended_at(now)
+    }
+
+    /// Whether its time is over (an alert published before alerts ended has none).
+    pub fn ended_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.ends_at.as_deref().and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok()).is_some_and(|e| e <= now)
+    }
+
     pub fn key(id: &AlertId) -> Key {
         Key::new(format!("ALERT#{id}"), "ALERT")
     }
@@ -67,7 +96,7 @@ impl AlertRecord {
     /// rejection, which never reseals).
     pub fn context(id: &AlertId, status: AlertStatus) -> EncryptionContext {
         let kind = match status {
-            AlertStatus::Published => PUBLISHED_ALERT_KIND,
+            AlertStatus::Published | AlertStatus::Withdrawn => PUBLISHED_ALERT_KIND,
             AlertStatus::Draft | AlertStatus::Rejected => ALERT_KIND,
         };
         EncryptionContext::new(Table::Alerts.as_str(), kind, id.as_str())
@@ -209,6 +238,10 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
         offender_keys,
         reported_times: None,
         reported_since: None,
+        version: 1,
+        ends_at: None,
+        corrected_at: None,
+        withdrawn_at: None,
         gsi1pk: AlertRecord::list_partition(AlertStatus::Draft),
         gsi1sk: format!("{now}#{id}"),
     };
@@ -281,7 +314,7 @@ pub async fn published_for(deps: &AlertDeps, regions: &[crate::domain::Region], 
     let mut out = Vec::new();
     for item in page.items {
         let rec: AlertRecord = from_item(item)?;
-        if rec.status == AlertStatus::Published && rec.regions.iter().any(|r| regions.contains(r)) {
+        if rec.live_at(deps.clock.now()) && rec.regions.iter().any(|r| regions.contains(r)) {
             out.push(rec);
             if out.len() == limit {
                 break;
@@ -370,16 +403,9 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
     alert.review.clear();
     if edited {
         let report = report.ok_or(PublishError::ReportMissing)?;
-        let findings = crate::sanitiser::check_edit(&report, &alert);
-        if !findings.is_empty() {
-            let mut fields: Vec<String> = findings.iter().map(|f| f.field.clone()).collect();
-            fields.dedup();
-            let kinds: Vec<String> = findings
-                .iter()
-                .map(|f| serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-                .collect();
-            tracing::info!(alert_id = %id, findings = findings.len(), "edited alert refused");
-            return Err(PublishError::IdentifiesSomeone { kinds: dedup(kinds), fields });
+        if let Some((kinds, fields)) = edit_findings(&report, &alert) {
+            tracing::info!(alert_id = %id, fields = fields.len(), "edited alert refused");
+            return Err(PublishError::IdentifiesSomeone { kinds, fields });
         }
     }
     // The offender index follows the published identifiers: new references before the alert carries their keys,
@@ -393,8 +419,10 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
     let sealer = Sealer::for_record(deps.keys.as_ref(), AlertRecord::context(id, AlertStatus::Published)).await?;
     let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let regions_attr = crate::ports::tables::to_attr(&regions)?;
+    let ends = (deps.clock.now() + chrono::Duration::days(ALERT_LIFETIME_DAYS)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut update = Update::default()
         .set("offender_keys", crate::ports::tables::to_attr(&offender_keys)?)
+        .set("ends_at", crate::ports::tables::s(ends))
         .set("status", AlertStatus::Published)
         .set("regions", regions_attr)
         .set("decided_at", crate::ports::tables::s(now.clone()))
@@ -419,6 +447,22 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
         Err(StoreError::ConditionFailed) => Err(PublishError::NotDraft(get_alert(deps, id).await?.status)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// What in an edited alert the report says identifies someone other than the offender: the kinds and the fields, never
+/// the text. `None` where nothing does.
+pub(crate) fn edit_findings(report: &crate::domain::Report, alert: &Alert) -> Option<(Vec<String>, Vec<String>)> {
+    let findings = crate::sanitiser::check_edit(report, alert);
+    if findings.is_empty() {
+        return None;
+    }
+    let mut fields: Vec<String> = findings.iter().map(|f| f.field.clone()).collect();
+    fields.dedup();
+    let kinds: Vec<String> = findings
+        .iter()
+        .map(|f| serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+        .collect();
+    Some((dedup(kinds), fields))
 }
 
 fn dedup(mut v: Vec<String>) -> Vec<String> {

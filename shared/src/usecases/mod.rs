@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod draft;
 pub mod duty;
 pub mod follow_up;
+pub mod lifecycle;
 pub mod offenders;
 pub mod records;
 pub mod sms_replies;

@@ -86,7 +86,9 @@ pub fn normal_email(raw: &str) -> Option<String> {
     if let Some(rest) = t.trim().strip_prefix("mailto:") {
         t = format!(" {rest} ");
     }
-    for (spelt, with) in [("(at)", "@"), ("[at]", "@"), ("{at}", "@"), (" at ", "@"), ("(dot)", "."), ("[dot]", "."), ("{dot}", "."), (" dot ", ".")] {
+    for (spelt, with) in
+        [("(at)", "@"), ("[at]", "@"), ("{at}", "@"), (" at ", "@"), ("(dot)", "."), ("[dot]", "."), ("{dot}", "."), (" dot ", ".")]
+    {
         // " at " needs its spaces: replace repeatedly, as neighbouring words share a space.
         while t.contains(spelt) {
             t = t.replace(spelt, with);
@@ -126,7 +128,12 @@ pub fn identifiers(o: &AlertOffender) -> Vec<(IdKind, String)> {
         .filter_map(|p| normal_phone(p).map(|n| (IdKind::Phone, n)))
         .chain(o.emails.iter().filter_map(|e| normal_email(e).map(|n| (IdKind::Email, n))))
         .chain(o.online_handles.iter().filter_map(|h| normal_handle(h).map(|n| (IdKind::Handle, n))))
-        .chain(o.vehicles.iter().filter_map(|v| v.registration.as_deref()).filter_map(|r| normal_registration(r).map(|n| (IdKind::Registration, n))));
+        .chain(
+            o.vehicles
+                .iter()
+                .filter_map(|v| v.registration.as_deref())
+                .filter_map(|r| normal_registration(r).map(|n| (IdKind::Registration, n))),
+        );
     for id in found {
         if !out.contains(&id) {
             out.push(id);
@@ -323,7 +330,7 @@ pub async fn check(deps: &Deps, member: &str, req: &CheckRequest) -> Result<Vec<
     for (kind, normal) in wanted {
         let key = key_of(deps.keys.as_ref(), kind, &normal).await?;
         for rec in holders(deps, &key, None).await? {
-            if rec.status != AlertStatus::Published || out.iter().any(|m| m.alert_id == rec.alert_id) {
+            if !rec.live_at(deps.clock.now()) || out.iter().any(|m| m.alert_id == rec.alert_id) {
                 continue;
             }
             newest.push(rec.decided_at.clone().unwrap_or_default());
@@ -342,7 +349,8 @@ async fn count_check(deps: &Deps, member: &str) -> Result<(), StoreError> {
     let now = deps.clock.now();
     let key = check_count_key(member, &now.format("%Y-%m-%d").to_string());
     let expires = (now + chrono::Duration::days(CHECK_COUNT_DAYS)).timestamp();
-    let update = Update::default().add("count", 1).set("kind", s("member_checks")).set("expires_at", AttributeValue::N(expires.to_string()));
+    let update =
+        Update::default().add("count", 1).set("kind", s("member_checks")).set("expires_at", AttributeValue::N(expires.to_string()));
     deps.tables.update(Table::Subscribers, &key, update, Condition::Always).await?;
     Ok(())
 }
@@ -366,7 +374,9 @@ mod tests {
 
     #[test]
     fn every_common_way_of_writing_a_number_is_one_number() {
-        for raw in ["07700 900123", "+44 7700 900123", "07700900123", "0770-090-0123", "+44 (0)7700 900123", "0044 7700 900 123", "(07700) 900123"] {
+        for raw in
+            ["07700 900123", "+44 7700 900123", "07700900123", "0770-090-0123", "+44 (0)7700 900123", "0044 7700 900 123", "(07700) 900123"]
+        {
             assert_eq!(normal_phone(raw).as_deref(), Some("+447700900123"), "{raw}");
         }
         assert_eq!(normal_phone("07700 900124").as_deref(), Some("+447700900124"));
@@ -376,7 +386,14 @@ mod tests {
 
     #[test]
     fn every_common_way_of_writing_an_address_is_one_address() {
-        for raw in ["gaz.b@example.org", " Gaz.B@Example.ORG ", "mailto:gaz.b@example.org", "gaz dot b at example dot org", "gaz.b (at) example (dot) org", "gaz.b [at] example.org"] {
+        for raw in [
+            "gaz.b@example.org",
+            " Gaz.B@Example.ORG ",
+            "mailto:gaz.b@example.org",
+            "gaz dot b at example dot org",
+            "gaz.b (at) example (dot) org",
+            "gaz.b [at] example.org",
+        ] {
             assert_eq!(normal_email(raw).as_deref(), Some("gaz.b@example.org"), "{raw}");
         }
         for bad in ["gaz", "gaz@", "@example.org", "gaz@example", "gaz@@example.org", "gaz@exa mple..org."] {

@@ -30,7 +30,13 @@ pub async fn take(deps: &super::Deps, action: &str, subject: &str, limit: u64) -
 }
 
 /// As `take`, with the count kept in `table` (a function that may not write the audit table keeps its own there).
-pub async fn take_in(deps: &super::Deps, table: Table, action: &str, subject: &str, limit: u64) -> Result<Result<u64, Exhausted>, StoreError> {
+pub async fn take_in(
+    deps: &super::Deps,
+    table: Table,
+    action: &str,
+    subject: &str,
+    limit: u64,
+) -> Result<Result<u64, Exhausted>, StoreError> {
     let now = deps.clock.now().timestamp();
     let window_start = now - now.rem_euclid(WINDOW_SECONDS);
     let window_end = window_start + WINDOW_SECONDS;

@@ -256,7 +256,7 @@ pub struct CheckResult<'a> {
 /// alerts. An empty answer says plainly that it is no promise of safety.
 pub fn check_page(ctx: &Ctx, phone: &str, email: &str, result: Option<CheckResult<'_>>, errors: &FieldErrors) -> String {
     let w = Words(ctx.lang);
-    let title = ctx.t("check-title");
+    let title = ctx.t(if result.is_some() { "check-result-title" } else { "check-title" });
     let body = html! {
         h1 { (title) }
         (errors.summary(ctx))

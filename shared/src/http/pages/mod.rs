@@ -19,7 +19,7 @@ mod report;
 
 use maud::{Markup, html};
 
-pub use alert::alert_page;
+pub use alert::{AlertLife, Gone, alert_gone_page, alert_page};
 pub use follow_up::{FollowUpView, follow_up_page, follow_up_report};
 pub use layout::{Ctx, EXIT_SCRIPT, EXIT_SCRIPT_PATH, EXIT_URL, ROBOTS, STYLE, STYLESHEET_PATH, Theme, layout};
 pub use members::*;
@@ -105,7 +105,21 @@ mod tests {
         vec![
             ("report form", report_form(&ctx, Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()))),
             ("receipt", receipt(&ctx, HOSTILE, HOSTILE)),
-            ("alert", alert_page(&ctx, &alert(), &[Region::YorkshireHumber])),
+            (
+                "alert",
+                alert_page(
+                    &ctx,
+                    &alert(),
+                    &[Region::YorkshireHumber],
+                    AlertLife {
+                        reported: Some((3, "2026-03")),
+                        corrected: Some(("2026-03-20T10:00:00Z", 2)),
+                        ends_at: Some("2026-06-12T10:00:00Z"),
+                    },
+                ),
+            ),
+            ("alert withdrawn", alert_gone_page(&ctx, Gone::Withdrawn("2026-03-20T10:00:00Z"))),
+            ("alert ended", alert_gone_page(&ctx, Gone::Ended("2026-06-12T10:00:00Z"))),
             ("unsubscribed", unsubscribed(&ctx)),
             ("confirm unsubscribe", confirm_unsubscribe(&ctx, HOSTILE, Some((&[Region::London], &[Channel::Email, Channel::Sms])))),
             ("confirm stop texts", confirm_stop_texts(&ctx, HOSTILE)),
@@ -124,6 +138,10 @@ mod tests {
             ("sign in", sign_in_page(&ctx, HOSTILE, "", &errors)),
             ("sign-in code", sign_in_code_page(&ctx, HOSTILE, "", &errors)),
             ("members' alerts", members_page(&ctx, &[Region::London], &items)),
+            ("check", check_page(&ctx, "", "", None, &Default::default())),
+            ("check, found", check_page(&ctx, HOSTILE, "", Some(CheckResult { alerts: &items }), &Default::default())),
+            ("check, none", check_page(&ctx, "", HOSTILE, Some(CheckResult { alerts: &[] }), &Default::default())),
+            ("check, a mistake", check_page(&ctx, HOSTILE, HOSTILE, None, &errors)),
             ("settings", settings_page(&ctx, &settings, &errors, true)),
             ("signed out", signed_out_page(&ctx, false)),
             ("left", signed_out_page(&ctx, true)),
@@ -141,7 +159,7 @@ mod tests {
             assert!(!page.contains("<script>"), "{name}: an inline script");
         }
         let ctx = Ctx::new(Lang::En);
-        let alert = alert_page(&ctx, &alert(), &[Region::YorkshireHumber]);
+        let alert = alert_page(&ctx, &alert(), &[Region::YorkshireHumber], AlertLife::default());
         assert!(alert.contains(&format!("<strong>{ESCAPED}</strong>, 14 March 2025 (Evening)")), "{alert}");
         assert!(alert.contains(&format!("<p>First line.<br>{ESCAPED}</p>")), "{alert}");
         assert!(alert.contains("<li>Vehicle: silver Ford Focus AB12 CDE</li>"), "{alert}");
@@ -173,7 +191,7 @@ mod tests {
             assert_eq!(page.matches("<main").count(), 1, "{name}");
             assert_eq!(page.matches("<h1").count(), 1, "{name}: one h1");
             let title = page.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap().to_owned();
-            if name != "error with a field" && name != "report form again" {
+            if !["error with a field", "report form again", "check, none", "check, a mistake"].contains(&name) {
                 assert!(titles.insert(title.clone()), "{name}: the title {title} is another page's too");
             }
         }

@@ -23,6 +23,10 @@ pub async fn delivery_counts(tables: &dyn Tables, alert: &AlertId) -> Result<Del
         let mut q = Query::partition(Index::Primary, DeliveryRecord::partition(alert, shard));
         q.limit = 1000;
         for item in query_all(tables, Table::Alerts, q).await? {
+            // Notices about the alert (a withdrawal, a correction) are not deliveries of it.
+            if item.contains_key("notice") {
+                continue;
+            }
             match DeliveryStatus::of(&item, "status") {
                 Some(DeliveryStatus::Pending | DeliveryStatus::Sending) => c.pending += 1,
                 Some(DeliveryStatus::Sent) => c.sent += 1,

@@ -44,6 +44,8 @@ pub async fn fan_out(deps: &DeliverDeps, alert: &AlertRecord) -> Result<usize, D
                     error_kind: None,
                     expires_at: Some(expires_at),
                     language: m.language,
+                    copy_token: Some(crate::domain::ids::random_base32(12)),
+                    notice: None,
                 })?);
             }
         }

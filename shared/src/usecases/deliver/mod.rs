@@ -12,7 +12,9 @@
 mod codes;
 mod counts;
 mod fan_out;
+mod notices;
 mod send;
+mod trace;
 
 use std::sync::Arc;
 
@@ -22,7 +24,9 @@ use sha2::{Digest, Sha256};
 pub use codes::SubscriberStreamHandler;
 pub use counts::{DeliveryCounts, delivery_counts};
 pub use fan_out::fan_out;
+pub use notices::{Notice, fan_out_notices};
 pub use send::AlertStreamHandler;
+pub use trace::{TracedCopy, copy_in, trace_copy};
 
 pub use crate::domain::status::{DeliveryStatus, SendFailure};
 use crate::domain::{AlertId, SubscriptionId};
@@ -75,6 +79,13 @@ pub struct DeliveryRecord {
     /// The member's language: the fixed words of the message are in it.
     #[serde(default)]
     pub language: crate::i18n::Lang,
+    /// This member's own token in the links of their copy (`?c=`): a leaked copy says whose it was
+    /// (`trace_copy`). Random, and nothing without the delivery items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_token: Option<String>,
+    /// Set on a notice about an alert already sent (its withdrawal, a correction), absent on the alert's own delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
 }
 
 impl DeliveryRecord {
@@ -89,6 +100,15 @@ impl DeliveryRecord {
 
     pub fn key(alert: &AlertId, sub: &SubscriptionId, channel: Channel) -> Key {
         Key::new(Self::partition(alert, Self::shard(sub)), format!("{}#{sub}", channel.as_str()))
+    }
+
+    /// The key of this item: the alert's delivery, or a notice beside it.
+    pub fn own_key(&self) -> Key {
+        let k = Self::key(&self.alert_id, &self.subscription_id, self.channel);
+        match self.notice {
+            None => k,
+            Some(n) => Key::new(k.pk, format!("{}#{}", k.sk, n.suffix())),
+        }
     }
 }
 

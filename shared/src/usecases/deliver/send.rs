@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::{
-    CONCURRENCY, DELIVERY_KIND, DeliverDeps, DeliverError, DeliveryRecord, DeliveryStatus, MAX_ATTEMPTS, SendFailure, fan_out, status_is,
+    CONCURRENCY, DELIVERY_KIND, DeliverDeps, DeliverError, DeliveryRecord, DeliveryStatus, MAX_ATTEMPTS, Notice, SendFailure, fan_out,
+    fan_out_notices, status_is,
 };
 use crate::domain::AlertId;
 use crate::domain::alert::Alert;
-use crate::messages::{render_email, render_sms};
+use crate::messages::{Copy, render_email, render_sms};
 use crate::ports::messaging::{EmailMessage, SendError, SmsMessage};
 use crate::ports::stream::{Change, StreamRecord};
 use crate::ports::tables::{AttributeValue, attr_str, from_item, s};
@@ -21,10 +22,13 @@ use crate::stream_batch::{RecordError, RecordHandler};
 use crate::usecases::alerts::{ALERT_KIND, AlertRecord, AlertStatus};
 use crate::usecases::subscriptions::{Channel, open_contact, sms_stop_token};
 
+/// An alert's content as opened: when, and which version.
+type Opened = (Instant, u32, Arc<Alert>);
+
 /// What the alerts stream handler does: fans out publications and sends delivery items.
 pub struct AlertStreamHandler {
     deps: DeliverDeps,
-    alerts: Mutex<HashMap<AlertId, (Instant, Arc<Alert>)>>,
+    alerts: Mutex<HashMap<AlertId, Opened>>,
 }
 
 impl AlertStreamHandler {
@@ -32,21 +36,23 @@ impl AlertStreamHandler {
         Self { deps, alerts: Mutex::new(HashMap::new()) }
     }
 
-    /// The published alert, opened once per minute per process rather than once per message.
-    async fn alert(&self, id: &AlertId) -> Result<Option<Arc<Alert>>, DeliverError> {
-        if let Some((at, a)) = self.alerts.lock().unwrap_or_else(|e| e.into_inner()).get(id)
-            && at.elapsed() < Duration::from_secs(60)
-        {
-            return Ok(Some(a.clone()));
-        }
+    /// The alert's record as it is now and its content, opened once per version per process rather than once per
+    /// message (the record is read every time: a correction must never go out as the version before it).
+    async fn alert(&self, id: &AlertId) -> Result<Option<(AlertRecord, Arc<Alert>)>, DeliverError> {
         let Some(item) = self.deps.tables.get(Table::Alerts, &AlertRecord::key(id)).await? else { return Ok(None) };
         let rec: AlertRecord = from_item(item)?;
-        if rec.status != AlertStatus::Published {
+        if !matches!(rec.status, AlertStatus::Published | AlertStatus::Withdrawn) {
             return Ok(None);
         }
+        if let Some((at, version, a)) = self.alerts.lock().unwrap_or_else(|e| e.into_inner()).get(id)
+            && *version == rec.version
+            && at.elapsed() < Duration::from_secs(600)
+        {
+            return Ok(Some((rec, a.clone())));
+        }
         let alert = Arc::new(rec.open(self.deps.keys.as_ref()).await?);
-        self.alerts.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (Instant::now(), alert.clone()));
-        Ok(Some(alert))
+        self.alerts.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), (Instant::now(), rec.version, alert.clone()));
+        Ok(Some((rec, alert)))
     }
 
     async fn on_record(&self, rec: &StreamRecord) -> Result<(), DeliverError> {
@@ -60,6 +66,24 @@ impl AlertStreamHandler {
                     let alert: AlertRecord = from_item(new.clone())?;
                     fan_out(&self.deps, &alert).await?;
                 }
+                let withdrawn = AlertStatus::of(new, "status") == Some(AlertStatus::Withdrawn);
+                let version = |img: &crate::ports::Item| match img.get("version") {
+                    Some(AttributeValue::N(n)) => n.parse::<u32>().unwrap_or(1),
+                    _ => 1,
+                };
+                if was_published && withdrawn {
+                    fan_out_notices(
+                        &self.deps,
+                        &AlertId::parse(attr_str(new, "alert_id").unwrap_or_default())
+                            .map_err(|_| StoreError::Other(anyhow::anyhow!("an alert item without a valid alert_id")))?,
+                        Notice::Withdrawal,
+                    )
+                    .await?;
+                } else if was_published && now_published && version(new) > version(&rec.change.old_image) {
+                    let id = AlertId::parse(attr_str(new, "alert_id").unwrap_or_default())
+                        .map_err(|_| StoreError::Other(anyhow::anyhow!("an alert item without a valid alert_id")))?;
+                    fan_out_notices(&self.deps, &id, Notice::Correction(version(new))).await?;
+                }
                 Ok(())
             }
             Some(DELIVERY_KIND) if change == Some(Change::Insert) => {
@@ -71,7 +95,7 @@ impl AlertStreamHandler {
     }
 
     async fn send(&self, d: &DeliveryRecord) -> Result<(), DeliverError> {
-        let key = DeliveryRecord::key(&d.alert_id, &d.subscription_id, d.channel);
+        let key = d.own_key();
         // Read the item as it is now: a retried record may be long settled.
         let Some(item) = self.deps.tables.get(Table::Alerts, &key).await? else { return Ok(()) };
         let current: DeliveryRecord = from_item(item)?;
@@ -89,7 +113,16 @@ impl AlertStreamHandler {
             }
             DeliveryStatus::Sent | DeliveryStatus::Failed | DeliveryStatus::Unconfirmed => return Ok(()),
         }
-        let Some(alert) = self.alert(&d.alert_id).await? else { return Ok(()) };
+        let Some((rec, alert)) = self.alert(&d.alert_id).await? else { return Ok(()) };
+        // What is still to be said: an alert since withdrawn is not sent, a correction superseded by another is not.
+        let due = match d.notice {
+            None => rec.status == AlertStatus::Published,
+            Some(Notice::Withdrawal) => rec.status == AlertStatus::Withdrawn,
+            Some(Notice::Correction(v)) => rec.status == AlertStatus::Published && rec.version == v,
+        };
+        if !due {
+            return Ok(());
+        }
         let contact = open_contact(self.deps.keys.as_ref(), &current.sealed, &current.contact_key_id, &current.subscription_id).await?;
         if let (Channel::Sms, Some(to)) = (d.channel, &contact.phone) {
             match self.deps.sms.opted_out(to).await {
@@ -120,11 +153,15 @@ impl AlertStreamHandler {
             Err(StoreError::ConditionFailed) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        let idem = format!("{}:{}:{}", d.alert_id, d.subscription_id, d.channel.as_str());
+        let idem = match d.notice {
+            None => format!("{}:{}:{}", d.alert_id, d.subscription_id, d.channel.as_str()),
+            Some(n) => format!("{}:{}:{}:{}", d.alert_id, d.subscription_id, d.channel.as_str(), n.suffix()),
+        };
+        let copy = Copy { alert: &d.alert_id, token: current.copy_token.as_deref(), notice: d.notice };
         let unsubscribe_url = format!("{}/unsubscribe?token={}", self.deps.site_url, contact.unsubscribe_token);
         let result = match (d.channel, &contact.email, &contact.phone) {
             (Channel::Email, Some(to), _) => {
-                let (subject, text) = render_email(&alert, &d.alert_id, &self.deps.site_url, &unsubscribe_url, current.language);
+                let (subject, text) = render_email(&alert, &copy, &self.deps.site_url, &unsubscribe_url, current.language);
                 self.deps
                     .email
                     .send_email(&EmailMessage { to: to.clone(), subject, text, unsubscribe_url: Some(unsubscribe_url) }, &idem)
@@ -132,7 +169,7 @@ impl AlertStreamHandler {
             }
             (Channel::Sms, _, Some(to)) => {
                 let stop_url = format!("{}/stop/{}", self.deps.site_url, sms_stop_token(&contact.unsubscribe_token));
-                let text = render_sms(&alert, &d.alert_id, &self.deps.site_url, &stop_url, current.language);
+                let text = render_sms(&alert, &copy, &self.deps.site_url, &stop_url, current.language);
                 self.deps.sms.send_sms(&SmsMessage { to: to.clone(), text }, &idem).await
             }
             _ => Err(SendError::Rejected(anyhow::anyhow!("the subscription has no contact for this channel"))),
