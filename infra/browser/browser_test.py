@@ -437,6 +437,8 @@ class Run:
     failed: int = 0
     # The reporter's follow-up page is checked where the site has one (the contract names it; another change adds it).
     follow_up: bool = False
+    # An alert published and then withdrawn, whose page is checked in every language.
+    withdrawn: str = ""
 
     @property
     def mode(self) -> str:
@@ -692,7 +694,9 @@ class Run:
             ("unsubscribe confirmation", f"/unsubscribe?token={member.unsubscribe_token}", False),
             ("stop texts confirmation", f"/stop/{member.stop_token}", False),
             ("alert not found", "/alerts/A-0000000000000000", True),
-        ) + ((("follow-up", "/follow-up", False),) if self.follow_up else ()):
+        ) + ((("follow-up", "/follow-up", False),) if self.follow_up else ()) + (
+            (("alert withdrawn", f"/alerts/{self.withdrawn}", False),) if self.withdrawn else ()
+        ):
             self.step(f"{name} [{lang}]", lambda n=name, p=path, e=error: self.visit(n, p, lang, e))
 
         # The pages that answer a form.
@@ -953,6 +957,11 @@ def main() -> int:
         members = subscribe_members(server, len(runs) * len(offered) + 1)
         alert_id = publish_alert(server)
         collect_links(server, alert_id, members)
+        # A second alert, published then withdrawn: its page says so in every language.
+        withdrawn = publish_alert(server)
+        server.api("POST", f"/admin/alerts/{withdrawn}/withdraw", {"reason": "A test of the withdrawn page."}, token=server.staff_token("reviewer"))
+        for run in runs:
+            run.withdrawn = withdrawn
     except Failure as e:
         results.check(False, "set-up through the API", str(e))
         return finish(results, a.out, started)

@@ -25,13 +25,13 @@ pub const MAX_UCS2_ALERT_SEGMENTS: usize = 3;
 /// Which copy of an alert a message is: the member's own token in its link (so a leaked copy says whose it was), and
 /// whether it is a notice about the alert (its withdrawal, a correction) rather than the alert.
 #[derive(Debug, Clone, Copy)]
-pub struct Copy<'a> {
+pub struct AlertCopy<'a> {
     pub alert: &'a AlertId,
     pub token: Option<&'a str>,
     pub notice: Option<crate::usecases::deliver::Notice>,
 }
 
-impl<'a> Copy<'a> {
+impl<'a> AlertCopy<'a> {
     /// The alert itself, with no token (for a preview).
     pub fn plain(alert: &'a AlertId) -> Self {
         Self { alert, token: None, notice: None }
@@ -127,7 +127,7 @@ pub fn vehicle_line(v: &crate::domain::report::Vehicle) -> String {
 }
 
 /// The email for one member, in their language: the alert as published, and their own unsubscribe link.
-pub fn render_email(alert: &Alert, copy: &Copy<'_>, site: &str, unsubscribe_url: &str, lang: Lang) -> (String, String) {
+pub fn render_email(alert: &Alert, copy: &AlertCopy<'_>, site: &str, unsubscribe_url: &str, lang: Lang) -> (String, String) {
     use crate::usecases::deliver::Notice;
     let w = Words(lang);
     let link = copy.link(site);
@@ -175,7 +175,7 @@ pub fn render_email(alert: &Alert, copy: &Copy<'_>, site: &str, unsubscribe_url:
 
 /// A text of at most two segments (three where a letter is outside GSM-7), in the member's language: the essentials
 /// and a link to the members' page.
-pub fn render_sms(alert: &Alert, copy: &Copy<'_>, site: &str, stop_url: &str, lang: Lang) -> String {
+pub fn render_sms(alert: &Alert, copy: &AlertCopy<'_>, site: &str, stop_url: &str, lang: Lang) -> String {
     use crate::usecases::deliver::Notice;
     let w = Words(lang);
     let o = &alert.offender;
@@ -313,7 +313,7 @@ mod tests {
     fn a_short_alert_text_is_whole_and_ends_with_its_link_and_the_stop_link() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[1u8; 32]);
-        let text = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
+        let text = render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::En);
         assert_eq!(
             text,
             format!("ALERT Leeds 14 Mar: Theft. Man calls himself Gaz, 07700 900201, YD19 KQT {SITE}/alerts/{id} Stop texts: {STOP}")
@@ -326,7 +326,7 @@ mod tests {
         let long_name = "G".repeat(400);
         let a = alert("Leeds", "x", &[&long_name]);
         let id = AlertId::from_digest(&[2u8; 32]);
-        let text = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
+        let text = render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::En);
         assert_eq!(text.chars().count(), 2 * GSM7_PART);
         assert_eq!(sms_segments(&text), 2);
         assert!(text.ends_with(&format!("... {SITE}/alerts/{id} Stop texts: {STOP}")), "{text}");
@@ -336,7 +336,7 @@ mod tests {
     fn a_long_alert_text_with_an_accent_stays_within_three_ucs2_segments_with_both_links() {
         let a = alert("Leeds", "x", &[&format!("José {}", "G".repeat(400))]);
         let id = AlertId::from_digest(&[3u8; 32]);
-        let text = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
+        let text = render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::En);
         assert!(text.chars().count() <= 3 * UCS2_PART, "{} characters", text.chars().count());
         assert_eq!(sms_segments(&text), 3);
         assert!(text.contains("José"), "the name's start survives: {text}");
@@ -350,8 +350,8 @@ mod tests {
         a.date_precision = DatePrecision::Month;
         a.date = DatePrecision::Month.coarsen(a.date);
         let id = AlertId::from_digest(&[5u8; 32]);
-        let (_, email) = render_email(&a, &Copy::plain(&id), SITE, "https://u.example/x", Lang::En);
-        let sms = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En);
+        let (_, email) = render_email(&a, &AlertCopy::plain(&id), SITE, "https://u.example/x", Lang::En);
+        let sms = render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::En);
         assert!(email.starts_with("SAFETY ALERT: Leeds, March 2025\n"), "{email}");
         assert!(sms.starts_with("ALERT Leeds Mar 2025: Theft"), "{sms}");
         for text in [&email, &sms] {
@@ -359,8 +359,8 @@ mod tests {
         }
         a.date_precision = DatePrecision::Week;
         a.date = DatePrecision::Week.coarsen(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
-        assert!(render_email(&a, &Copy::plain(&id), SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
-        assert!(render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::En).starts_with("ALERT Leeds wk of 10 Mar: Theft"));
+        assert!(render_email(&a, &AlertCopy::plain(&id), SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
+        assert!(render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::En).starts_with("ALERT Leeds wk of 10 Mar: Theft"));
     }
 
     #[test]
@@ -372,7 +372,7 @@ mod tests {
     fn the_alert_email_carries_the_unsubscribe_link_and_the_members_page() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[4u8; 32]);
-        let (subject, text) = render_email(&a, &Copy::plain(&id), SITE, "https://u.example/x", Lang::En);
+        let (subject, text) = render_email(&a, &AlertCopy::plain(&id), SITE, "https://u.example/x", Lang::En);
         assert_eq!(subject, "Safety alert: Theft in Leeds");
         assert!(text.contains(&format!("{SITE}/alerts/{id}")) && text.ends_with("Stop these alerts: https://u.example/x\n"));
     }
@@ -381,13 +381,13 @@ mod tests {
     fn a_polish_speaking_members_alert_email_has_polish_fixed_words_and_the_reports_own_words() {
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[6u8; 32]);
-        let (subject, text) = render_email(&a, &Copy::plain(&id), SITE, "https://u.example/x", Lang::Pl);
+        let (subject, text) = render_email(&a, &AlertCopy::plain(&id), SITE, "https://u.example/x", Lang::Pl);
         assert_eq!(subject, "Alert bezpieczeństwa: Kradzież w Leeds");
         assert!(text.starts_with("ALERT BEZPIECZEŃSTWA: Leeds, 14 marca 2025\nCo się stało: Kradzież\n"), "{text}");
         assert!(text.contains("\nO nim\nImiona: Gaz\nTelefony: 07700 900201\n"), "{text}");
         assert!(text.contains("\nHe took money.\n"), "the report's own words stay as written: {text}");
         assert!(text.ends_with("Zatrzymaj te alerty: https://u.example/x\n"), "{text}");
-        let sms = render_sms(&a, &Copy::plain(&id), SITE, STOP, Lang::Pl);
+        let sms = render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::Pl);
         assert!(sms.starts_with("ALERT Leeds 14 Mar: Kradzież. Mężczyzna przedstawia się jako Gaz"), "{sms}");
     }
 
@@ -405,7 +405,7 @@ mod tests {
         use crate::usecases::deliver::Notice;
         let a = alert("Leeds", "He took money.", &["Gaz"]);
         let id = AlertId::from_digest(&[1u8; 32]);
-        let withdrawal = Copy { alert: &id, token: Some("ABCDEFGH2345"), notice: Some(Notice::Withdrawal) };
+        let withdrawal = AlertCopy { alert: &id, token: Some("ABCDEFGH2345"), notice: Some(Notice::Withdrawal) };
         let sms = render_sms(&a, &withdrawal, SITE, STOP, Lang::En);
         assert!(sms.starts_with("WITHDRAWN: the alert about Leeds 14 Mar was withdrawn."), "{sms}");
         assert!(sms.contains(&format!("{SITE}/alerts/{id}?c=ABCDEFGH2345")), "{sms}");
@@ -413,7 +413,7 @@ mod tests {
         let (subject, email) = render_email(&a, &withdrawal, SITE, "https://u.example/x", Lang::En);
         assert_eq!(subject, "Alert withdrawn: Leeds, 14 March 2025");
         assert!(!email.contains("Gaz"), "{email}");
-        let correction = Copy { notice: Some(Notice::Correction(2)), ..withdrawal };
+        let correction = AlertCopy { notice: Some(Notice::Correction(2)), ..withdrawal };
         let (subject, email) = render_email(&a, &correction, SITE, "https://u.example/x", Lang::En);
         assert!(subject.starts_with("Correction: Safety alert"), "{subject}");
         assert!(email.starts_with("This corrects an alert we sent you earlier."), "{email}");

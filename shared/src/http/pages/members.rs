@@ -281,10 +281,10 @@ pub fn check_page(ctx: &Ctx, phone: &str, email: &str, result: Option<CheckResul
         }
         p { (ctx.t("check-intro")) }
         form method="post" action=(ctx.href("/members/check")) accept-charset="utf-8" novalidate {
-            label for="phone" { (ctx.t("field-phone")) }
+            label for="phone" { (ctx.t("check-phone")) }
             (errors.beside("phone"))
             input id="phone" name="phone" type="tel" maxlength="32" autocomplete="off" value=(phone) aria-describedby=[described(errors, "phone", None)];
-            label for="email" { (ctx.t("field-email")) }
+            label for="email" { (ctx.t("check-email")) }
             (errors.beside("email"))
             input id="email" name="email" type="email" maxlength="254" autocomplete="off" value=(email) aria-describedby=[described(errors, "email", None)];
             button type="submit" { (ctx.t("check-submit")) }

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::domain::AlertId;
 use crate::domain::alert::Alert;
-use crate::messages::{Copy, render_email, render_sms};
+use crate::messages::{AlertCopy, render_email, render_sms};
 use crate::ports::messaging::{EmailMessage, SendError, SmsMessage};
 use crate::ports::stream::{Change, StreamRecord};
 use crate::ports::tables::{AttributeValue, attr_str, from_item, s};
@@ -157,7 +157,7 @@ impl AlertStreamHandler {
             None => format!("{}:{}:{}", d.alert_id, d.subscription_id, d.channel.as_str()),
             Some(n) => format!("{}:{}:{}:{}", d.alert_id, d.subscription_id, d.channel.as_str(), n.suffix()),
         };
-        let copy = Copy { alert: &d.alert_id, token: current.copy_token.as_deref(), notice: d.notice };
+        let copy = AlertCopy { alert: &d.alert_id, token: current.copy_token.as_deref(), notice: d.notice };
         let unsubscribe_url = format!("{}/unsubscribe?token={}", self.deps.site_url, contact.unsubscribe_token);
         let result = match (d.channel, &contact.email, &contact.phone) {
             (Channel::Email, Some(to), _) => {
