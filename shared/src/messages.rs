@@ -359,7 +359,9 @@ mod tests {
         }
         a.date_precision = DatePrecision::Week;
         a.date = DatePrecision::Week.coarsen(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
-        assert!(render_email(&a, &AlertCopy::plain(&id), SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n"));
+        assert!(
+            render_email(&a, &AlertCopy::plain(&id), SITE, "x", Lang::En).1.starts_with("SAFETY ALERT: Leeds, week of 10 March 2025\n")
+        );
         assert!(render_sms(&a, &AlertCopy::plain(&id), SITE, STOP, Lang::En).starts_with("ALERT Leeds wk of 10 Mar: Theft"));
     }
 

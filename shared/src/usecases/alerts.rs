@@ -481,26 +481,77 @@ pub async fn reject(deps: &AlertDeps, id: &AlertId, reason: &str, by: &str) -> R
     if rec.status != AlertStatus::Draft {
         return Err(RejectError::NotDraft(rec.status));
     }
-    let ctx = EncryptionContext::new(Table::Alerts.as_str(), "alert_rejection", id.as_str());
-    let sealed_reason = Sealer::for_record(deps.keys.as_ref(), ctx).await?.seal_bytes(reason.as_bytes());
-    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let update = Update::default()
-        .set("status", AlertStatus::Rejected)
-        .set("decided_at", crate::ports::tables::s(now.clone()))
-        .set("decided_by", crate::ports::tables::s(by))
-        .set("rejection_sealed", serde_dynamo::AttributeValue::B(sealed_reason))
-        .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(AlertStatus::Rejected)))
-        .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
-    match deps
-        .tables
-        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), AlertStatus::Draft.into()))
-        .await
-    {
-        Ok(_) => {
+    let how = StatusMove {
+        from: AlertStatus::Draft,
+        to: AlertStatus::Rejected,
+        reason_kind: "alert_rejection",
+        reason_attr: "rejection_sealed",
+        at_attr: "decided_at",
+        by_attr: "decided_by",
+    };
+    match move_with_reason(deps, id, &how, reason, by).await? {
+        None => {
             tracing::info!(alert_id = %id, "alert rejected");
             Ok(())
         }
-        Err(StoreError::ConditionFailed) => Err(RejectError::NotDraft(get_alert(deps, id).await?.status)),
+        Some(now) => Err(RejectError::NotDraft(now)),
+    }
+}
+
+/// A change of an alert's status that staff make with a reason: from and to, the kind the reason is sealed under, and
+/// the attributes that keep it, when and who.
+pub(crate) struct StatusMove<'a> {
+    pub from: AlertStatus,
+    pub to: AlertStatus,
+    pub reason_kind: &'a str,
+    pub reason_attr: &'a str,
+    pub at_attr: &'a str,
+    pub by_attr: &'a str,
+}
+
+/// Moves an alert's status with its reason sealed (a reason may quote the report), where it is still `from`. `None`
+/// when done; else the status it is in, and nothing changed.
+pub(crate) async fn move_with_reason(
+    deps: &AlertDeps,
+    id: &AlertId,
+    how: &StatusMove<'_>,
+    reason: &str,
+    by: &str,
+) -> Result<Option<AlertStatus>, MoveError> {
+    let ctx = EncryptionContext::new(Table::Alerts.as_str(), how.reason_kind, id.as_str());
+    let sealed_reason = Sealer::for_record(deps.keys.as_ref(), ctx).await?.seal_bytes(reason.as_bytes());
+    let now = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let update = Update::default()
+        .set("status", how.to)
+        .set(how.at_attr, crate::ports::tables::s(now.clone()))
+        .set(how.by_attr, crate::ports::tables::s(by))
+        .set(how.reason_attr, serde_dynamo::AttributeValue::B(sealed_reason))
+        .set("gsi1pk", crate::ports::tables::s(AlertRecord::list_partition(how.to)))
+        .set("gsi1sk", crate::ports::tables::s(format!("{now}#{id}")));
+    match deps.tables.update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), how.from.into())).await {
+        Ok(_) => Ok(None),
+        Err(StoreError::ConditionFailed) => match get_alert(deps, id).await {
+            Ok(rec) => Ok(Some(rec.status)),
+            Err(AlertError::NotFound) => Err(MoveError::Store(StoreError::ConditionFailed)),
+            Err(AlertError::Store(e)) => Err(e.into()),
+        },
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error("the alerts table failed")]
+    Store(#[from] StoreError),
+    #[error("sealing failed")]
+    Seal(#[from] seal::SealError),
+}
+
+impl From<MoveError> for RejectError {
+    fn from(e: MoveError) -> Self {
+        match e {
+            MoveError::Store(s) => RejectError::Store(s),
+            MoveError::Seal(s) => RejectError::Seal(s),
+        }
     }
 }

@@ -16,7 +16,7 @@ use crate::seal::{self, Sealed, Sealer};
 use crate::usecases::submit_report::ReportRecord;
 
 use super::Deps;
-use super::alerts::{AlertRecord, AlertStatus, edit_findings, get_alert};
+use super::alerts::{AlertRecord, AlertStatus, StatusMove, edit_findings, get_alert, move_with_reason};
 
 /// The kind an earlier version of an alert's content is sealed under (its id is `<alert id>#v<n>`).
 pub const ALERT_VERSION_KIND: &str = "alert_version";
@@ -103,27 +103,29 @@ pub async fn withdraw(deps: &Deps, id: &AlertId, reason: &str, by: &str) -> Resu
     if rec.status != AlertStatus::Published {
         return Err(LifecycleError::NotPublished(rec.status));
     }
-    let ctx = EncryptionContext::new(Table::Alerts.as_str(), WITHDRAWAL_KIND, id.as_str());
-    let sealed_reason = Sealer::for_record(deps.keys.as_ref(), ctx).await?.seal_bytes(reason.as_bytes());
-    let now = now_text(deps);
-    let update = Update::default()
-        .set("status", AlertStatus::Withdrawn)
-        .set("withdrawn_at", s(now.clone()))
-        .set("withdrawn_by", s(by))
-        .set("withdrawal_sealed", AttributeValue::B(sealed_reason))
-        .set("gsi1pk", s(AlertRecord::list_partition(AlertStatus::Withdrawn)))
-        .set("gsi1sk", s(format!("{now}#{id}")));
-    match deps
-        .tables
-        .update(Table::Alerts, &AlertRecord::key(id), update, Condition::Equals("status".into(), AlertStatus::Published.into()))
-        .await
-    {
-        Ok(_) => {
+    let how = StatusMove {
+        from: AlertStatus::Published,
+        to: AlertStatus::Withdrawn,
+        reason_kind: WITHDRAWAL_KIND,
+        reason_attr: "withdrawal_sealed",
+        at_attr: "withdrawn_at",
+        by_attr: "withdrawn_by",
+    };
+    match move_with_reason(deps, id, &how, reason, by).await? {
+        None => {
             tracing::info!(alert_id = %id, "alert withdrawn");
             Ok(())
         }
-        Err(StoreError::ConditionFailed) => Err(LifecycleError::NotPublished(get_alert(deps, id).await?.status)),
-        Err(e) => Err(e.into()),
+        Some(now) => Err(LifecycleError::NotPublished(now)),
+    }
+}
+
+impl From<super::alerts::MoveError> for LifecycleError {
+    fn from(e: super::alerts::MoveError) -> Self {
+        match e {
+            super::alerts::MoveError::Store(s) => LifecycleError::Store(s),
+            super::alerts::MoveError::Seal(s) => LifecycleError::Seal(s),
+        }
     }
 }
 
