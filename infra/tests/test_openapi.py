@@ -82,8 +82,10 @@ def test_every_staff_path_goes_to_the_admin_route(spec):
     staff = [(p, m) for p, m, _ in _operations(spec) if p.startswith("/admin")]
     # alerts (list, read, publish, reject, deliveries), reports, audit (read, verify), help desk (find, resend, end),
     # members (list, approve, decline), cases (list, open, read, assign, note, contact, referral, close), services (list,
-    # create, change, remove), rotas (read, replace), the report's thread (read, write)
-    assert len(staff) == 30
+    # create, change, remove), rotas (read, replace), the report's thread (read, write), consent (read, record), police
+    # packages (build, read, approve, export, print), the disclosure log, safeguarding overrides (ask, read, approve),
+    # police link requests (list, record, ask to release, release)
+    assert len(staff) == 45
     assert all(p.startswith("/admin/") for p, _ in staff)
 
 

@@ -12,6 +12,7 @@ mod contract;
 mod follow_up;
 mod members;
 mod pipeline;
+mod police;
 mod privacy;
 mod report_submission;
 mod sealing;

@@ -72,6 +72,9 @@ pub enum MacPurpose {
     /// The links of the audit log's chain. In the cloud a key of its own, which only the function that appends to the
     /// log (and a verifier role) may use: a function that may use the blind-index key can't forge a link.
     AuditChain,
+    /// The signature of an exported police package: whoever holds the document and may use the key checks it was
+    /// issued by the scheme and not changed.
+    PoliceExport,
 }
 
 impl MacPurpose {
@@ -82,6 +85,7 @@ impl MacPurpose {
             MacPurpose::AlertId => "alert-id",
             MacPurpose::SubscriptionCode => "subscription-code",
             MacPurpose::AuditChain => "audit-chain",
+            MacPurpose::PoliceExport => "police-export",
         }
     }
 }
