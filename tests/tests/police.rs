@@ -439,3 +439,39 @@ async fn the_report_form_states_the_one_exception_before_the_send_button_in_ever
         assert!(html[at..send].contains(word), "{lang}: {}", &html[at..send]);
     }
 }
+
+#[tokio::test]
+async fn a_police_request_past_its_deadline_is_flagged_to_the_caseworker_on_duty_once_and_without_content() {
+    use crate::casework::{CASEWORKER_EMAIL, MONDAY_MORNING, at, caseworker_rota};
+    let clock = Arc::new(FixedClock::at(at(MONDAY_MORNING)));
+    let c = clock.clone();
+    let app = num_tests::spawn_app_with(move |_| num_cli::serve::Options { clock: c, ..Default::default() });
+    let res = app.staff("PUT", "/admin/rota/caseworker", "admin", Some(&caseworker_rota())).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = app.post_json("/reports", &report_with_police(true)).await;
+    let id = res.json()["reference"].as_str().unwrap().to_owned();
+    let passphrase = res.json()["passphrase"].as_str().unwrap().to_owned();
+    app.drain().await;
+    let before = app.outbox().into_iter().filter(|e| e.to == CASEWORKER_EMAIL).count();
+    let ask = json!({"force": "Merseyside Police", "reference": "MP-77", "asks": "Her name, for a statement.", "deadline": "2026-11-24"});
+    let res = app.staff("POST", &format!("/admin/reports/{id}/link-requests"), "caseworker", Some(&ask)).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // The reporter sees the question and its deadline (never what police asked), as JSON and on the page.
+    let pair = json!({"reference": id, "passphrase": passphrase});
+    let opened = app.post_json("/follow-up", &pair).await.json();
+    assert_eq!(opened["police_requests"], json!([{"deadline": "2026-11-24", "asks": "share_identity_with_police"}]));
+    assert!(!opened.to_string().contains("Merseyside"));
+    let page = app.post("/follow-up", "application/x-www-form-urlencoded", format!("reference={id}&passphrase={passphrase}")).await.text();
+    assert!(page.contains(r#"id="police-request""#) && page.contains("2026-11-24"), "{page}");
+    // Not yet past the deadline: nothing.
+    assert_eq!(app.local.run_duty().await.unwrap().link_requests_overdue, 0);
+    // The day after the deadline, within Ana's Monday slot a week on: flagged once.
+    clock.advance(chrono::Duration::days(7));
+    let run = app.local.run_duty().await.unwrap();
+    assert_eq!((run.link_requests_overdue, run.link_notices_sent), (1, 1));
+    assert_eq!(app.local.run_duty().await.unwrap().link_notices_sent, 0, "told once");
+    let to_ana: Vec<_> = app.outbox().into_iter().filter(|e| e.to == CASEWORKER_EMAIL).collect();
+    assert_eq!(to_ana.len(), before + 1);
+    let last = to_ana.last().unwrap();
+    assert!(last.body.contains("passed its deadline") && !last.body.contains("Merseyside") && !last.body.contains(&id), "{}", last.body);
+}
