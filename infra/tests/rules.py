@@ -85,6 +85,15 @@ EXPECTED_KMS = {
         # The thread with the reporter: each message sealed on its own.
         ("kms:GenerateDataKey", "reports", "message"),
         ("kms:Decrypt", "reports", "message"),
+        # Consent answers recorded by staff carry a sealed note; police packages and safeguarding overrides' reasons.
+        ("kms:GenerateDataKey", "reports", "consent_note"),
+        ("kms:Decrypt", "reports", "consent_note"),
+        ("kms:GenerateDataKey", "reports", "police_package"),
+        ("kms:Decrypt", "reports", "police_package"),
+        ("kms:GenerateDataKey", "reports", "override_reason"),
+        ("kms:Decrypt", "reports", "override_reason"),
+        ("kms:GenerateDataKey", "reports", "link_request"),
+        ("kms:Decrypt", "reports", "link_request"),
     },
     "deliver-alert": {("kms:Decrypt", "alerts", "published_alert"), ("kms:Decrypt", "subscribers", "contact_key")},
     # Ends text alerts by the number's blind index, sealing the member's contacts again without the number.

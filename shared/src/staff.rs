@@ -96,6 +96,26 @@ pub enum Action {
     CorrectAlert,
     /// Finds whose copy of an alert a leaked text or link was.
     TraceCopy,
+    /// Reads a report's consent ledger (with caseworkers' notes).
+    ReadConsent,
+    /// Records the reporter's answer given by phone or in person, with a note.
+    RecordConsent,
+    /// Police disclosure (see `usecases::police`): build, read, approve (a second person), export, print, the log.
+    BuildPolicePackage,
+    ReadPolicePackage,
+    ApprovePolicePackage,
+    ExportPolicePackage,
+    PrintPolicePackage,
+    ListDisclosures,
+    /// The safeguarding override (see `usecases::safeguarding`): asked for by one person, approved by a senior other.
+    RequestOverride,
+    ReadOverride,
+    ApproveOverride,
+    /// Police link requests (see `usecases::link_requests`): record and list, ask for the identity's release, approve it.
+    RecordLinkRequest,
+    ListLinkRequests,
+    RequestIdentityRelease,
+    ApproveIdentityRelease,
 }
 
 impl Action {
@@ -136,6 +156,21 @@ impl Action {
             Action::WithdrawAlert => "withdraw_alert",
             Action::CorrectAlert => "correct_alert",
             Action::TraceCopy => "trace_copy",
+            Action::ReadConsent => "read_consent",
+            Action::RecordConsent => "record_consent",
+            Action::BuildPolicePackage => "build_police_package",
+            Action::ReadPolicePackage => "read_police_package",
+            Action::ApprovePolicePackage => "approve_police_package",
+            Action::ExportPolicePackage => "export_police_package",
+            Action::PrintPolicePackage => "print_police_package",
+            Action::ListDisclosures => "list_disclosures",
+            Action::RequestOverride => "request_override",
+            Action::ReadOverride => "read_override",
+            Action::ApproveOverride => "approve_override",
+            Action::RecordLinkRequest => "record_link_request",
+            Action::ListLinkRequests => "list_link_requests",
+            Action::RequestIdentityRelease => "request_identity_release",
+            Action::ApproveIdentityRelease => "approve_identity_release",
         }
     }
 }
@@ -159,6 +194,14 @@ pub fn may(role: Role, action: Action) -> bool {
             matches!(role, Caseworker | Admin)
         }
         CreateService | UpdateService | DeleteService | ReadRota | EditRota => matches!(role, Admin),
+        ReadConsent | RecordConsent => matches!(role, Caseworker | Admin),
+        BuildPolicePackage | ReadPolicePackage | ApprovePolicePackage | ExportPolicePackage | PrintPolicePackage | ListDisclosures => {
+            matches!(role, Caseworker | Admin)
+        }
+        RequestOverride | ReadOverride => matches!(role, Caseworker | Admin),
+        // The second approval of a safeguarding override is a senior role's.
+        ApproveOverride => matches!(role, Admin),
+        RecordLinkRequest | ListLinkRequests | RequestIdentityRelease | ApproveIdentityRelease => matches!(role, Caseworker | Admin),
     }
 }
 

@@ -2,6 +2,7 @@
 //! its edit check, the town check, Unicode identifiers, and its property tests.
 
 mod common;
+mod police_package;
 mod sanitiser_check_edit;
 mod sanitiser_examples;
 mod sanitiser_figures;

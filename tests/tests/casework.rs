@@ -115,7 +115,10 @@ async fn a_report_asking_for_contact_tells_the_caseworker_on_duty_nothing_of_it_
     assert_eq!(case["reference"], id.as_str());
     assert_eq!(case["status"], "open");
     assert_eq!(case["assigned_to"], Value::Null);
-    assert_eq!(case["consent"], json!({"publish_alert": true, "share_with_police": true, "caseworker_contact": true}));
+    assert_eq!(
+        case["consent"],
+        json!({"publish_alert": true, "share_with_police": true, "caseworker_contact": true, "share_identity_with_police": false})
+    );
     assert!(case["received_at"].as_str().unwrap().starts_with("2026-11-23T10:00"));
 
     // Assign to me, then to a colleague; the report item carries the status and the name for the follow-up page.

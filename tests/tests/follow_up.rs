@@ -228,7 +228,10 @@ async fn the_loop(rig: Rig, backend: &str) {
     assert_eq!(view["status"], "received", "{view}");
     assert_eq!(view["messages"][0]["from"], "caseworker");
     assert_eq!(view["messages"][0]["text"], text);
-    assert_eq!(view["consent"], json!({"publish_alert": true, "share_with_police": true, "caseworker_contact": true}));
+    assert_eq!(
+        view["consent"],
+        json!({"publish_alert": true, "share_with_police": true, "caseworker_contact": true, "share_identity_with_police": false})
+    );
 
     // ... and answers.
     let reply = format!("Yes, after six is fine. {REPORTER_CANARY}");
@@ -265,7 +268,10 @@ async fn the_loop(rig: Rig, backend: &str) {
         ))
         .await;
     assert_eq!(res.status(), 200, "{}", String::from_utf8_lossy(res.body()));
-    assert_eq!(json_of(&res)["consent"], json!({"publish_alert": true, "share_with_police": true, "caseworker_contact": false}));
+    assert_eq!(
+        json_of(&res)["consent"],
+        json!({"publish_alert": true, "share_with_police": true, "caseworker_contact": false, "share_identity_with_police": false})
+    );
     let id = shared::domain::ReportId::parse(&reference).unwrap();
     let history = shared::usecases::follow_up::consent_history(&rig.deps, &id).await.unwrap();
     assert_eq!(history.len(), 2, "the form's answer and the change");
@@ -438,7 +444,22 @@ async fn the_follow_up_pages_work_as_plain_forms_in_every_language() {
     assert_eq!(saved.status, 200, "{}", saved.text());
     assert!(saved.text().contains("Your choices were saved."));
     let json = app.post_json("/follow-up", &json!({"reference": reference, "passphrase": passphrase})).await.json();
-    assert_eq!(json["consent"], json!({"publish_alert": false, "share_with_police": false, "caseworker_contact": true}));
+    assert_eq!(
+        json["consent"],
+        json!({"publish_alert": false, "share_with_police": false, "caseworker_contact": true, "share_identity_with_police": false})
+    );
+    // All four consents are on the page, with the one exception stated; each box changes its own.
+    for name in ["publish_alert", "caseworker_contact", "share_with_police", "share_identity_with_police"] {
+        assert!(saved.text().contains(&format!(r#"name="{name}""#)), "{name} is not on the page");
+    }
+    assert!(saved.text().contains(r#"id="consent-exception""#) && saved.text().contains("serious harm"));
+    let all = format!("{pair}&consent_form=1&caseworker_contact=true&share_with_police=true&share_identity_with_police=true");
+    assert_eq!(app.post("/follow-up/consent", "application/x-www-form-urlencoded", all).await.status, 200);
+    let json = app.post_json("/follow-up", &json!({"reference": reference, "passphrase": passphrase})).await.json();
+    assert_eq!(
+        json["consent"],
+        json!({"publish_alert": false, "share_with_police": true, "caseworker_contact": true, "share_identity_with_police": true})
+    );
 
     // A wrong pair by the form: the form again, 401, the reference kept and the passphrase not.
     let wrong = app.post("/follow-up", "application/x-www-form-urlencoded", format!("reference={reference}&passphrase=nope")).await;

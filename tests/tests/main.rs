@@ -14,6 +14,7 @@ mod follow_up;
 mod lifecycle;
 mod members;
 mod pipeline;
+mod police;
 mod privacy;
 mod report_submission;
 mod sealing;

@@ -156,7 +156,7 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
         (&Method::GET, ["admin", "members"]) => Some((Action::ListMembers, "")),
         (&Method::POST, ["admin", "members", id, "approve"]) => Some((Action::ApproveMember, *id)),
         (&Method::POST, ["admin", "members", id, "decline"]) => Some((Action::DeclineMember, *id)),
-        _ => super::casework::resolve(method, segments),
+        _ => super::casework::resolve(method, segments).or_else(|| super::police::resolve(method, segments)),
     };
     if let Some(f) = found {
         return Ok(f);
@@ -174,7 +174,8 @@ fn resolve<'a>(method: &Method, segments: &[&'a str]) -> Result<(Action, &'a str
             | ["admin", "helpdesk", "subscriptions", _, "resend-code" | "deactivate"]
             | ["admin", "members"]
             | ["admin", "members", _, "approve" | "decline"]
-    ) || super::casework::known(segments);
+    ) || super::casework::known(segments)
+        || super::police::known(segments);
     if known {
         Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -201,6 +202,7 @@ fn audit_target(action: Action, raw: &str) -> String {
             SubscriptionId::parse(raw).map(|id| id.to_string())
         }
         a if super::casework::handles(a) => return super::casework::audit_target(action, raw),
+        a if super::police::handles(a) => return super::police::audit_target(action, raw),
         _ => return raw.to_owned(),
     };
     parsed.unwrap_or_else(|_| "invalid".to_owned())
@@ -370,6 +372,7 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             let status = decline(&deps.subscriptions(), target).await?;
             Ok(json(StatusCode::OK, &json!({"status": status})))
         }
+        a if super::police::handles(a) => super::police::handle(deps, &req, &staff, a, target).await,
         a => super::casework::handle(deps, &req, &staff, a, target).await,
     }
 }

@@ -33,9 +33,14 @@ impl From<FollowUpError> for ApiError {
             FollowUpError::BadText => ApiError::bad_request("invalid_text", "Write a message of 1 to 5,000 characters.").with_field("text"),
             FollowUpError::NoChange => ApiError::bad_request(
                 "no_change",
-                "Give at least one of share_with_police, caseworker_contact, publish_alert, as true or false.",
+                "Give at least one of share_with_police, share_identity_with_police, caseworker_contact, publish_alert, as true or false.",
             )
             .with_field("consent"),
+            FollowUpError::NoteNeeded => ApiError::bad_request(
+                "note_needed",
+                "Say in the note how the reporter gave this answer (when, by which call, in whose words); nothing was recorded.",
+            )
+            .with_field("note"),
         }
     }
 }
@@ -84,6 +89,7 @@ fn form_pair(req: &Request, path: &str) -> PairBody {
             "publish_alert" => consent.publish_alert = Some(true),
             "caseworker_contact" => consent.caseworker_contact = Some(true),
             "share_with_police" => consent.share_with_police = Some(true),
+            "share_identity_with_police" => consent.share_identity_with_police = Some(true),
             _ => {}
         }
     }
@@ -92,6 +98,7 @@ fn form_pair(req: &Request, path: &str) -> PairBody {
         consent.publish_alert.get_or_insert(false);
         consent.caseworker_contact.get_or_insert(false);
         consent.share_with_police.get_or_insert(false);
+        consent.share_identity_with_police.get_or_insert(false);
         b.consent = Some(consent);
     }
     b
@@ -131,6 +138,7 @@ struct Opened {
     status: FollowUpStatus,
     messages: Vec<Message>,
     consent: ConsentNow,
+    police_deadlines: Vec<String>,
 }
 
 async fn view(deps: &Deps, rec: &ReportRecord, item: &crate::ports::Item) -> Result<Opened, ApiError> {
@@ -138,6 +146,7 @@ async fn view(deps: &Deps, rec: &ReportRecord, item: &crate::ports::Item) -> Res
         status: follow_up::status_of(deps, rec, item).await?,
         messages: thread::messages(deps, &rec.report_id).await?,
         consent: follow_up::current_consent(deps, rec).await?,
+        police_deadlines: crate::usecases::link_requests::open_deadlines(deps, &rec.report_id).await?,
     })
 }
 
@@ -148,6 +157,7 @@ fn page(ctx: &pages::Ctx, status: StatusCode, body: &PairBody, o: &Opened, done:
         status: o.status,
         messages: &o.messages,
         consent: o.consent,
+        police_deadlines: &o.police_deadlines,
         done,
     };
     html(status, pages::follow_up_report(ctx, &v, errors))
@@ -181,7 +191,8 @@ pub async fn handle(deps: &Deps, limiter: &Limiter, req: Request) -> Response {
                 if form {
                     Ok(page(&ctx, StatusCode::OK, &body, &o, None, &Default::default()))
                 } else {
-                    Ok(json(StatusCode::OK, &json!({"status": o.status, "messages": o.messages, "consent": o.consent})))
+                    Ok(json(StatusCode::OK, &json!({"status": o.status, "messages": o.messages, "consent": o.consent,
+                        "police_requests": o.police_deadlines.iter().map(|d| json!({"deadline": d, "asks": "share_identity_with_police"})).collect::<Vec<_>>()})))
                 }
             }
             "/follow-up/messages" => {

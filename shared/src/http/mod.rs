@@ -9,6 +9,7 @@ pub mod errors;
 pub mod follow_up;
 pub mod form;
 pub mod pages;
+pub mod police;
 pub mod public;
 pub mod submit;
 

@@ -75,6 +75,9 @@ pub enum MacPurpose {
     /// The offender index: an offender's phone numbers, emails, handles and registrations, normalised
     /// (`usecases::offenders`), so the checker and the links between reports need no identifier in the clear.
     OffenderIdentifier,
+    /// The signature of an exported police package: whoever holds the document and may use the key checks it was
+    /// issued by the scheme and not changed.
+    PoliceExport,
 }
 
 impl MacPurpose {
@@ -86,6 +89,7 @@ impl MacPurpose {
             MacPurpose::SubscriptionCode => "subscription-code",
             MacPurpose::AuditChain => "audit-chain",
             MacPurpose::OffenderIdentifier => "offender-identifier",
+            MacPurpose::PoliceExport => "police-export",
         }
     }
 }

@@ -12,6 +12,7 @@
 
 mod fold;
 mod lexicon;
+pub mod police;
 mod profile;
 mod scan;
 mod tokens;

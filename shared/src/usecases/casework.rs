@@ -238,15 +238,6 @@ async fn case_item(deps: &CaseDeps, id: &ReportId) -> Result<CaseRecord, CaseErr
     Ok(from_item(item)?)
 }
 
-/// The consent choices as the report item holds them now (the reporter may change them).
-fn consent_of(report: &ReportRecord) -> serde_json::Value {
-    serde_json::json!({
-        "publish_alert": report.consent_publish_alert,
-        "share_with_police": report.consent_share_with_police,
-        "caseworker_contact": report.consent_caseworker_contact,
-    })
-}
-
 /// Writes the case's status and caseworker onto the report item, where the reporter's follow-up page reads them.
 async fn mirror(deps: &CaseDeps, case: &CaseRecord) -> Result<(), CaseError> {
     let mut update = Update::default().set("case_status", s(case.case_status.as_str()));
@@ -295,7 +286,8 @@ pub async fn open_case(deps: &CaseDeps, id: &ReportId, by: &str) -> Result<(Case
 
 async fn summary(deps: &CaseDeps, case: &CaseRecord) -> Result<CaseSummary, CaseError> {
     let consent = match report_item(deps, &case.report_id).await {
-        Ok(r) => consent_of(&r),
+        // The ledger's answer, as every disclosure reads it.
+        Ok(r) => serde_json::to_value(crate::usecases::follow_up::current_consent(deps, &r).await?).expect("consent serialises"),
         Err(CaseError::NoReport) => serde_json::json!({}),
         Err(e) => return Err(e),
     };

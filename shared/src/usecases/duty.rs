@@ -412,6 +412,16 @@ pub struct Scheduled {
     pub reminders_sent: usize,
     /// The reporters' notices: sent, moved to the reporter's next hours, or dropped.
     pub reporter_notices: crate::usecases::thread::NoticeRun,
+    /// Police link requests still open after their deadline, and the notices that flagged them (once each).
+    pub link_requests_overdue: usize,
+    pub link_notices_sent: usize,
+}
+
+pub fn link_overdue_notice(console: &str) -> Notice {
+    Notice {
+        subject: "num: a police request has passed its deadline".into(),
+        text: format!("A police request about a report has passed its deadline. See the casework queue: {console}"),
+    }
 }
 
 /// The scheduled step: reminds reviewers of drafts that waited past each threshold, once per draft and threshold, and
@@ -445,6 +455,13 @@ pub async fn run_scheduled(deps: &DutyDeps) -> Result<Scheduled, NoticeError> {
         site_url: deps.site_url.clone(),
     };
     done.reporter_notices = crate::usecases::thread::send_due_reporter_notices(&senders, now).await?;
+
+    // Police link requests past their deadline: the caseworkers on duty are told, once per request.
+    for (_, request_id) in crate::usecases::link_requests::overdue_requests(&deps.core()).await? {
+        done.link_requests_overdue += 1;
+        let notice = link_overdue_notice(&deps.console());
+        done.link_notices_sent += tell_on_duty(deps, DutyRole::Caseworker, &format!("link_deadline#{request_id}"), &notice).await?;
+    }
     Ok(done)
 }
 

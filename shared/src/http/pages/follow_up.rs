@@ -18,6 +18,8 @@ pub struct FollowUpView<'a> {
     pub status: FollowUpStatus,
     pub messages: &'a [Message],
     pub consent: ConsentNow,
+    /// The deadlines of police requests that wait for the reporter's answer (never what police asked).
+    pub police_deadlines: &'a [String],
     /// A line saying what was just done (a reply sent, choices saved).
     pub done: Option<String>,
 }
@@ -92,6 +94,9 @@ pub fn follow_up_report(ctx: &Ctx, v: &FollowUpView<'_>, errors: &FieldErrors) -
             button type="submit" { (ctx.t("follow-up-send")) }
         }
         h2 { (ctx.t("follow-up-consent")) }
+        @for d in v.police_deadlines {
+            p class="notice" id="police-request" { (ctx.t("follow-up-police-asks")) " " time datetime=(d) { (d) } }
+        }
         form method="post" action=(ctx.href("/follow-up/consent")) accept-charset="utf-8" novalidate {
             (hidden_pair(v))
             input type="hidden" name="consent_form" value="1";
@@ -100,9 +105,11 @@ pub fn follow_up_report(ctx: &Ctx, v: &FollowUpView<'_>, errors: &FieldErrors) -
                 (check("consent-publish_alert", "publish_alert", "true", v.consent.publish_alert, &ctx.t("consent-publish")))
                 (check("consent-caseworker_contact", "caseworker_contact", "true", v.consent.caseworker_contact, &ctx.t("consent-contact")))
                 (check("consent-share_with_police", "share_with_police", "true", v.consent.share_with_police, &ctx.t("consent-police")))
+                (check("consent-share_identity_with_police", "share_identity_with_police", "true", v.consent.share_identity_with_police, &ctx.t("consent-police-identity")))
             }
             button type="submit" { (ctx.t("follow-up-consent-save")) }
         }
+        p id="consent-exception" class="hint" { (ctx.t("consent-exception")) }
         p { a href=(ctx.href("/follow-up")) { (ctx.t("follow-up-leave")) } }
         p { (ctx.t("danger-999")) }
     };

@@ -260,6 +260,7 @@ fn render(ctx: &Ctx, today: Option<chrono::NaiveDate>, f: &Filled<'_>) -> String
                 (check("k2", "consent.share_with_police", "yes", f.ticked("consent.share_with_police", "yes", false), &ctx.t("consent-police")))
                 (check("k3", "consent.caseworker_contact", "yes", f.ticked("consent.caseworker_contact", "yes", false), &ctx.t("consent-contact")))
             }
+            p id="consent-exception" class="notice" { (ctx.t("consent-exception")) }
             button type="submit" { (ctx.t("report-send")) }
         }
     };
