@@ -2,7 +2,7 @@
 //! under `num serve` and in the admin function.
 //!
 //! Signing in starts a session (see [`session`]): locally with a staff account made by `num staff add` (password and
-//! TOTP code, see [`accounts`]). Every page then acts
+//! TOTP code, see [`accounts`]), in the cloud through Cognito's managed login (see [`oidc`]). Every page then acts
 //! through [`crate::http::admin::act`], the very function behind the bearer-token staff API: the same `may`, the
 //! same audit entry, the same use cases. The console only hides what a role may not do; the server still refuses.
 //!
@@ -11,6 +11,7 @@
 //! with the public pages' security headers.
 
 pub mod accounts;
+pub mod oidc;
 pub mod session;
 pub mod totp;
 pub mod view;
@@ -36,6 +37,8 @@ use view::{Frame, described, field_error, fields, highlighted, layout, when, wor
 pub enum SignIn {
     /// Staff accounts of this machine (`num staff add`): a password and a TOTP code.
     Local,
+    /// Cognito's managed login (authorization code with PKCE).
+    Cognito(std::sync::Arc<oidc::Cognito>),
 }
 
 #[derive(Clone)]
@@ -106,13 +109,13 @@ fn path_segments(req: &Request) -> Vec<String> {
 }
 
 /// Whether a state-changing request comes from a page of this site: `Sec-Fetch-Site: same-origin` where the browser
-/// sends it, and an `Origin` naming this site where there is one.
+/// sends it (every current one does); else an `Origin` naming this site. The pages' referrer policy (`no-referrer`)
+/// makes a browser send `Origin: null` on a form post, so `null` passes only beside `Sec-Fetch-Site: same-origin`.
+/// A request with neither header is not a browser's: the session's CSRF token is what holds then.
 pub fn same_origin(req: &Request, site: Option<&str>) -> bool {
     let h = req.headers();
-    if let Some(fetch_site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && fetch_site != "same-origin"
-    {
-        return false;
+    if let Some(fetch_site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return fetch_site == "same-origin";
     }
     let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     match site {
@@ -162,6 +165,12 @@ async fn signed_in(deps: &ConsoleDeps, req: &Request) -> Result<Option<Signed>, 
     let Some(token) = cookie(req, session::COOKIE) else { return Ok(None) };
     let token = token.to_owned();
     let Some(rec) = session::current(&deps.core(), &token).await? else { return Ok(None) };
+    if let SignIn::Cognito(c) = &deps.sign_in
+        && !oidc::keep_fresh(c, &deps.core(), &token, &rec).await?
+    {
+        session::end(&deps.core(), &token).await?;
+        return Ok(None);
+    }
     Ok(Some(Signed { token, rec }))
 }
 
@@ -171,7 +180,8 @@ async fn route(deps: &ConsoleDeps, req: Request) -> Result<Response, ApiError> {
     let method = req.method().clone();
     match (&method, segs.as_slice()) {
         (&Method::GET, ["console.css"]) => return Ok(stylesheet()),
-        (&Method::GET, ["sign-in"]) => return Ok(sign_in_page()),
+        (&Method::GET, ["sign-in"]) => return sign_in_page(deps).await,
+        (&Method::GET, ["callback"]) => return oidc::callback(deps, &req).await,
         (&Method::POST, ["sign-in"]) => return sign_in(deps, &req).await,
         (&Method::GET, ["signed-out"]) => return Ok(signed_out()),
         _ => {}
@@ -238,8 +248,11 @@ fn anonymous() -> Frame<'static> {
 
 // -- signing in and out ------------------------------------------------------------------------------------------
 
-fn sign_in_page() -> Response {
-    page(StatusCode::OK, &anonymous(), "Sign in", sign_in_form("", None))
+async fn sign_in_page(deps: &ConsoleDeps) -> Result<Response, ApiError> {
+    if let SignIn::Cognito(c) = &deps.sign_in {
+        return oidc::start(c, &deps.core()).await;
+    }
+    Ok(page(StatusCode::OK, &anonymous(), "Sign in", sign_in_form("", None)))
 }
 
 fn sign_in_form(name: &str, error: Option<&str>) -> Markup {
@@ -265,6 +278,9 @@ fn sign_in_form(name: &str, error: Option<&str>) -> Markup {
 }
 
 async fn sign_in(deps: &ConsoleDeps, req: &Request) -> Result<Response, ApiError> {
+    if matches!(deps.sign_in, SignIn::Cognito(_)) {
+        return Err(ApiError::not_found("Staff sign in through the scheme's sign-in page: open /staff/ to go there."));
+    }
     let fields = form(req)?;
     if !same_origin(req, deps.origin.as_deref()) {
         return Err(ApiError::forbidden("This form did not come from the console's own page. Open /staff/sign-in and try again."));
@@ -298,6 +314,10 @@ async fn sign_out(deps: &ConsoleDeps, req: &Request, signed: &Signed) -> Result<
     crate::usecases::audit::record(&deps.core(), &signed.staff(), "console_sign_out", "", None).await?;
     let mut res = match &deps.sign_in {
         SignIn::Local => see_other("/staff/signed-out"),
+        SignIn::Cognito(c) => {
+            oidc::revoke(c, &deps.core(), &signed.token, &signed.rec).await;
+            see_other(&c.logout_url())
+        }
     };
     set_cookie(&mut res, &session::cookie(None, super::is_local(req)));
     Ok(res)

@@ -63,9 +63,26 @@ pub fn context(token: &str) -> crate::ports::EncryptionContext {
 
 /// Starts a session; the token for the cookie, and the record.
 pub async fn start(deps: &Deps, staff: &Staff, refresh_sealed: Sealed<String>, id_expires_at: i64) -> Result<(String, SessionRecord), StoreError> {
-    let token = random_base32(32);
+    let token = new_token();
+    let rec = start_with(deps, &token, staff, refresh_sealed, id_expires_at).await?;
+    Ok((token, rec))
+}
+
+/// A fresh session id (160 bits).
+pub fn new_token() -> String {
+    random_base32(32)
+}
+
+/// Starts a session under a token made with [`new_token`] (so what is sealed for it can name it first).
+pub async fn start_with(
+    deps: &Deps,
+    token: &str,
+    staff: &Staff,
+    refresh_sealed: Sealed<String>,
+    id_expires_at: i64,
+) -> Result<SessionRecord, StoreError> {
     let now = deps.clock.now().timestamp();
-    let k = key(&token);
+    let k = key(token);
     let rec = SessionRecord {
         pk: k.pk,
         sk: k.sk,
@@ -80,7 +97,7 @@ pub async fn start(deps: &Deps, staff: &Staff, refresh_sealed: Sealed<String>, i
         id_expires_at,
     };
     deps.tables.put(Table::Audit, to_item(&rec)?, Condition::NotExists).await?;
-    Ok((token, rec))
+    Ok(rec)
 }
 
 /// The live session of a token; its idle clock starts again. A session past either end is deleted.

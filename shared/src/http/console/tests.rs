@@ -38,7 +38,8 @@ fn request(method: &str, path: &str, cookie: Option<&str>, body: &str) -> Reques
     if method == "POST" {
         b = b
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ORIGIN, format!("http://{HOST}"))
+            // What a browser sends from a page whose referrer policy is no-referrer.
+            .header(header::ORIGIN, "null")
             .header("sec-fetch-site", "same-origin");
     }
     b.body(Bytes::from(body.to_owned())).unwrap()
@@ -133,6 +134,15 @@ async fn a_form_without_the_sessions_token_or_from_another_site_changes_nothing(
     other.headers_mut().insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
     other.headers_mut().insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
     assert_eq!(handle(&w.deps, other).await.status(), StatusCode::FORBIDDEN);
+    // Another site, seen only by its Origin (no Sec-Fetch-Site), even with the right token.
+    let mut other = request("POST", "/staff/sign-out", Some(&token), &form_body(&[("csrf", &csrf)]));
+    other.headers_mut().remove("sec-fetch-site");
+    other.headers_mut().insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+    assert_eq!(handle(&w.deps, other).await.status(), StatusCode::FORBIDDEN);
+    let mut null = request("POST", "/staff/sign-out", Some(&token), &form_body(&[("csrf", &csrf)]));
+    null.headers_mut().remove("sec-fetch-site");
+    null.headers_mut().insert(header::ORIGIN, HeaderValue::from_static("null"));
+    assert_eq!(handle(&w.deps, null).await.status(), StatusCode::FORBIDDEN, "null without Sec-Fetch-Site");
     // Still signed in: then signing out ends the session on the server.
     assert_eq!(handle(&w.deps, request("GET", "/staff/", Some(&token), "")).await.status(), StatusCode::OK);
     let out = handle(&w.deps, request("POST", "/staff/sign-out", Some(&token), &form_body(&[("csrf", &csrf)]))).await;
