@@ -133,7 +133,20 @@ impl Local {
         ];
         let vetting = opts.vetting;
         let console = ConsoleDeps { admin: admin.clone(), sign_in: SignIn::Local, origin: None };
-        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, console, limiter, pollers, vetting, duty })
+        Ok(Self {
+            dir: data_dir.to_owned(),
+            tables,
+            keys,
+            cached_keys,
+            submit,
+            subscriptions,
+            admin,
+            console,
+            limiter,
+            pollers,
+            vetting,
+            duty,
+        })
     }
 
     pub fn router(&self) -> Router {

@@ -1017,6 +1017,8 @@ class Run:
                 status = s.api("GET", f"/admin/alerts/{alert_id}", token=s.staff_token("reviewer"))["status"]
                 self.check(status == "published", f"console [{self.mode}]: the API says published", status)
 
+        # The reporter changes a consent at the follow-up: the case page shows the history.
+        s.api("POST", "/follow-up/consent", {"reference": reference, "passphrase": passphrase, "consent": {"caseworker_contact": True}})
         caseworker = add_staff(s, "caseworker", f"cass-{tag}")
         if self.console_sign_in(caseworker):
             self.timed("load", lambda: d.get(self.url("/staff/cases?view=open")))
@@ -1025,6 +1027,8 @@ class Run:
             self.console_page("no case yet")
             self.submit_form_to(f"/staff/cases/{reference}/open")
             self.console_page("case")
+            history = [e.text for e in d.find_elements(By.CSS_SELECTOR, "ol#consent-history li")]
+            self.check(any("caseworker contact yes" in h for h in history), f"console [{self.mode}]: the case shows the consent history", f"{history}")
             reply = f"Hello, this is the caseworker ({tag}). Are you safe to talk tomorrow?"
             self.fill("text", reply)
             self.submit("text")

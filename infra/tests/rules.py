@@ -34,6 +34,8 @@ EXPECTED_ENV = {
     "admin-api": {
         "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "AUDIT_KEY_ID",
         "STAFF_ISSUER", "STAFF_AUDIENCE", "CODE_BUDGET_PER_DAY", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
+        # The staff console's managed login and the site it returns to.
+        "STAFF_LOGIN_URL", "SITE_URL",
     },
     "deliver-alert": {
         "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET",
@@ -72,6 +74,9 @@ EXPECTED_KMS = {
         # Reasons staff give are sealed in the audit log.
         ("kms:GenerateDataKey", "audit", "audit_reason"),
         ("kms:Decrypt", "audit", "audit_reason"),
+        # The console's sessions keep Cognito's refresh token sealed.
+        ("kms:GenerateDataKey", "audit", "console_session"),
+        ("kms:Decrypt", "audit", "console_session"),
         # Casework: what caseworkers write is sealed per entry; the duty rotas hold staff contacts.
         ("kms:GenerateDataKey", "reports", "case_note"),
         ("kms:Decrypt", "reports", "case_note"),

@@ -62,9 +62,21 @@ pub async fn handle(deps: &ConsoleDeps, req: Request) -> Response {
         Ok(res) => res,
         Err(e) => {
             e.log();
-            page(e.status, &Frame { staff: None, csrf: "", section: "", refresh: None }, refusal_title(&e), refusal(&e))
+            page(e.status, &Frame { staff: None, csrf: "", section: "" }, refusal_title(&e), refusal(&e))
         }
     }
+}
+
+/// The answer under `/staff` where the deployment has no console sign-in (the cloud without the site's own domain).
+pub fn unavailable() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        &anonymous(),
+        "The staff console is not set up here",
+        html! {
+            p { "Staff sign in to the console through Cognito's managed login, which returns only to the site's own domain. Deploy with the SiteDomain parameter (and its certificate) to open the console; until then staff use the API with a token." }
+        },
+    )
 }
 
 fn page(status: StatusCode, frame: &Frame<'_>, title: &str, body: Markup) -> Response {
@@ -243,7 +255,7 @@ fn set_cookie(res: &mut Response, value: &str) {
 }
 
 fn anonymous() -> Frame<'static> {
-    Frame { staff: None, csrf: "", section: "", refresh: None }
+    Frame { staff: None, csrf: "", section: "" }
 }
 
 // -- signing in and out ------------------------------------------------------------------------------------------
@@ -355,7 +367,7 @@ const DESCRIPTIONS: [(&str, &str); 5] = [
 
 impl Cx<'_> {
     fn frame(&self, section: &'static str) -> Frame<'_> {
-        Frame { staff: Some(self.staff), csrf: self.csrf, section, refresh: None }
+        Frame { staff: Some(self.staff), csrf: self.csrf, section }
     }
 
     fn ok(&self, section: &'static str, title: &str, body: Markup) -> Result<Response, ApiError> {
@@ -478,15 +490,14 @@ impl Cx<'_> {
         let body = html! {
             p class="counts" id="counts" { (sent) " sent · " (pending) " waiting · " (failed) " failed" }
             @if moving {
-                p { "Sending goes on; this page reloads itself every 5 seconds. " a href=(format!("/staff/review/{}/sent", enc(id))) { "Reload now" } }
+                p { "Sending goes on. " a href=(format!("/staff/review/{}/sent", enc(id))) { "Reload the counts" } }
             } @else {
                 p { "Every delivery is done." }
             }
             p { a href="/staff/review" { "Back to the drafts" } }
         };
-        let mut frame = self.frame("/staff/review");
-        frame.refresh = moving.then_some(5);
-        Ok(page(StatusCode::OK, &frame, "Published: deliveries", body))
+        // No automatic reload (a page that reloads itself on a timer fails WCAG 2.2.1): a link the reviewer follows.
+        Ok(page(StatusCode::OK, &self.frame("/staff/review"), "Published: deliveries", body))
     }
 
     // -- casework --------------------------------------------------------------------------------------------------
@@ -568,7 +579,23 @@ impl Cx<'_> {
                 (f.button(&post("assign"), "Take this case", None))
             }
             h2 id="consent" { "Consent" }
+            p { "Now:" }
             (fields(&case["consent"]))
+            @let history = case["consent_history"].as_array().cloned().unwrap_or_default();
+            @if !history.is_empty() {
+                h3 { "How it changed" }
+                ol id="consent-history" {
+                    @for h in &history {
+                        li {
+                            (when(h["at"].as_str().unwrap_or(""))) ", " (words(&h["who"])) " (" (words(&h["how"])) "): "
+                            @for (i, (k, v)) in h["change"].as_object().into_iter().flatten().enumerate() {
+                                @if i > 0 { "; " }
+                                (k.replace('_', " ")) " " (if v == true { "yes" } else { "no" })
+                            }
+                        }
+                    }
+                }
+            }
             h2 id="details" { "The reporter's details" }
             p { "The report's private parts (who reported, how to reach them, the account as written) open only with a reason, and the opening is written to the audit log." }
             form method="post" action=(post("details")) {
@@ -707,7 +734,10 @@ impl Cx<'_> {
             "details" => {
                 let reason = get(self.fields, "reason").trim();
                 if reason.is_empty() {
-                    return Err(ApiError::bad_request("missing_reason", "Say why you need the reporter's details: the reason goes to the audit log. Go back and write one."));
+                    return Err(ApiError::bad_request(
+                        "missing_reason",
+                        "Say why you need the reporter's details: the reason goes to the audit log. Go back and write one.",
+                    ));
                 }
                 let report = self.call(Method::GET, &format!("/admin/reports/{path}?reason={}", enc(reason)), None).await?;
                 let body = html! {
@@ -880,7 +910,9 @@ impl Cx<'_> {
             Some("intact") => format!("The audit log is intact: {} entries, every link holds.", v["entries"]),
             Some("altered") => format!("Entry {} was changed after it was written.", v["seq"]),
             Some("missing") => format!("Entry {} is missing.", v["seq"]),
-            Some("disagrees") => format!("Entry {} is not the entry recorded outside the table: the chain was rewritten from there on.", v["seq"]),
+            Some("disagrees") => {
+                format!("Entry {} is not the entry recorded outside the table: the chain was rewritten from there on.", v["seq"])
+            }
             _ => "The check gave no result.".into(),
         };
         let body = html! {
@@ -905,11 +937,18 @@ struct Draft {
 
 impl Draft {
     fn of(alert: &Value) -> Self {
-        let suggested: Vec<String> = alert["suggested_regions"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_owned)).collect();
+        let suggested: Vec<String> =
+            alert["suggested_regions"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_owned)).collect();
         Self {
             summary: alert["summary"].as_str().unwrap_or("").to_owned(),
             description: alert["offender"]["description"].as_str().unwrap_or("").to_owned(),
-            names: alert["offender"]["names_used"].as_array().into_iter().flatten().filter_map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+            names: alert["offender"]["names_used"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             town: alert["town"].as_str().unwrap_or("").to_owned(),
             precision: alert["date_precision"].as_str().unwrap_or("day").to_owned(),
             regions: suggested,

@@ -28,7 +28,7 @@ use crate::domain::ids::random_base32;
 use crate::error::ApiError;
 use crate::http::{Request, Response, cookie, query_param, see_other};
 use crate::ports::tables::{from_item, to_item};
-use crate::ports::{Condition, Key, StoreError, Table};
+use crate::ports::{Condition, Key, StoreError, Table, Update};
 use crate::seal::{Sealed, Sealer};
 use crate::staff::{Role, Staff};
 use crate::usecases::Deps;
@@ -139,7 +139,9 @@ pub async fn start(c: &Cognito, deps: &Deps) -> Result<Response, ApiError> {
 }
 
 fn refused() -> ApiError {
-    ApiError::unauthorized("This sign-in could not be completed: it was started in another browser, took more than 10 minutes, or was already used. Open /staff/ to sign in again.")
+    ApiError::unauthorized(
+        "This sign-in could not be completed: it was started in another browser, took more than 10 minutes, or was already used. Open /staff/ to sign in again.",
+    )
 }
 
 /// The tokens the token endpoint answers.
@@ -153,7 +155,11 @@ struct Tokens {
 async fn token_request(c: &Cognito, form: &[(&str, &str)]) -> Result<Option<Tokens>, ApiError> {
     let (status, body) = c.http.post_form(&c.endpoint("/oauth2/token"), form).await.map_err(|e| {
         tracing::warn!(error.kind = %crate::error::Chain(e.as_ref()), "the token endpoint could not be reached");
-        ApiError::new(http::StatusCode::SERVICE_UNAVAILABLE, "sign_in_unavailable", "The sign-in service cannot be reached. Wait a minute and try again.")
+        ApiError::new(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "sign_in_unavailable",
+            "The sign-in service cannot be reached. Wait a minute and try again.",
+        )
     })?;
     if status != 200 {
         tracing::info!(status, "the token endpoint refused");
@@ -206,9 +212,12 @@ pub async fn callback(deps: &ConsoleDeps, req: &Request) -> Result<Response, Api
     let key = pending_key(&state);
     let Some(item) = core.tables.get(Table::Audit, &key).await? else { return Err(refused()) };
     let pending: PendingLogin = from_item(item)?;
-    // Used once: whoever deletes it goes on.
-    match core.tables.delete(Table::Audit, &key, Condition::Exists).await {
-        Ok(()) => {}
+    // Used once: whoever marks it used goes on (an update, not a delete: the function never deletes from the audit
+    // table; the TTL removes the record).
+    let used = Update::default().set("used", crate::ports::tables::AttributeValue::N("1".into()));
+    let once = Condition::And(vec![Condition::Exists, Condition::AttrNotExists("used".into())]);
+    match core.tables.update(Table::Audit, &key, used, once).await {
+        Ok(_) => {}
         Err(StoreError::ConditionFailed) => return Err(refused()),
         Err(e) => return Err(e.into()),
     }

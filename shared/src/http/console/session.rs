@@ -1,7 +1,8 @@
 //! The console's sessions: a random id in an HttpOnly, SameSite=Strict cookie scoped to `/staff` (Secure everywhere
 //! but plain-HTTP localhost), and a record on the server under the id's SHA-256, with an idle and an absolute end.
 //! The record holds the staff member's name and role, the session's CSRF token, and, signed in through Cognito, the
-//! tokens (sealed). Nothing of the session is ever in script-readable storage.
+//! tokens (sealed). Nothing of the session is ever in script-readable storage. Records are kept in the audit table,
+//! whose function may put and update but never delete: an ended session is marked so, and the table's TTL removes it.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -62,7 +63,12 @@ pub fn context(token: &str) -> crate::ports::EncryptionContext {
 }
 
 /// Starts a session; the token for the cookie, and the record.
-pub async fn start(deps: &Deps, staff: &Staff, refresh_sealed: Sealed<String>, id_expires_at: i64) -> Result<(String, SessionRecord), StoreError> {
+pub async fn start(
+    deps: &Deps,
+    staff: &Staff,
+    refresh_sealed: Sealed<String>,
+    id_expires_at: i64,
+) -> Result<(String, SessionRecord), StoreError> {
     let token = new_token();
     let rec = start_with(deps, &token, staff, refresh_sealed, id_expires_at).await?;
     Ok((token, rec))
@@ -100,7 +106,7 @@ pub async fn start_with(
     Ok(rec)
 }
 
-/// The live session of a token; its idle clock starts again. A session past either end is deleted.
+/// The live session of a token; its idle clock starts again. A session past either end, or ended, is none.
 pub async fn current(deps: &Deps, token: &str) -> Result<Option<SessionRecord>, StoreError> {
     let token = token.trim();
     if token.is_empty() || token.len() > 64 {
@@ -111,7 +117,6 @@ pub async fn current(deps: &Deps, token: &str) -> Result<Option<SessionRecord>, 
     let rec: SessionRecord = from_item(item)?;
     let now = deps.clock.now().timestamp();
     if now - rec.last_seen > IDLE_MINUTES * 60 || now >= rec.expires_at {
-        deps.tables.delete(Table::Audit, &k, Condition::Always).await?;
         return Ok(None);
     }
     if now - rec.last_seen >= 30 {
@@ -133,9 +138,16 @@ pub async fn refreshed(deps: &Deps, token: &str, id_expires_at: i64, refresh_sea
     deps.tables.update(Table::Audit, &key(token), update, Condition::Exists).await.map(|_| ())
 }
 
-/// Ends a session: the record goes, so the cookie opens nothing even if it was copied.
+/// Ends a session: its end is set to the past, so the cookie opens nothing even if it was copied, and the sealed
+/// refresh token goes. The table's TTL removes the record; the function never deletes from the audit table.
 pub async fn end(deps: &Deps, token: &str) -> Result<(), StoreError> {
-    deps.tables.delete(Table::Audit, &key(token), Condition::Always).await
+    // Now, not 0: DynamoDB's TTL leaves alone items whose time is more than five years past.
+    let now = deps.clock.now().timestamp();
+    let update = Update::default().set("expires_at", AttributeValue::N(now.to_string())).remove("refresh_sealed");
+    match deps.tables.update(Table::Audit, &key(token), update, Condition::Exists).await {
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The `Set-Cookie` value that holds a session (`None`: the one that removes it).

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use super::view::Frame;
 use super::*;
 use crate::adapters::{LocalKeys, SqliteTables};
 use crate::http::admin::StaffAuth;
@@ -18,13 +19,8 @@ fn world() -> World {
     let keys = Arc::new(LocalKeys::open_or_create(dir.path()).unwrap());
     let tables = Arc::new(SqliteTables::in_memory().unwrap());
     let clock = Arc::new(FixedClock::at(chrono::DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z").unwrap().into()));
-    let admin = AdminDeps {
-        tables,
-        keys: keys.clone(),
-        clock: clock.clone(),
-        auth: StaffAuth::Local(keys),
-        limiter: Arc::new(Limiter::default()),
-    };
+    let admin =
+        AdminDeps { tables, keys: keys.clone(), clock: clock.clone(), auth: StaffAuth::Local(keys), limiter: Arc::new(Limiter::default()) };
     World { deps: ConsoleDeps { admin, sign_in: SignIn::Local, origin: None }, clock, _dir: dir }
 }
 
@@ -107,14 +103,23 @@ async fn a_password_and_a_fresh_code_sign_in_and_the_cookie_is_the_sessions_only
 async fn an_unknown_name_and_a_wrong_password_get_the_same_answer_and_five_wrong_tries_lock_the_account() {
     let w = world();
     let a = account(&w, "rita", Role::Reviewer).await;
-    let wrong = handle(&w.deps, request("POST", "/staff/sign-in", None, &form_body(&[("name", "rita"), ("password", "wrong-password"), ("code", &code(&w, &a))]))).await;
-    let unknown = handle(&w.deps, request("POST", "/staff/sign-in", None, &form_body(&[("name", "nobody"), ("password", "wrong-password"), ("code", &code(&w, &a))]))).await;
+    let wrong = handle(
+        &w.deps,
+        request("POST", "/staff/sign-in", None, &form_body(&[("name", "rita"), ("password", "wrong-password"), ("code", &code(&w, &a))])),
+    )
+    .await;
+    let unknown = handle(
+        &w.deps,
+        request("POST", "/staff/sign-in", None, &form_body(&[("name", "nobody"), ("password", "wrong-password"), ("code", &code(&w, &a))])),
+    )
+    .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     let strip = |s: String, name: &str| s.replace(&format!("value=\"{name}\""), "value=\"\"");
     assert_eq!(strip(text(&wrong), "rita"), strip(text(&unknown), "nobody"));
     for _ in 0..4 {
-        handle(&w.deps, request("POST", "/staff/sign-in", None, &form_body(&[("name", "rita"), ("password", "x"), ("code", "000000")]))).await;
+        handle(&w.deps, request("POST", "/staff/sign-in", None, &form_body(&[("name", "rita"), ("password", "x"), ("code", "000000")])))
+            .await;
     }
     let right = form_body(&[("name", "rita"), ("password", &a.password), ("code", &code(&w, &a))]);
     assert_eq!(handle(&w.deps, request("POST", "/staff/sign-in", None, &right)).await.status(), StatusCode::UNAUTHORIZED, "locked");
@@ -194,7 +199,13 @@ async fn every_console_answer_is_never_cached_and_has_the_pages_headers() {
     let w = world();
     let a = account(&w, "ada", Role::Admin).await;
     let (token, _) = sign_in_as(&w, &a).await;
-    for (path, cookie) in [("/staff/sign-in", None), ("/staff/", Some(token.as_str())), ("/staff/review", Some(&token)), ("/staff/nothing", Some(&token)), ("/staff/", None)] {
+    for (path, cookie) in [
+        ("/staff/sign-in", None),
+        ("/staff/", Some(token.as_str())),
+        ("/staff/review", Some(&token)),
+        ("/staff/nothing", Some(&token)),
+        ("/staff/", None),
+    ] {
         let res = handle(&w.deps, request("GET", path, cookie, "")).await;
         assert_eq!(res.headers().get(header::CACHE_CONTROL).unwrap(), "no-store", "{path}");
         if res.status() != StatusCode::SEE_OTHER {
@@ -204,4 +215,48 @@ async fn every_console_answer_is_never_cached_and_has_the_pages_headers() {
             assert!(!page.contains("<script"), "{path}: the console needs no script");
         }
     }
+}
+
+#[test]
+fn the_draft_page_marks_the_unsure_words_and_puts_a_refused_edit_beside_its_field() {
+    let alert = serde_json::json!({
+        "alert_id": "A-1", "status": "draft", "town": "York", "date": "2025-06-07", "categories": ["threats"],
+        "suggested_regions": ["yorkshire-humber"], "redactions": [{"kind": "third_party_name", "count": 1}],
+        "offender": {"description": "Tall, met someone at a place"},
+        "summary": "He said someone <b>would</b> pay.",
+        "review": [
+            {"field": "summary", "start": 8, "end": 15, "kind": "withheld_name"},
+            {"field": "offender.description", "start": 23, "end": 28, "kind": "withheld_place"},
+        ],
+        "flags": [{"field": "town", "code": "town_coarsened", "reasons": ["venue"], "message": "The town as typed held more."}],
+    });
+    let frame = Frame { staff: None, csrf: "t0ken", section: "/staff/review" };
+    let draft = Draft::of(&alert);
+    let page = draft_body(&frame, "A-1", &alert, &draft, None).into_string();
+    assert!(
+        page.contains("He said <mark title=\"withheld as a name: check it reads right and was not the offender's\">someone</mark>"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;b&gt;would&lt;/b&gt;") && !page.contains("<b>would"), "escaped: {page}");
+    assert!(page.contains(">place</mark>"), "{page}");
+    assert!(page.contains("The town as typed held more."));
+    assert!(
+        page.contains("<input type=\"checkbox\" id=\"r-yorkshire-humber\" name=\"regions\" value=\"yorkshire-humber\" checked>"),
+        "{page}"
+    );
+    assert!(page.contains("<input type=\"hidden\" name=\"csrf\" value=\"t0ken\">"));
+    // The re-check's refusal, beside the words that caused it, the edit kept as sent.
+    let mut sent = draft.clone();
+    sent.summary = "He said Jade Whitfield would pay.".into();
+    let err = ApiError::conflict(
+        "edit_identifies_someone",
+        "The edit would identify someone other than the offender (third_party_name). Remove it from: summary.",
+    )
+    .with_field("summary");
+    let page = draft_body(&frame, "A-1", &alert, &sent, Some(&err)).into_string();
+    let field = page.find("id=\"summary\"").unwrap();
+    let beside = page.find("<p class=\"error\" id=\"summary-error\">The edit would identify").unwrap();
+    assert!(beside > field && beside - field < 400, "{page}");
+    assert!(page.contains("aria-describedby=\"summary-error\">He said Jade Whitfield would pay.</textarea>"), "{page}");
+    assert!(page.contains("<a href=\"#summary\">The edit would identify"), "the summary at the top links to it");
 }

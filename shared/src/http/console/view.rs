@@ -39,8 +39,6 @@ pub struct Frame<'a> {
     pub csrf: &'a str,
     /// The section the page belongs to (its path), marked in the navigation.
     pub section: &'a str,
-    /// Seconds after which the page reloads itself (a page that shows something still moving).
-    pub refresh: Option<u32>,
 }
 
 impl Frame<'_> {
@@ -70,9 +68,6 @@ pub fn layout(frame: &Frame<'_>, title: &str, body: Markup) -> String {
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 meta name="referrer" content="no-referrer";
                 meta name="robots" content="noindex";
-                @if let Some(s) = frame.refresh {
-                    meta http-equiv="refresh" content=(s);
-                }
                 title { (title) " – Staff console" }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
                 link rel="stylesheet" href=(CSS_PATH);
@@ -123,7 +118,8 @@ pub fn waited(since: &str, now: chrono::DateTime<chrono::Utc>) -> String {
 
 /// A time as staff read it: "2026-11-30 01:02 UTC".
 pub fn when(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at).map_or_else(|_| at.to_owned(), |t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map_or_else(|_| at.to_owned(), |t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// `text` with the character ranges marked (each with its label), for the reviewer's eye.

@@ -98,7 +98,17 @@ fn set_cookies(res: &Response) -> Vec<String> {
 }
 
 fn cookie_value(res: &Response, name: &str) -> String {
-    set_cookies(res).iter().find(|c| c.starts_with(&format!("{name}="))).unwrap().split(';').next().unwrap().split_once('=').unwrap().1.to_owned()
+    set_cookies(res)
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
 }
 
 /// Starts a login: the authorize URL's state, challenge and nonce, and the state cookie.
@@ -113,9 +123,10 @@ async fn begin(w: &World) -> (String, String, String, String) {
 fn answer_codes(w: &World, groups: &'static [&'static str], nonce: String) {
     let now = w.clock.now().timestamp();
     *w.cognito.answer.lock().unwrap() = Box::new(move |_, form| match field(form, "grant_type") {
-        Some("authorization_code") if field(form, "code") == Some("the-code") => {
-            (200, json!({"id_token": jwt(id_claims(now, Some(&nonce), groups)), "access_token": "a", "refresh_token": "r1", "expires_in": 3600}))
-        }
+        Some("authorization_code") if field(form, "code") == Some("the-code") => (
+            200,
+            json!({"id_token": jwt(id_claims(now, Some(&nonce), groups)), "access_token": "a", "refresh_token": "r1", "expires_in": 3600}),
+        ),
         _ => (400, json!({"error": "invalid_grant"})),
     });
 }
@@ -212,7 +223,8 @@ async fn a_callback_without_the_browsers_state_or_with_a_bad_id_token_starts_not
         }
         assert!(staff_of_id_token(&c, &jwt(claims), Some("n"), now).is_none(), "{what}");
     }
-    let unsigned = jwt(ok).replacen(&URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"k1"}"#), &URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), 1);
+    let unsigned =
+        jwt(ok).replacen(&URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"k1"}"#), &URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), 1);
     assert!(staff_of_id_token(&c, &unsigned, Some("n"), now).is_none(), "alg none");
 }
 
