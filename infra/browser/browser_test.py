@@ -399,10 +399,13 @@ class StaffAccount:
 
 def add_staff(server: Server, role: str, name: str) -> StaffAccount:
     """`num staff add`: the password it made and the TOTP secret, read from what it prints."""
-    out = subprocess.run(
+    run = subprocess.run(
         [server.num, "staff", "add", "--role", role, "--name", name, "--data-dir", str(server.data_dir)],
-        check=True, capture_output=True, text=True, timeout=60,
-    ).stdout
+        capture_output=True, text=True, timeout=60,
+    )
+    if run.returncode != 0:
+        raise Failure(f"num staff add --role {role} --name {name} failed ({run.returncode}): {run.stderr.strip()}")
+    out = run.stdout
     password = re.search(r"^password: (\S+)$", out, re.M)
     secret = re.search(r"^totp secret: ([A-Z2-7]+)$", out, re.M)
     if not password or not secret:
