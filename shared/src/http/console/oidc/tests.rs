@@ -20,10 +20,12 @@ const SITE: &str = "https://alerts.example.org";
 const HOST: &str = "alerts.example.org";
 
 type Answer = Box<dyn Fn(&str, &[(String, String)]) -> (u16, Value) + Send + Sync>;
+/// One post: the address and the form.
+type Post = (String, Vec<(String, String)>);
 
 /// Cognito's token and revocation endpoints, as far as the console sees them: every post is kept.
 struct FakeCognito {
-    posts: Mutex<Vec<(String, Vec<(String, String)>)>>,
+    posts: Mutex<Vec<Post>>,
     answer: Mutex<Answer>,
 }
 
