@@ -82,6 +82,21 @@ enum StaffCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Create a staff account for the local console (/staff/): a password (read from standard input with
+    /// --password-stdin, else made here and printed once) and a TOTP secret for an authenticator app (printed once).
+    Add {
+        /// caseworker, reviewer, office_manager or admin.
+        #[arg(long)]
+        role: String,
+        /// The name to sign in with (2 to 40 letters, digits, dots, dashes, underscores); the audit log shows it.
+        #[arg(long)]
+        name: String,
+        /// Read the password (at least 12 characters) from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +164,26 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(2, format!("staff token: {e:#}")),
+            }
+        }
+        Command::Staff { command: StaffCommand::Add { role, name, password_stdin, data_dir } } => {
+            let dir = num_cli::serve::data_dir(data_dir);
+            let password = if password_stdin {
+                let mut line = String::new();
+                if let Err(e) = std::io::stdin().read_line(&mut line) {
+                    return fail(2, format!("staff add: cannot read the password: {e}"));
+                }
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the runtime starts");
+            match rt.block_on(num_cli::staff::add(&dir, &role, &name, password)) {
+                Ok(out) => {
+                    print!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(2, format!("staff add: {e:#}")),
             }
         }
         Command::Audit { command: AuditCommand::Verify { data_dir, head, anchors } } => {

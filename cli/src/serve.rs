@@ -18,6 +18,7 @@ use shared::adapters::stream_poller::StreamPoller;
 use shared::adapters::{LocalKeys, Outbox, SqliteTables};
 use shared::error::ApiError;
 use shared::http::admin::{AdminDeps, StaffAuth};
+use shared::http::console::{ConsoleDeps, SignIn};
 use shared::http::{self as h, MAX_BODY};
 use shared::ports::messaging::{EmailSender, SmsSender};
 use shared::ports::{Clock, KeyService, SystemClock, Table};
@@ -40,6 +41,8 @@ pub struct Local {
     pub submit: SubmitDeps,
     pub subscriptions: SubscriptionDeps,
     pub admin: AdminDeps,
+    /// The staff console (`/staff/`), signed in with local staff accounts.
+    pub console: ConsoleDeps,
     pub limiter: Arc<Limiter>,
     pub pollers: Vec<Arc<StreamPoller>>,
     pub vetting: Vetting,
@@ -129,7 +132,21 @@ impl Local {
             poller(Table::Reports, "staff-notices/reports", Arc::new(ArrivalHandler { deps: duty.clone() })),
         ];
         let vetting = opts.vetting;
-        Ok(Self { dir: data_dir.to_owned(), tables, keys, cached_keys, submit, subscriptions, admin, limiter, pollers, vetting, duty })
+        let console = ConsoleDeps { admin: admin.clone(), sign_in: SignIn::Local, origin: None };
+        Ok(Self {
+            dir: data_dir.to_owned(),
+            tables,
+            keys,
+            cached_keys,
+            submit,
+            subscriptions,
+            admin,
+            console,
+            limiter,
+            pollers,
+            vetting,
+            duty,
+        })
     }
 
     pub fn router(&self) -> Router {
@@ -154,6 +171,9 @@ impl Local {
             .route("/alerts/{id}", get(public))
             .route("/admin/{*rest}", any(admin))
             .route("/admin", any(admin))
+            .route("/staff", get(|| async { to_axum(h::see_other("/staff/")) }))
+            .route("/staff/", any(console))
+            .route("/staff/{*rest}", any(console))
             .fallback(not_found)
             .with_state(self.clone())
     }
@@ -257,6 +277,13 @@ async fn public(State(local): State<Local>, req: Request) -> Response {
 async fn admin(State(local): State<Local>, req: Request) -> Response {
     match to_shared(req).await {
         Ok(req) => to_axum(shared::http::admin::handle(&local.admin, req).await),
+        Err(res) => res.into_response(),
+    }
+}
+
+async fn console(State(local): State<Local>, req: Request) -> Response {
+    match to_shared(req).await {
+        Ok(req) => to_axum(shared::http::console::handle(&local.console, req).await),
         Err(res) => res.into_response(),
     }
 }

@@ -377,6 +377,58 @@ def publish_alert(server: Server) -> str:
     return alert_id
 
 
+def totp(secret_b32: str, at: float | None = None) -> str:
+    """RFC 6238 (HMAC-SHA-1, six digits, 30 s), as an authenticator app computes it."""
+    import hashlib
+    import hmac
+    import struct
+
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    step = int((time.time() if at is None else at) // 30)
+    h = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = h[19] & 15
+    return "%06d" % ((struct.unpack(">I", h[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+@dataclass
+class StaffAccount:
+    name: str
+    role: str
+    password: str
+    secret: str
+
+
+def add_staff(server: Server, role: str, name: str) -> StaffAccount:
+    """`num staff add`: the password it made and the TOTP secret, read from what it prints."""
+    run = subprocess.run(
+        [server.num, "staff", "add", "--role", role, "--name", name, "--data-dir", str(server.data_dir)],
+        capture_output=True, text=True, timeout=60,
+    )
+    if run.returncode != 0:
+        raise Failure(f"num staff add --role {role} --name {name} failed ({run.returncode}): {run.stderr.strip()}")
+    out = run.stdout
+    password = re.search(r"^password: (\S+)$", out, re.M)
+    secret = re.search(r"^totp secret: ([A-Z2-7]+)$", out, re.M)
+    if not password or not secret:
+        raise Failure(f"num staff add printed no password or secret: {out!r}")
+    return StaffAccount(name, role, password.group(1), secret.group(1))
+
+
+def submit_report(server: Server) -> tuple[str, str, str]:
+    """A report through the API, and its draft: (reference, passphrase, alert id)."""
+    reviewer = server.staff_token("reviewer")
+    known = {a["alert_id"] for a in server.api("GET", "/admin/alerts?status=draft&limit=200", token=reviewer)["alerts"]}
+    answer = server.api("POST", "/reports", REPORT)
+    deadline = time.monotonic() + 20
+    while True:
+        fresh = [a for a in server.api("GET", "/admin/alerts?status=draft&limit=200", token=reviewer)["alerts"] if a["alert_id"] not in known]
+        if fresh:
+            return answer["reference"], answer["passphrase"], fresh[0]["alert_id"]
+        if time.monotonic() > deadline:
+            raise Failure("the report's draft alert did not appear within 20 s")
+        time.sleep(0.2)
+
+
 def collect_links(server: Server, alert_id: str, members: list[Member]) -> None:
     for m in members:
         email = server.wait_message(lambda e: key_parts(e)[:3] == [alert_id, m.subscription_id, "email"])
@@ -882,6 +934,170 @@ class Run:
         still = [a for a in d.find_elements(By.CSS_SELECTOR, "main a[href]") if alert_id in (a.get_attribute("href") or "")]
         self.check(not still, f"{label}: after signing out, the members' area is closed", d.current_url)
 
+
+    # -- the staff console ---------------------------------------------------------------------------------------------
+
+    def console_page(self, name: str, error: bool = False) -> None:
+        """A page of the staff console as it is now: its status, nothing from another origin, the weight, axe-core at
+        WCAG 2.2 AA, 390 px wide (screenshot in console/). The console has no quick exit: it is not a reporter's page."""
+        d = self.d
+        path = self.path_now()
+        label = f"console {name} {path} [en, {self.mode}]"
+        result = PageResult(self.mode, "en (console)", f"console {name}", path)
+        failed_before = self.failed
+        try:
+            facts = d.execute_script(PAGE_FACTS)
+            status = facts["status"]
+            if error:
+                self.check(status is not None and 400 <= status < 500 and facts["type"] == "text/html", f"{label}: a refusal a person can read", f"{status}")
+            elif not self.check((status is None or 200 <= status < 300) and facts["type"] == "text/html", f"{label}: the page is there", f"{status} {facts['type']}"):
+                return
+            self.check(primary(facts["lang"]) == "en", f"{label}: the page says its language", facts["lang"])
+            css = sum(self.asset_bytes(h) for h in facts["styles"])
+            js = sum(self.asset_bytes(h) for h in facts["scripts"])
+            weight = facts["html"] + css + js
+            with self.results.lock:
+                self.results.weights.setdefault(f"console {name} [en]", (facts["html"], css, js))
+            self.check(weight < WEIGHT_LIMIT, f"{label}: under 50 KB with its stylesheets", f"{weight} bytes")
+            self.check(not facts["scripts"], f"{label}: no script at all", ", ".join(facts["scripts"]))
+            foreign = sorted({u for u in facts["others"] if u and not u.startswith(self.server.base) and not u.startswith("data:")})
+            self.check(not foreign, f"{label}: nothing loaded from another origin", ", ".join(foreign[:3]))
+            result.violations = self.axe_check(label)
+            size = self.screenshot(name, "console")
+            self.check(size["width"] <= PHONE_WIDTH, f"{label}: fits {PHONE_WIDTH} px wide", f"{size['width']:.0f} px wide")
+        finally:
+            result.failed = self.failed - failed_before
+            with self.results.lock:
+                self.results.pages.append(result)
+            self.say(f"console {name} {path}: {result.violations} axe violations, {result.failed} checks failed")
+
+    def console_sign_in(self, a: StaffAccount) -> bool:
+        d = self.d
+        d.delete_all_cookies()
+        self.timed("load", lambda: d.get(self.url("/staff/")))
+        self.check(self.path_now() == "/staff/sign-in", f"console [{self.mode}]: /staff/ asks a signed-out browser to sign in", self.path_now())
+        self.console_page("sign in")
+        self.fill("name", a.name)
+        self.fill("password", a.password)
+        # A code near the end of its 30 s could turn stale in flight: wait for the next one then.
+        if time.time() % 30 > 26:
+            time.sleep(30 - time.time() % 30 + 0.5)
+        self.fill("code", totp(a.secret))
+        self.submit("code")
+        cookies = {c["name"]: c for c in d.get_cookies()}
+        c = cookies.get("num_staff", {})
+        self.check(
+            bool(c) and c.get("httpOnly") and c.get("sameSite") == "Strict" and c.get("path") == "/staff",
+            f"console [{self.mode}]: {a.role} signs in with password and code; the session cookie is HttpOnly, SameSite=Strict, Path=/staff",
+            f"{self.path_now()} {c}",
+        )
+        if self.path_now() != "/staff/":
+            return False
+        self.console_page(f"start ({a.role})")
+        sections = [e.text for e in d.find_elements(By.CSS_SELECTOR, "header nav[aria-label=Sections] a")]
+        expected = {"reviewer": ["Review"], "caseworker": ["Cases"], "office_manager": ["Members", "Help desk"],
+                    "admin": ["Review", "Cases", "Members", "Help desk", "Audit"]}[a.role]
+        self.check(sections == expected, f"console [{self.mode}]: a {a.role} sees only its sections", f"{sections}")
+        return True
+
+    def console(self) -> None:
+        """Per role, through the console's pages only: a reviewer publishes a draft and sees the delivery counts; a
+        caseworker answers a reporter; an office manager approves a member and is refused a report by its URL; an
+        admin checks the audit chain."""
+        s, d = self.server, self.d
+        tag = "on" if self.js else "off"
+        reference, passphrase, alert_id = submit_report(s)
+
+        reviewer = add_staff(s, "reviewer", f"rita-{tag}")
+        if self.console_sign_in(reviewer):
+            self.timed("load", lambda: d.get(self.url("/staff/review")))
+            self.console_page("review queue")
+            links = [a for a in d.find_elements(By.CSS_SELECTOR, "main a[href]") if (a.get_attribute("href") or "").endswith(f"/staff/review/{alert_id}")]
+            if self.check(bool(links), f"console [{self.mode}]: the queue lists the new draft {alert_id}"):
+                self.press(links[0])
+                self.console_page("review draft")
+                self.check(d.find_element(By.ID, "r-" + REGION).is_selected(), f"console [{self.mode}]: the suggested region is ticked")
+                self.submit("summary")
+                self.check(self.path_now() == f"/staff/review/{alert_id}/sent", f"console [{self.mode}]: publishing leads to the delivery counts", self.path_now())
+                self.console_page("deliveries")
+                deadline = time.monotonic() + 30
+                counts = ""
+                while time.monotonic() < deadline:
+                    counts = d.find_element(By.ID, "counts").text
+                    m = re.match(r"(\d+) sent · (\d+) waiting · (\d+) failed", counts)
+                    if m and int(m.group(1)) > 0 and int(m.group(2)) == 0:
+                        break
+                    time.sleep(1)
+                    self.timed("load", lambda: d.get(self.url(f"/staff/review/{alert_id}/sent")))
+                self.check(bool(re.match(r"[1-9]\d* sent · 0 waiting", counts)), f"console [{self.mode}]: the reviewer sees the alert sent", counts)
+                self.console_page("deliveries done")
+                status = s.api("GET", f"/admin/alerts/{alert_id}", token=s.staff_token("reviewer"))["status"]
+                self.check(status == "published", f"console [{self.mode}]: the API says published", status)
+
+        # The reporter changes a consent at the follow-up: the case page shows the history.
+        s.api("POST", "/follow-up/consent", {"reference": reference, "passphrase": passphrase, "consent": {"caseworker_contact": True}})
+        caseworker = add_staff(s, "caseworker", f"cass-{tag}")
+        if self.console_sign_in(caseworker):
+            self.timed("load", lambda: d.get(self.url("/staff/cases?view=open")))
+            self.console_page("cases")
+            self.timed("load", lambda: d.get(self.url(f"/staff/cases/{reference}")))
+            self.console_page("no case yet")
+            self.submit_form_to(f"/staff/cases/{reference}/open")
+            self.console_page("case")
+            history = [e.text for e in d.find_elements(By.CSS_SELECTOR, "ol#consent-history li")]
+            self.check(any("caseworker contact yes" in h for h in history), f"console [{self.mode}]: the case shows the consent history", f"{history}")
+            reply = f"Hello, this is the caseworker ({tag}). Are you safe to talk tomorrow?"
+            self.fill("text", reply)
+            self.submit("text")
+            thread = [e.text for e in d.find_elements(By.CSS_SELECTOR, "ol#messages li")]
+            self.check(any(reply in t for t in thread), f"console [{self.mode}]: the caseworker's reply is in the thread", f"{thread}")
+            self.console_page("case with reply")
+            seen = s.api("POST", "/follow-up", {"reference": reference, "passphrase": passphrase})
+            self.check(any(m.get("text") == reply for m in seen.get("messages", [])), f"console [{self.mode}]: the reporter reads the reply at the follow-up", f"{seen.get('messages')}")
+            self.fill("reason", "Checking the safe contact hours before calling")
+            self.submit("reason")
+            self.console_page("reporter's details")
+
+        manager = add_staff(s, "office_manager", f"olive-{tag}")
+        value = f"console-{tag}@example.org"
+        after = len(s.outbox())
+        source = "127.0.0.90" if self.js else "127.0.0.91"
+        sub = s.api("POST", "/subscriptions", {"email": value, "regions": [REGION], "channels": ["email"]}, source=source)["subscription_id"]
+        s.api("POST", "/subscriptions/verify", {"subscription_id": sub, "code": s.code_for(value, after)}, source=source)
+        if self.console_sign_in(manager):
+            self.timed("load", lambda: d.get(self.url("/staff/members")))
+            self.console_page("membership requests")
+            self.submit_form_to(f"/staff/members/{sub}/approve")
+            left = d.find_elements(By.XPATH, f"//h2[text()='{sub}']")
+            self.check(not left, f"console [{self.mode}]: the approved request leaves the queue")
+            found = s.api("GET", "/admin/members?status=pending_approval", token=s.staff_token("office_manager"))["members"]
+            self.check(sub not in [m["subscription_id"] for m in found], f"console [{self.mode}]: the API no longer lists {sub} as waiting")
+            self.timed("load", lambda: d.get(self.url("/staff/helpdesk")))
+            self.console_page("help desk")
+            self.fill("email", value)
+            self.fill("reason", "The member phoned: no alerts yet")
+            self.submit("reason")
+            self.console_page("help desk found")
+            self.check(sub in d.find_element(By.ID, "found").text, f"console [{self.mode}]: the help desk finds the member by exact contact")
+            self.timed("load", lambda: d.get(self.url(f"/staff/cases/{reference}")))
+            self.console_page("report refused to an office manager", error=True)
+            self.check(self.d.execute_script(PAGE_FACTS)["status"] == 403, f"console [{self.mode}]: an office manager opening a report by URL gets 403")
+
+        admin = add_staff(s, "admin", f"ada-{tag}")
+        if self.console_sign_in(admin):
+            self.timed("load", lambda: d.get(self.url(f"/staff/audit?person=olive-{tag}")))
+            self.console_page("audit log")
+            log = d.find_element(By.TAG_NAME, "main").text
+            self.check("denied:read case" in log, f"console [{self.mode}]: the log shows the office manager's refused read", log[:300])
+            self.submit_form_to("/staff/audit/verify")
+            self.console_page("chain check")
+            verdict = d.find_element(By.ID, "verdict").text
+            self.check(verdict.startswith("The audit log is intact"), f"console [{self.mode}]: the admin checks the chain", verdict)
+            self.submit_form_to("/staff/sign-out")
+            self.console_page("signed out")
+            self.timed("load", lambda: d.get(self.url("/staff/audit")))
+            self.check(self.path_now() == "/staff/sign-in", f"console [{self.mode}]: after signing out the console asks to sign in", self.path_now())
+
     def submit_form_to(self, action: str) -> None:
         forms = [f for f in self.d.find_elements(By.TAG_NAME, "form") if urllib.parse.urlsplit(f.get_attribute("action")).path == action]
         if not forms:
@@ -973,6 +1189,7 @@ def main() -> int:
         for j, lang in enumerate(offered):
             run.pages(lang, alert_id, members[i * len(offered) + j], members[-1].subscription_id)
         run.step("journey", lambda: run.journey(alert_id))
+        run.step("staff console", run.console)
         run.step("quick exit", lambda: run.quick_exit(alert_id))
         if run.js:
             for name, path in (("report form", "/"), ("join", "/join")):

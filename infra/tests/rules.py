@@ -34,6 +34,8 @@ EXPECTED_ENV = {
     "admin-api": {
         "REPORTS_TABLE", "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "AUDIT_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "AUDIT_KEY_ID",
         "STAFF_ISSUER", "STAFF_AUDIENCE", "CODE_BUDGET_PER_DAY", "NUM_LOG", "ORIGIN_VERIFY_SECRET",
+        # The staff console's managed login and the site it returns to.
+        "STAFF_LOGIN_URL", "SITE_URL",
     },
     "deliver-alert": {
         "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET",
@@ -77,6 +79,9 @@ EXPECTED_KMS = {
         # Reasons staff give are sealed in the audit log.
         ("kms:GenerateDataKey", "audit", "audit_reason"),
         ("kms:Decrypt", "audit", "audit_reason"),
+        # The console's sessions keep Cognito's refresh token sealed.
+        ("kms:GenerateDataKey", "audit", "console_session"),
+        ("kms:Decrypt", "audit", "console_session"),
         # Casework: what caseworkers write is sealed per entry; the duty rotas hold staff contacts.
         ("kms:GenerateDataKey", "reports", "case_note"),
         ("kms:Decrypt", "reports", "case_note"),
@@ -681,9 +686,38 @@ def rule_staff_sign_in(t: dict) -> list[str]:
     for _, c in resources(t, "AWS::Cognito::UserPoolClient"):
         if (c.get("Properties") or {}).get("GenerateSecret"):
             v.append("the staff console client has a secret (a browser cannot keep one)")
+    v += staff_login_client(t)
     groups = {str((g.get("Properties") or {}).get("GroupName")) for _, g in resources(t, "AWS::Cognito::UserPoolGroup")}
     if groups != {"caseworker", "reviewer", "office_manager", "admin"}:
         v.append(f"staff groups {sorted(groups)}")
+    return v
+
+
+def branches(value: Any) -> list[Any]:
+    """Both values of an `!If [condition, a, b]` (AWS::NoValue as None), else the value itself."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        _, a, b = value["Fn::If"]
+        return [None if x == {"Ref": "AWS::NoValue"} else x for x in (a, b)]
+    return [value]
+
+
+def staff_login_client(t: dict) -> list[str]:
+    """The console's managed login: the authorization-code grant only (never implicit or client credentials), and
+    callback and sign-out URLs only on the site's own address (https://${SiteDomain}/staff/...)."""
+    v = []
+    for name, c in resources(t, "AWS::Cognito::UserPoolClient"):
+        p = c.get("Properties") or {}
+        for flows in branches(p.get("AllowedOAuthFlows")):
+            if flows is not None and set(as_list(flows)) != {"code"}:
+                v.append(f"{name}: OAuth flows {as_list(flows)}: only the authorization-code grant is allowed")
+        for key in ("CallbackURLs", "LogoutURLs", "DefaultRedirectURI"):
+            for urls in branches(p.get(key)):
+                for u in as_list(urls) if urls is not None else []:
+                    sub = u.get("Fn::Sub") if isinstance(u, dict) else None
+                    if not (isinstance(sub, str) and re.fullmatch(r"https://\$\{SiteDomain\}/staff/[a-z-]+", sub)):
+                        v.append(f"{name}: {key} {u} is not a /staff/ path of the site's own address")
+        if p.get("AllowedOAuthFlowsUserPoolClient") not in (None, False) and not p.get("CallbackURLs"):
+            v.append(f"{name}: OAuth without callback URLs")
     return v
 
 

@@ -157,6 +157,9 @@ def test_the_api_has_exactly_the_contract_routes_and_jwt_only_on_admin(cfn):
         ("post", "/follow-up/messages"): None,
         ("post", "/follow-up/consent"): None,
         ("any", "/admin/{proxy+}"): [{"StaffJwt": []}],
+        # The staff console: its own sign-in (Cognito's managed login and a server-side session), no authorizer.
+        ("get", "/staff"): None,
+        ("any", "/staff/{proxy+}"): None,
     }
     jwt = body["components"]["securitySchemes"]["StaffJwt"]["x-amazon-apigateway-authorizer"]
     assert jwt["type"] == "jwt"

@@ -269,6 +269,18 @@ def m_self_sign_up(t):
     props(t, "StaffUserPool")["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] = False
 
 
+def m_implicit_flow(t):
+    props(t, "StaffConsoleClient")["AllowedOAuthFlows"] = {"Fn::If": ["UseCustomDomain", ["code", "implicit"], {"Ref": "AWS::NoValue"}]}
+
+
+def m_callback_elsewhere(t):
+    props(t, "StaffConsoleClient")["CallbackURLs"] = {"Fn::If": ["UseCustomDomain", ["https://evil.example/staff/callback"], {"Ref": "AWS::NoValue"}]}
+
+
+def m_sign_out_elsewhere(t):
+    props(t, "StaffConsoleClient")["LogoutURLs"] = {"Fn::If": ["UseCustomDomain", [{"Fn::Sub": "https://${SiteDomain}.evil.example/staff/signed-out"}], {"Ref": "AWS::NoValue"}]}
+
+
 def m_missing_group(t):
     del t["Resources"]["OfficeManagerGroup"]
 
@@ -427,6 +439,9 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_jwt_only_on_admin, m_no_throttling),
     (R.rule_staff_sign_in, m_mfa_optional),
     (R.rule_staff_sign_in, m_self_sign_up),
+    (R.rule_staff_sign_in, m_implicit_flow),
+    (R.rule_staff_sign_in, m_callback_elsewhere),
+    (R.rule_staff_sign_in, m_sign_out_elsewhere),
     (R.rule_staff_sign_in, m_missing_group),
     (R.rule_site_private, m_public_bucket),
     (R.rule_site_private, m_http_allowed),

@@ -4,13 +4,20 @@
 //! and role group again (`STAFF_ISSUER`, `STAFF_AUDIENCE`) and never reads a bearer token itself, so a token minted by
 //! `num staff token` can authorise nothing here. Least privilege: see infra/template.yaml (alerts, reports read,
 //! audit, subscribers for the help desk; the data key with the reports, alerts and contact-key contexts; the HMAC key).
+//!
+//! The staff console (`/staff/`) is served here too, with no authorizer in front: it signs staff in through Cognito's
+//! managed login itself (`STAFF_LOGIN_URL`, returning to `SITE_URL`); without those (no custom domain) it answers
+//! that it is not set up.
 
 mod http_handler;
+mod token_client;
 
 use std::sync::Arc;
 
 use shared::adapters::aws::CoreClients;
 use shared::http::admin::{AdminDeps, StaffAuth};
+use shared::http::console::oidc::Cognito;
+use shared::http::console::{ConsoleDeps, SignIn};
 use shared::lambda::StaffIdentityConfig;
 use shared::ports::{SystemClock, Table};
 use shared::ratelimit::Limiter;
@@ -27,6 +34,20 @@ async fn main() -> Result<(), lambda_http::Error> {
         auth: StaffAuth::Authorizer,
         limiter: Arc::new(Limiter::default()),
     };
-    tracing::info!("admin-api ready");
-    lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, &identity, req))).await
+    let setting = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let console = match (setting("STAFF_LOGIN_URL"), setting("SITE_URL")) {
+        (Some(login), Some(site)) => {
+            let cognito = Cognito {
+                login,
+                client_id: identity.audience.clone(),
+                issuer: identity.issuer.clone(),
+                site: site.clone(),
+                http: Arc::new(token_client::HttpsForm::new()?),
+            };
+            Some(ConsoleDeps { admin: deps.clone(), sign_in: SignIn::Cognito(Arc::new(cognito)), origin: Some(site) })
+        }
+        _ => None,
+    };
+    tracing::info!(console = console.is_some(), "admin-api ready");
+    lambda_http::run(lambda_http::service_fn(|req| http_handler::function_handler(&deps, console.as_ref(), &identity, req))).await
 }

@@ -79,10 +79,11 @@ impl SqliteTables {
     }
 
     fn init(conn: Connection) -> anyhow::Result<Self> {
+        // First: another process (`num staff add` beside a running `num serve`) may hold a lock while this one opens.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }

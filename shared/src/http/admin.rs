@@ -218,6 +218,14 @@ async fn route(deps: &AdminDeps, req: Request) -> Result<Response, ApiError> {
             return Err(e);
         }
     };
+    act(deps, &staff, req).await
+}
+
+/// One staff request from someone already authenticated: the path's action, `may`, the audit entry, then the use
+/// case. The bearer-token API above and the console (`http::console`, signed in with a session) both come here, so
+/// the two can never decide differently.
+pub async fn act(deps: &AdminDeps, staff: &Staff, req: Request) -> Result<Response, ApiError> {
+    let staff = staff.clone();
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (action, raw_target) = resolve(req.method(), &segments)?;

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod casework;
+pub mod console;
 pub mod errors;
 pub mod follow_up;
 pub mod form;

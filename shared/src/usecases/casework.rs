@@ -176,6 +176,9 @@ pub struct CaseView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<CaseOutcome>,
     pub entries: Vec<EntryView>,
+    /// The report's consent as it changed, oldest first: when, who, how, what changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consent_history: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -341,6 +344,11 @@ pub async fn get_case(deps: &CaseDeps, id: &ReportId) -> Result<CaseView, CaseEr
             text,
         });
     }
+    let consent_history = crate::usecases::follow_up::consent_history(deps, id)
+        .await?
+        .into_iter()
+        .map(|e| serde_json::json!({"at": e.at, "who": e.who, "how": e.how, "change": e.change}))
+        .collect();
     Ok(CaseView {
         summary: summary(deps, &case).await?,
         opened_at: case.opened_at,
@@ -348,6 +356,7 @@ pub async fn get_case(deps: &CaseDeps, id: &ReportId) -> Result<CaseView, CaseEr
         closed_at: case.closed_at,
         outcome: case.outcome,
         entries,
+        consent_history,
     })
 }
 
