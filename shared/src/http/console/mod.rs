@@ -30,7 +30,7 @@ use crate::staff::{Action, Staff, may};
 use crate::usecases::Deps;
 use crate::usecases::casework::{CaseOutcome, ContactChannel, ContactOutcome};
 use session::SessionRecord;
-use view::{Frame, described, field_error, fields, highlighted, layout, when, words};
+use view::{Frame, described, field_error, fields, highlighted, layout, linked_reports, when, words};
 
 /// How staff sign in to the console.
 #[derive(Clone)]
@@ -596,6 +596,7 @@ impl Cx<'_> {
                     }
                 }
             }
+            (linked_reports(&case["linked"], |l| l["report_id"].as_str().map(|r| format!("/staff/cases/{}", enc(r)))))
             h2 id="details" { "The reporter's details" }
             p { "The report's private parts (who reported, how to reach them, the account as written) open only with a reason, and the opening is written to the audit log." }
             form method="post" action=(post("details")) {
@@ -617,7 +618,7 @@ impl Cx<'_> {
             form method="post" action=(post("messages")) {
                 (f.csrf_field())
                 label for="reply" { "Write to the reporter" }
-                p class="hint" id="reply-hint" { "They read it when they come back with their reference and passphrase. Nothing is sent to them." }
+                p class="hint" id="reply-hint" { "They read it when they come back with their reference and passphrase. If they gave a safe channel and hours, they get a notice without its content in those hours; nothing else is sent." }
                 textarea id="reply" name="text" rows="4" required maxlength="4000" aria-describedby="reply-hint" {}
                 button type="submit" { "Send to the reporter" }
             }
@@ -1036,6 +1037,10 @@ fn draft_body(f: &Frame<'_>, id: &str, alert: &Value, d: &Draft, err: Option<&Ap
         @for flag in alert["flags"].as_array().into_iter().flatten() {
             p class="flag" { strong { "Check the " (flag["field"].as_str().unwrap_or("")) ": " } (flag["message"].as_str().unwrap_or("")) }
         }
+        @if let Some(n) = alert["reported_times"].as_u64() {
+            p class="flag" { strong { "Reported " (n) " times" } " since " (alert["reported_since"].as_str().unwrap_or("")) ": the alert's page says so." }
+        }
+        (linked_reports(&alert["linked"], |l| l["alert_id"].as_str().map(|a| format!("/staff/review/{}", enc(a)))))
         h2 { "Where the sanitiser was unsure" }
         @let ss = spans_of(alert, "summary");
         @let ds = spans_of(alert, "offender.description");

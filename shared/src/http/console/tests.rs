@@ -260,3 +260,21 @@ fn the_draft_page_marks_the_unsure_words_and_puts_a_refused_edit_beside_its_fiel
     assert!(page.contains("aria-describedby=\"summary-error\">He said Jade Whitfield would pay.</textarea>"), "{page}");
     assert!(page.contains("<a href=\"#summary\">The edit would identify"), "the summary at the top links to it");
 }
+
+#[test]
+fn the_draft_page_lists_the_other_reports_about_him_with_what_they_share() {
+    let frame = Frame { staff: None, csrf: "t0ken", section: "/staff/review" };
+    let mut alert = serde_json::json!({
+        "alert_id": "A-2", "status": "draft", "town": "York", "date": "2025-06-07", "categories": ["threats"],
+        "suggested_regions": ["yorkshire-humber"], "summary": "He shouted.", "linked": [],
+    });
+    let page = draft_body(&frame, "A-2", &alert, &Draft::of(&alert), None).into_string();
+    assert!(page.contains("None: no other report shares his phone"), "{page}");
+    alert["linked"] = serde_json::json!([{
+        "alert_id": "A-1", "report_id": "R-1", "status": "published", "town": "Leeds", "incident_date": "2025-03-14",
+        "created_at": "2026-03-15T10:00:00Z", "shared": ["phone", "registration"],
+    }]);
+    let page = draft_body(&frame, "A-2", &alert, &Draft::of(&alert), None).into_string();
+    assert!(page.contains("<a href=\"/staff/review/A-1\">Leeds, 2025-03-14</a>"), "{page}");
+    assert!(page.contains("alert published): shares his phone, registration"), "{page}");
+}

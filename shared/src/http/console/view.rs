@@ -160,6 +160,33 @@ pub fn words(v: &serde_json::Value) -> String {
     }
 }
 
+/// Other reports naming the same offender (the `linked` list of an alert or a case): when each came, where, its alert's
+/// state and what they share, each linking to `href(link)`. Says so where there is none.
+pub fn linked_reports(linked: &serde_json::Value, href: impl Fn(&serde_json::Value) -> Option<String>) -> Markup {
+    let list = linked.as_array().cloned().unwrap_or_default();
+    html! {
+        h2 id="linked" { "Other reports about him" }
+        @if list.is_empty() {
+            p { "None: no other report shares his phone, email, handle or registration." }
+        } @else {
+            p class="hint" { "Found by a shared identifier (compared by keyed hash, never in the clear). Read them before you decide." }
+            ul id="linked-reports" {
+                @for l in &list {
+                    li {
+                        @let label = format!("{}, {}", l["town"].as_str().unwrap_or(""), l["incident_date"].as_str().unwrap_or(""));
+                        @if let Some(h) = href(l) {
+                            a href=(h) { (label) }
+                        } @else {
+                            (label)
+                        }
+                        " (received " (when(l["created_at"].as_str().unwrap_or(""))) ", alert " (words(&l["status"])) "): shares his " (words(&l["shared"]))
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A JSON object as a definition list, one row a field (nested objects inside).
 pub fn fields(v: &serde_json::Value) -> Markup {
     html! {
