@@ -209,3 +209,18 @@ fn normalise_contact(s: &str) -> String {
         Err(_) => s.to_lowercase(),
     }
 }
+
+/// A request to the admin function as the HTTP API's JWT authorizer passes it: `subject` of `role`, a JSON body.
+pub async fn as_staff(
+    admin: &shared::http::admin::AdminDeps,
+    subject: &str,
+    role: shared::staff::Role,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> http::Response<Bytes> {
+    let claims = shared::http::admin::AuthorizerClaims(shared::staff::Staff { subject: subject.to_owned(), role });
+    let req = http::Request::builder().method(method).uri(path).header("content-type", "application/json").extension(claims);
+    let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
+    shared::http::admin::handle(admin, req.body(body).unwrap()).await
+}

@@ -11,11 +11,11 @@ use num_tests::stream_bridge::{DynamoStreams, pump};
 use serde_json::{Value, json};
 use shared::adapters::aws::{DynamoTables, KmsKeys, SesEmail, SnsSms};
 use shared::config::{EmailConfig, SmsConfig};
-use shared::http::admin::{AdminDeps, AuthorizerClaims, StaffAuth};
+use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::ports::stream::StreamHandler;
 use shared::ports::{Clock, FixedClock, KeyService, Table, Tables};
 use shared::ratelimit::Limiter;
-use shared::staff::{Role, Staff};
+use shared::staff::Role;
 use shared::usecases::Deps;
 use shared::usecases::draft::SanitiseHandler;
 use shared::usecases::duty::{ArrivalHandler, DutyDeps, run_scheduled};
@@ -70,10 +70,7 @@ fn cloud(b: AwsBackend, clock: Arc<FixedClock>) -> Cloud {
 
 impl Cloud {
     async fn staff(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: format!("{}-one", role.as_str()), role }));
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
-        let res = shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await;
+        let res = num_tests::as_staff(&self.admin, &format!("{}-one", role.as_str()), role, method, path, body).await;
         (res.status().as_u16(), serde_json::from_slice(res.body()).unwrap_or(Value::Null))
     }
 

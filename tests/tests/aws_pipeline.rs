@@ -11,11 +11,11 @@ use num_tests::aws::{AwsBackend, aws_backend, moto_data};
 use num_tests::stream_bridge::{DynamoStreams, pump};
 use serde_json::{Value, json};
 use shared::adapters::key_cache::CachedKeys;
-use shared::http::admin::{AdminDeps, AuthorizerClaims, StaffAuth};
+use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::ports::stream::StreamHandler;
 use shared::ports::{KeyService, SystemClock, Table, Tables};
 use shared::ratelimit::Limiter;
-use shared::staff::{Role, Staff};
+use shared::staff::Role;
 use shared::usecases::alerts::AlertDeps;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 use shared::usecases::draft::SanitiseHandler;
@@ -94,10 +94,7 @@ impl Cloud {
     }
 
     async fn staff_as(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
-        let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: format!("{}@example.org", role.as_str()), role }));
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
-        shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await
+        num_tests::as_staff(&self.admin, &format!("{}@example.org", role.as_str()), role, method, path, body).await
     }
 }
 

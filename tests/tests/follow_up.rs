@@ -9,10 +9,10 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use shared::adapters::{LocalKeys, Outbox, SqliteTables};
-use shared::http::admin::{AdminDeps, AuthorizerClaims, StaffAuth};
+use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::ports::{Clock, FixedClock, KeyService, Table, Tables};
 use shared::ratelimit::{ClientAddr, Limiter, Rule, Secret};
-use shared::staff::{Role, Staff};
+use shared::staff::Role;
 use shared::usecases::Deps;
 use shared::usecases::deliver::DeliverDeps;
 use shared::usecases::submit_report::SubmitDeps;
@@ -100,10 +100,7 @@ impl Rig {
     }
 
     pub(crate) async fn staff(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
-        let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: format!("{}@example.org", role.as_str()), role }));
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
-        shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await
+        num_tests::as_staff(&self.admin, &format!("{}@example.org", role.as_str()), role, method, path, body).await
     }
 
     pub(crate) async fn public(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {

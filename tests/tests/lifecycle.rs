@@ -11,12 +11,12 @@ use num_tests::stream_bridge::pump;
 use serde_json::{Value, json};
 use shared::domain::ids::random_base32;
 use shared::domain::{AlertId, ReportId};
-use shared::http::admin::{AdminDeps, AuthorizerClaims, StaffAuth};
+use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::ports::stream::StreamHandler;
 use shared::ports::tables::from_item;
 use shared::ports::{Clock, SystemClock, Table};
 use shared::ratelimit::Limiter;
-use shared::staff::{Role, Staff};
+use shared::staff::Role;
 use shared::usecases::Deps;
 use shared::usecases::alerts::{Drafted, draft_alert};
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
@@ -89,10 +89,7 @@ impl World {
     }
 
     async fn staff_as(&self, role: Role, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
-        let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: format!("{}@example.org", role.as_str()), role }));
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
-        shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await
+        num_tests::as_staff(&self.admin, &format!("{}@example.org", role.as_str()), role, method, path, body).await
     }
 
     async fn public(&self, req: http::Request<Bytes>) -> http::Response<Bytes> {

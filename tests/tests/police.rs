@@ -6,16 +6,15 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use num_tests::aws::aws_backend;
 use num_tests::sample_report;
 use serde_json::{Value, json};
 use shared::adapters::{LocalKeys, SqliteTables};
 use shared::domain::Report;
-use shared::http::admin::{AdminDeps, AuthorizerClaims, StaffAuth};
+use shared::http::admin::{AdminDeps, StaffAuth};
 use shared::ports::{Clock, FixedClock, KeyService, Tables};
 use shared::ratelimit::Limiter;
-use shared::staff::{Role, Staff};
+use shared::staff::Role;
 use shared::usecases::Deps;
 use shared::usecases::police::{self, Export};
 use shared::usecases::submit_report::{SubmitDeps, submit_report};
@@ -63,10 +62,7 @@ impl Sys {
 
     /// A staff request as `who` (a named person) of `role`.
     pub async fn staff(&self, who: &str, role: Role, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut req = http::Request::builder().method(method).uri(path).header("content-type", "application/json");
-        req = req.extension(AuthorizerClaims(Staff { subject: who.to_owned(), role }));
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).unwrap())).unwrap_or_default();
-        let res = shared::http::admin::handle(&self.admin, req.body(body).unwrap()).await;
+        let res = num_tests::as_staff(&self.admin, who, role, method, path, body).await;
         let v = serde_json::from_slice(res.body()).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(res.body()).into_owned()));
         (res.status().as_u16(), v)
     }
