@@ -19,7 +19,7 @@ async fn a_stored_report_opens_under_its_own_record() {
     let app = spawn_app();
     let reference = app.post_json("/reports", &sample_report()).await.json()["reference"].as_str().unwrap().to_owned();
     let record = stored(&app, &reference).await;
-    let report = record.open(app.local.keys.as_ref()).await.expect("opens");
+    let report = record.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await.expect("opens");
     assert_eq!(report.reporter.as_ref().unwrap().name.as_deref(), Some("Jade Whitfield"));
 }
 
@@ -33,9 +33,9 @@ async fn a_sealed_value_copied_onto_another_record_does_not_open() {
     rec_b.sealed = rec_a.sealed.clone();
     app.local.tables.put(Table::Reports, to_item(&rec_b).unwrap(), Condition::Exists).await.unwrap();
     let rec_b = stored(&app, &b).await;
-    assert!(matches!(rec_b.open(app.local.keys.as_ref()).await, Err(SealError::WrongContext)));
+    assert!(matches!(rec_b.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await, Err(SealError::WrongContext)));
     // The original still opens where it belongs.
-    assert!(rec_a.open(app.local.keys.as_ref()).await.is_ok());
+    assert!(rec_a.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await.is_ok());
 }
 
 #[tokio::test]
@@ -126,7 +126,7 @@ async fn the_public_functions_grant_opens_a_published_alert_and_never_its_draft(
 
     let draft = read(&app, id.clone()).await;
     assert!(draft.open(&public).await.is_err(), "the public grant opened a draft");
-    assert!(draft.open(app.local.keys.as_ref()).await.is_ok(), "the reviewer's grant opens it");
+    assert!(draft.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await.is_ok(), "the reviewer's grant opens it");
 
     let published =
         app.staff("POST", &format!("/admin/alerts/{id}/publish"), "reviewer", Some(&json!({"regions": ["yorkshire-humber"]}))).await;
@@ -138,5 +138,5 @@ async fn the_public_functions_grant_opens_a_published_alert_and_never_its_draft(
     assert_ne!(&rec.sealed[..], &draft.sealed[..]);
     let mut as_draft = rec.clone();
     as_draft.status = shared::usecases::alerts::AlertStatus::Draft;
-    assert!(as_draft.open(app.local.keys.as_ref()).await.is_err(), "a published copy opened under the draft kind");
+    assert!(as_draft.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await.is_err(), "a published copy opened under the draft kind");
 }
