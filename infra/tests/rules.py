@@ -126,7 +126,8 @@ EXPECTED_DYNAMODB = {
         # consent entry added, the consent attributes set.
         "ReportsTable": {"GetItem", "Query", "PutItem", "UpdateItem"},
     },
-    "sanitise-report": {"AlertsTable": {"PutItem"}},
+    # The drafts; and a new report's own key (RKEY#... only), to open the report the stream brought.
+    "sanitise-report": {"AlertsTable": {"PutItem"}, "ReportsTable": {"GetItem"}},
     "admin-api": {
         # PutItem and DeleteItem only for the offender index's references (OFFENDER#...), at publication.
         "AlertsTable": {"GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem"},

@@ -290,9 +290,7 @@ impl Tables for SqliteTables {
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
             let due: Vec<(Key, String)> = {
-                let mut stmt = tx
-                    .prepare("SELECT pk, sk, item FROM items WHERE tbl = ?1 AND instr(item, ?2) > 0")
-                    .map_err(from_sqlite)?;
+                let mut stmt = tx.prepare("SELECT pk, sk, item FROM items WHERE tbl = ?1 AND instr(item, ?2) > 0").map_err(from_sqlite)?;
                 let rows = stmt
                     .query_map(params![table.as_str(), format!("\"{}\"", crate::ports::tables::TTL_ATTRIBUTE)], |r| {
                         Ok((Key::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?), r.get::<_, String>(2)?))

@@ -254,7 +254,11 @@ pub async fn handle(deps: &AdminDeps, req: &Request, staff: &Staff, action: Acti
                 let note = if e.note_sealed.is_empty() {
                     None
                 } else {
-                    Some(e.note_sealed.open_in(core.keys.as_ref(), note_key.as_ref(), &follow_up::ConsentEntry::note_context(&id, &e.entry_id)).await?)
+                    Some(
+                        e.note_sealed
+                            .open_in(core.keys.as_ref(), note_key.as_ref(), &follow_up::ConsentEntry::note_context(&id, &e.entry_id))
+                            .await?,
+                    )
                 };
                 history.push(json!({"at": e.at, "who": e.who, "how": e.how, "change": e.change, "note": note}));
             }

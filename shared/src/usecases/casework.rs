@@ -429,8 +429,14 @@ async fn write_entry(
     let at = now(deps);
     let text_sealed = match text {
         Some(t) => {
-            let sealer = super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), id, CASE_NOTE_KIND, CaseEntryRecord::context(id, &entry_id))
-                .await?;
+            let sealer = super::report_keys::sealer(
+                deps.tables.as_ref(),
+                deps.keys.as_ref(),
+                id,
+                CASE_NOTE_KIND,
+                CaseEntryRecord::context(id, &entry_id),
+            )
+            .await?;
             Sealed::seal(&sealer, &t)
         }
         None => Sealed::default(),

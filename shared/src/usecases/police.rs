@@ -218,14 +218,9 @@ pub async fn build(deps: &Deps, report_id: &ReportId, by: &str, override_id: Opt
         police_content(&r)
     };
     let package_id = format!("PP-{}", random_base32(13));
-    let sealer = super::report_keys::sealer(
-        deps.tables.as_ref(),
-        deps.keys.as_ref(),
-        report_id,
-        PACKAGE_KIND,
-        PackageRecord::context(&package_id),
-    )
-    .await?;
+    let sealer =
+        super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), report_id, PACKAGE_KIND, PackageRecord::context(&package_id))
+            .await?;
     let key = PackageRecord::key(&package_id);
     let pkg = PackageRecord {
         pk: key.pk,

@@ -222,12 +222,7 @@ pub async fn run(deps: &super::Deps) -> Result<RetentionRun, RetentionError> {
     }
 
     audit(deps, &done).await?;
-    tracing::info!(
-        closed_cases = done.closed_cases,
-        rejected_reports = done.rejected_reports,
-        deleted = done.total(),
-        "retention run"
-    );
+    tracing::info!(closed_cases = done.closed_cases, rejected_reports = done.rejected_reports, deleted = done.total(), "retention run");
     Ok(done)
 }
 

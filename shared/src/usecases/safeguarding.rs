@@ -166,14 +166,9 @@ pub async fn request(
     let why = reason("reason", why)?;
     let not_told = if tell_reporter { None } else { Some(reason("not_told_reason", not_told_reason)?) };
     let id = format!("SO-{}", random_base32(13));
-    let sealer = super::report_keys::sealer(
-        deps.tables.as_ref(),
-        deps.keys.as_ref(),
-        report_id,
-        OVERRIDE_REASON_KIND,
-        OverrideRecord::context(&id),
-    )
-    .await?;
+    let sealer =
+        super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), report_id, OVERRIDE_REASON_KIND, OverrideRecord::context(&id))
+            .await?;
     let key = OverrideRecord::key(&id);
     let rec = OverrideRecord {
         pk: key.pk,

@@ -79,9 +79,14 @@ pub fn check_text(text: &str) -> Result<(), FollowUpError> {
 pub async fn add_message(deps: &Deps, report: &ReportId, from: Author, text: &str) -> Result<String, FollowUpError> {
     check_text(text)?;
     let message_id = crate::domain::ids::random_base32(16);
-    let sealer =
-        super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), report, MESSAGE_KIND, MessageRecord::context(report, &message_id))
-            .await?;
+    let sealer = super::report_keys::sealer(
+        deps.tables.as_ref(),
+        deps.keys.as_ref(),
+        report,
+        MESSAGE_KIND,
+        MessageRecord::context(report, &message_id),
+    )
+    .await?;
     let at = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let rec = MessageRecord {
         pk: ReportRecord::key(report).pk,
