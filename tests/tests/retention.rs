@@ -18,6 +18,7 @@ use shared::seal::{self, SealError};
 use shared::usecases::Deps;
 use shared::usecases::alerts::{Drafted, draft_alert, reject};
 use shared::usecases::casework::{self, CaseOutcome, NewEntry};
+use shared::usecases::police::{PACKAGE_KIND, PackageRecord};
 use shared::usecases::retention::{self, CLOSED_CASE_DAYS, REJECTED_REPORT_DAYS};
 use shared::usecases::submit_report::{ReportRecord, SubmitDeps, submit_report};
 use shared::usecases::thread::{self, Author, MessageRecord};
@@ -41,8 +42,9 @@ async fn report_item(deps: &Deps, id: &ReportId) -> Option<Item> {
     deps.tables.get(Table::Reports, &ReportRecord::key(id)).await.unwrap()
 }
 
-/// A report with a case worked and closed now: a note, a message each way, a police link request.
-async fn worked_and_closed(deps: &Deps) -> ReportId {
+/// A report with a case worked and closed now: a note, a message each way, a police link request, a police package
+/// and a safeguarding override asked for.
+async fn worked_and_closed(deps: &Deps) -> (ReportId, PackageRecord) {
     let id = submit(deps).await;
     casework::open_case(deps, &id, "cw-one").await.unwrap();
     casework::add_entry(deps, &id, "cw-one", NewEntry::Note { text: "Spoke to her; she is safe at her sister's.".into() }).await.unwrap();
@@ -55,8 +57,12 @@ async fn worked_and_closed(deps: &Deps) -> ReportId {
         deadline: "2026-02-01".into(),
     };
     link_requests::record(deps, &id, "cw-one", link).await.unwrap();
+    let package = shared::usecases::police::build(deps, &id, "cw-one", None).await.expect("she consented to police sharing");
+    shared::usecases::safeguarding::request(deps, &id, "cw-one", Some("He said he would come back for her sister."), true, None)
+        .await
+        .unwrap();
     casework::close(deps, &id, "cw-one", CaseOutcome::Supported, Some("Closed after a referral.")).await.unwrap();
-    id
+    (id, package)
 }
 
 fn delivery(alert: &str, sub: &str, expires_at: i64) -> Item {
@@ -74,7 +80,7 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
     let keys: &dyn KeyService = deps.keys.as_ref();
 
     // Day 0: case A is worked and closed; E is drafted and its draft rejected; D has no case.
-    let a = worked_and_closed(&deps).await;
+    let (a, kept_package) = worked_and_closed(&deps).await;
     let e = submit(&deps).await;
     let rec_e: ReportRecord = from_item(report_item(&deps, &e).await.unwrap()).unwrap();
     let Drafted::Created(alert_e) = draft_alert(&deps, &rec_e).await.unwrap() else { panic!("drafted") };
@@ -86,7 +92,7 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
 
     // Day 2: case B closed, a day later than A, so on the run it is one day inside its period. C stays open.
     clock.advance(Duration::days(2));
-    let b = worked_and_closed(&deps).await;
+    let (b, _) = worked_and_closed(&deps).await;
     let c = submit(&deps).await;
     casework::open_case(&deps, &c, "cw-one").await.unwrap();
     clock.advance(Duration::days(338));
@@ -109,11 +115,14 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
     let took = started.elapsed();
 
     let mut expected: BTreeMap<String, usize> = [
-        ("report", 2),          // A's and E's reports
-        ("message", 3),         // A's two messages and the one asking her about the police request
-        ("case_entry", 2),      // A's note and closing note
-        ("link_request", 1),    // A's police request
-        ("report_key", 5),      // A: report, message, case_note, link_request; E: report (and none else)
+        ("report", 2),                // A's and E's reports
+        ("message", 3),               // A's two messages and the one asking her about the police request
+        ("case_entry", 2),            // A's note and closing note
+        ("link_request", 1),          // A's police request
+        ("police_package", 1),        // A's police package
+        ("safeguarding_override", 1), // A's override request
+        // A: report, message, case_note, link_request, police_package, override_reason; E: report (and none else)
+        ("report_key", 7),
         ("reporter_notice", 1), // the notice waiting to tell A's reporter a caseworker wrote
         ("alert", 1),           // E's rejected draft
     ]
@@ -154,6 +163,12 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
         report_keys::open(tables, keys, &a, thread::MESSAGE_KIND, &kept_message.sealed, &ctx).await,
         Err(SealError::NoRecordKey)
     ));
+    let ctx = PackageRecord::context(&kept_package.package_id);
+    assert_eq!(seal::version(&kept_package.content_sealed), Some(2));
+    assert!(matches!(
+        report_keys::open(tables, keys, &a, PACKAGE_KIND, &kept_package.content_sealed, &ctx).await,
+        Err(SealError::NoRecordKey)
+    ));
     // Nor with a key made afresh for the same report and kind (a new key is a new key).
     let fresh_key = report_keys::get_or_create(tables, keys, &a, "report").await.unwrap();
     assert!(kept_report.sealed.open_in(keys, Some(&fresh_key), &ReportRecord::context(&a)).await.is_err());
@@ -163,7 +178,7 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
     let entries = audit::read(tables, 0, 100).await.unwrap();
     let logged: Vec<&str> = entries.iter().filter(|e| e.action == "retention.delete").map(|e| e.target.as_str()).collect();
     assert_eq!(logged.len(), expected.len(), "{logged:?}");
-    assert!(logged.contains(&"report:2") && logged.contains(&"report_key:5"), "{logged:?}");
+    assert!(logged.contains(&"report:2") && logged.contains(&"report_key:7"), "{logged:?}");
     for id in [&a, &e] {
         assert!(entries.iter().all(|x| !x.target.contains(id.as_str())));
     }
