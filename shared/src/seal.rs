@@ -377,4 +377,23 @@ mod tests {
         let other = EncryptionContext::new("reports", "report", "R-2");
         assert!(matches!(back.sealed.open(&keys, &other).await, Err(SealError::WrongContext)));
     }
+
+    #[tokio::test]
+    async fn a_value_sealed_under_a_record_key_holds_no_key_and_opens_only_with_that_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = LocalKeys::open_or_create(dir.path()).unwrap();
+        let ctx = EncryptionContext::new("reports", "message", "R-1/M1");
+        let key = RecordKey::new(keys.generate_data_key(&ctx).await.unwrap().plaintext);
+        let sealed: Sealed<String> = Sealed::seal(&Sealer::under(&key, ctx.clone()), &"CANARYrecordkey".to_owned());
+        assert_eq!(version(&sealed), Some(2));
+        assert_eq!(sealed.len(), 1 + NONCE_LEN + "\"CANARYrecordkey\"".len() + 16, "nonce, ciphertext and tag only");
+
+        assert_eq!(sealed.open_in(&keys, Some(&key), &ctx).await.unwrap(), "CANARYrecordkey");
+        assert!(matches!(sealed.open_in(&keys, None, &ctx).await, Err(SealError::NoRecordKey)), "the key gone, it does not open");
+        assert!(matches!(sealed.open(&keys, &ctx).await, Err(SealError::NoRecordKey)));
+        let other = RecordKey::new(keys.generate_data_key(&ctx).await.unwrap().plaintext);
+        assert!(matches!(sealed.open_in(&keys, Some(&other), &ctx).await, Err(SealError::WrongContext)));
+        let elsewhere = EncryptionContext::new("reports", "message", "R-2/M1");
+        assert!(matches!(sealed.open_in(&keys, Some(&key), &elsewhere).await, Err(SealError::WrongContext)));
+    }
 }
