@@ -199,6 +199,12 @@ impl Local {
         Ok(shared::usecases::duty::run_scheduled(&self.duty).await?)
     }
 
+    /// The retention run, as the hourly schedule runs it in the cloud: what the policy says is due is deleted (and,
+    /// here, what the tables' time to live would have removed).
+    pub async fn run_retention(&self) -> anyhow::Result<shared::usecases::retention::RetentionRun> {
+        Ok(shared::usecases::retention::run(&self.duty.core()).await?)
+    }
+
     /// Deletes what every reader of each table's change log has finished with (the log holds copies of items,
     /// sealed contacts among them, so it is kept no longer than it is needed). Returns how many records went.
     pub async fn prune(&self) -> anyhow::Result<usize> {
@@ -340,6 +346,7 @@ async fn prune_every(local: Local, every: Duration, mut stop: tokio::sync::watch
 pub const DUTY_EVERY: Duration = Duration::from_secs(60);
 
 async fn duty_every(local: Local, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut last_retention: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -348,8 +355,18 @@ async fn duty_every(local: Local, every: Duration, mut stop: tokio::sync::watch:
         if let Err(e) = local.run_duty().await {
             tracing::warn!(error.kind = %shared::error::Chain(e.as_ref()), "the scheduled staff notices failed; the next run tries again");
         }
+        if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+            last_retention = Some(std::time::Instant::now());
+            if let Err(e) = local.run_retention().await {
+                tracing::warn!(error.kind = %shared::error::Chain(e.as_ref()), "the retention run failed; the next run tries again");
+            }
+        }
     }
 }
+
+/// How often `num serve` applies the retention policy (the cloud's schedule runs it hourly too); the first run comes
+/// with the first scheduled step after start.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 async fn shutdown() {
     let ctrl_c = async {

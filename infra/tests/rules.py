@@ -45,6 +45,8 @@ EXPECTED_ENV = {
     "staff-notices": {
         "REPORTS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET", "SMS_SENDER_ID",
         "SMS_ORIGINATION_NUMBER", "SITE_URL", "DRAFT_REMINDER_MINUTES", "NUM_LOG",
+        # The retention run's audit entries.
+        "AUDIT_TABLE", "AUDIT_KEY_ID",
     },
 }
 
@@ -108,7 +110,8 @@ EXPECTED_KMS = {
 }
 MAC_USERS = {"subscriptions", "sanitise-report", "admin-api", "sms-replies"}
 # Who appends to the audit log, and so makes its links (GenerateMac on the audit key, never VerifyMac).
-AUDIT_CHAIN_APPENDERS = {"admin-api"}
+# The admin API (staff actions) and the retention run in staff-notices (what it deleted, as kinds and counts).
+AUDIT_CHAIN_APPENDERS = {"admin-api", "staff-notices"}
 AUDIT_VERIFIER_ROLE = "AuditVerifierRole"
 
 # DynamoDB data-plane actions per function and table (DescribeTable, stream reading and ListStreams are checked apart).
@@ -123,7 +126,8 @@ EXPECTED_DYNAMODB = {
         # consent entry added, the consent attributes set.
         "ReportsTable": {"GetItem", "Query", "PutItem", "UpdateItem"},
     },
-    "sanitise-report": {"AlertsTable": {"PutItem"}},
+    # The drafts; and a new report's own key (RKEY#... only), to open the report the stream brought.
+    "sanitise-report": {"AlertsTable": {"PutItem"}, "ReportsTable": {"GetItem"}},
     "admin-api": {
         # PutItem and DeleteItem only for the offender index's references (OFFENDER#...), at publication.
         "AlertsTable": {"GetItem", "Query", "UpdateItem", "PutItem", "DeleteItem"},
@@ -138,8 +142,13 @@ EXPECTED_DYNAMODB = {
         "SubscribersTable": {"GetItem", "Query", "UpdateItem"},
     },
     "sms-replies": {"SubscribersTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}},
-    # Cases opened on arrival, the rota, the sent-once markers; the drafts' status index.
-    "staff-notices": {"ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, "AlertsTable": {"Query"}},
+    # Cases opened on arrival, the rota, the sent-once markers; the drafts' status index. The retention run: a report's
+    # private records and keys deleted, a rejected draft deleted, the audit entries of what it deleted.
+    "staff-notices": {
+        "ReportsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+        "AlertsTable": {"Query", "GetItem", "DeleteItem"},
+        "AuditTable": {"GetItem", "PutItem", "UpdateItem"},
+    },
 }
 EXPECTED_STREAMS = {
     "sanitise-report": {"ReportsTable"},
@@ -930,7 +939,7 @@ def rule_audit_chain_key(t: dict) -> list[str]:
             v.append(f"AuditKey: key policy {s.get('Sid', '?')} allows {sorted(acts)} to the whole account")
             continue
         for arn in arns:
-            if arn.endswith("-admin-api"):
+            if arn.endswith("-admin-api") or arn.endswith("-staff-notices"):
                 if acts - {"kms:generatemac", "kms:describekey"}:
                     v.append(f"AuditKey: the admin API may {sorted(acts)}")
             elif not arn.endswith("-audit-verifier"):

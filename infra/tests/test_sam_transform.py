@@ -111,11 +111,13 @@ def test_four_stream_mappings_each_with_its_failure_queue(cfn):
 
 def test_the_schedule_invokes_staff_notices_every_minute_with_a_role_that_may_invoke_only_it(cfn):
     schedules = _of_type(cfn, "AWS::Scheduler::Schedule")
-    assert list(schedules) == ["StaffNoticesSchedule"]
-    p = schedules["StaffNoticesSchedule"]["Properties"]
-    assert p["ScheduleExpression"] == "rate(1 minute)"
-    assert p["Target"]["Arn"] == {"Fn::GetAtt": ["StaffNoticesFunction", "Arn"]}
-    assert p["Target"]["RoleArn"] == {"Fn::GetAtt": ["StaffNoticesScheduleRole", "Arn"]}
+    assert sorted(schedules) == ["RetentionSchedule", "StaffNoticesSchedule"]
+    for name, rate, task in [("StaffNoticesSchedule", "rate(1 minute)", "staff-notices"), ("RetentionSchedule", "rate(1 hour)", "retention")]:
+        p = schedules[name]["Properties"]
+        assert p["ScheduleExpression"] == rate
+        assert json.loads(p["Target"]["Input"]) == {"schedule": task}
+        assert p["Target"]["Arn"] == {"Fn::GetAtt": ["StaffNoticesFunction", "Arn"]}
+        assert p["Target"]["RoleArn"] == {"Fn::GetAtt": ["StaffNoticesScheduleRole", "Arn"]}
     role = cfn["Resources"]["StaffNoticesScheduleRole"]["Properties"]
     statements = [s for pol in role["Policies"] for s in pol["PolicyDocument"]["Statement"]]
     assert [(s["Action"], s["Resource"]) for s in statements] == [("lambda:InvokeFunction", {"Fn::GetAtt": ["StaffNoticesFunction", "Arn"]})]

@@ -9,6 +9,13 @@
 //! `0x01 | u16 big-endian length of the wrapped key | wrapped key | 12-byte nonce | ciphertext and 16-byte tag`.
 //! The version byte lets the format change; the wrapped key carries the key service's own key id, so master keys
 //! can rotate without re-sealing.
+//!
+//! Format, version 2: `0x02 | 12-byte nonce | ciphertext and 16-byte tag`, with no key inside. The data key is a
+//! [`RecordKey`] held in an item of its own (a report's keys: `usecases::report_keys`), and the opener must be given
+//! it. Deleting that item is crypto-shredding: a version-2 envelope copied aside before its record was deleted no
+//! longer opens, because nothing that could unwrap its key is left. (A version-1 envelope carries its wrapped key, so
+//! a copy kept aside opens for as long as the master key exists; those are read still, and no longer written for a
+//! report's private records.)
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -19,6 +26,8 @@ use zeroize::Zeroizing;
 use crate::ports::{EncryptionContext, KeyError, KeyService};
 
 const VERSION: u8 = 1;
+/// Sealed under a record key held elsewhere; see the module's comment.
+const VERSION_RECORD_KEY: u8 = 2;
 const NONCE_LEN: usize = 12;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +40,51 @@ pub enum SealError {
     Key(#[from] KeyError),
     #[error("the opened value is not of the expected shape")]
     Shape,
+    /// The value was sealed under its record's own key, and that key was not given: it is gone (destroyed at the end
+    /// of the record's retention period) or was never made.
+    #[error("the record's data key is gone: the value can no longer be opened")]
+    NoRecordKey,
+    /// The item that holds a record key could not be read or written.
+    #[error("the table holding the record's key failed")]
+    Store(#[from] crate::ports::StoreError),
+}
+
+/// A record's data key, held in an item of its own (wrapped by the key service) rather than inside each envelope.
+/// Zeroed on drop.
+#[derive(Clone)]
+pub struct RecordKey(Zeroizing<[u8; 32]>);
+
+impl RecordKey {
+    pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
+        Self(key)
+    }
+}
+
+impl std::fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordKey(..)")
+    }
+}
+
+/// Seals raw bytes under a record key: version 2, no key inside.
+fn seal_v2(key: &[u8; 32], ctx: &EncryptionContext, plaintext: &[u8]) -> Vec<u8> {
+    let cipher = Aes256Gcm::new(key.into());
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let aad = ctx.canonical_bytes();
+    let ct = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
+    out.push(VERSION_RECORD_KEY);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    out
+}
+
+/// The format version of a sealed value (1: wrapped key inside; 2: under a record key held elsewhere).
+pub fn version(sealed: &[u8]) -> Option<u8> {
+    sealed.first().copied()
 }
 
 /// Seals raw bytes under a data key the caller already holds (and whose wrapped form it passes along).
@@ -84,22 +138,32 @@ pub fn open_with(key: &[u8; 32], env: &Envelope<'_>, ctx: &EncryptionContext) ->
         .map_err(|_| SealError::WrongContext)
 }
 
-/// Seals one record's private values under one fresh data key.
+/// Seals one record's private values under one data key: a fresh one whose wrapped form goes inside each envelope
+/// (version 1), or a record key held in its own item (version 2, [`Sealer::under`]).
 pub struct Sealer {
     ctx: EncryptionContext,
     key: Zeroizing<[u8; 32]>,
-    wrapped: Vec<u8>,
+    /// `None` for a record key: nothing of the key goes into the envelope.
+    wrapped: Option<Vec<u8>>,
 }
 
 impl Sealer {
     /// Asks the key service for the record's data key.
     pub async fn for_record(keys: &dyn KeyService, ctx: EncryptionContext) -> Result<Self, SealError> {
         let dk = keys.generate_data_key(&ctx).await?;
-        Ok(Self { ctx, key: dk.plaintext, wrapped: dk.wrapped })
+        Ok(Self { ctx, key: dk.plaintext, wrapped: Some(dk.wrapped) })
+    }
+
+    /// Seals under a record key held elsewhere (version 2): the value opens only while that key's item exists.
+    pub fn under(key: &RecordKey, ctx: EncryptionContext) -> Self {
+        Self { ctx, key: key.0.clone(), wrapped: None }
     }
 
     pub fn seal_bytes(&self, plaintext: &[u8]) -> Vec<u8> {
-        seal_with(&self.key, &self.wrapped, &self.ctx, plaintext)
+        match &self.wrapped {
+            Some(wrapped) => seal_with(&self.key, wrapped, &self.ctx, plaintext),
+            None => seal_v2(&self.key, &self.ctx, plaintext),
+        }
     }
 
     /// Seals a value as JSON. The JSON buffer is zeroed after use.
@@ -109,8 +173,29 @@ impl Sealer {
     }
 }
 
-/// Opens a sealed value: unwraps its data key under `ctx`, then decrypts.
+/// Opens a sealed value: unwraps its data key under `ctx`, then decrypts. A value sealed under a record key (version
+/// 2) does not open here: see [`open_bytes_in`].
 pub async fn open_bytes(keys: &dyn KeyService, sealed: &[u8], ctx: &EncryptionContext) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    open_bytes_in(keys, None, sealed, ctx).await
+}
+
+/// Opens a sealed value of either version: version 1 with the key wrapped inside it, version 2 with `record_key`
+/// (`None` when the record's key is gone, and then it fails with `NoRecordKey`).
+pub async fn open_bytes_in(
+    keys: &dyn KeyService,
+    record_key: Option<&RecordKey>,
+    sealed: &[u8],
+    ctx: &EncryptionContext,
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    if version(sealed) == Some(VERSION_RECORD_KEY) {
+        let rest = &sealed[1..];
+        if rest.len() < NONCE_LEN + 16 {
+            return Err(SealError::Malformed);
+        }
+        let key = record_key.ok_or(SealError::NoRecordKey)?;
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        return open_with(&key.0, &Envelope { wrapped: &[], nonce, ciphertext }, ctx);
+    }
     let env = parse(sealed)?;
     let key = keys.decrypt_data_key(env.wrapped, ctx).await.map_err(|e| match e {
         KeyError::ContextMismatch => SealError::WrongContext,
@@ -175,6 +260,12 @@ impl<T: DeserializeOwned> Sealed<T> {
     /// Opens a value sealed with `Sealed::seal` on the record named by `ctx`.
     pub async fn open(&self, keys: &dyn KeyService, ctx: &EncryptionContext) -> Result<T, SealError> {
         open_json(keys, &self.bytes, ctx).await
+    }
+
+    /// Opens a value of either version: one sealed under a record key needs `record_key` (see [`open_bytes_in`]).
+    pub async fn open_in(&self, keys: &dyn KeyService, record_key: Option<&RecordKey>, ctx: &EncryptionContext) -> Result<T, SealError> {
+        let bytes = open_bytes_in(keys, record_key, &self.bytes, ctx).await?;
+        serde_json::from_slice(&bytes).map_err(|_| SealError::Shape)
     }
 }
 
@@ -285,5 +376,24 @@ mod tests {
         assert_eq!(back.sealed.open(&keys, &ctx).await.unwrap(), "CANARYsealedqz");
         let other = EncryptionContext::new("reports", "report", "R-2");
         assert!(matches!(back.sealed.open(&keys, &other).await, Err(SealError::WrongContext)));
+    }
+
+    #[tokio::test]
+    async fn a_value_sealed_under_a_record_key_holds_no_key_and_opens_only_with_that_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = LocalKeys::open_or_create(dir.path()).unwrap();
+        let ctx = EncryptionContext::new("reports", "message", "R-1/M1");
+        let key = RecordKey::new(keys.generate_data_key(&ctx).await.unwrap().plaintext);
+        let sealed: Sealed<String> = Sealed::seal(&Sealer::under(&key, ctx.clone()), &"CANARYrecordkey".to_owned());
+        assert_eq!(version(&sealed), Some(2));
+        assert_eq!(sealed.len(), 1 + NONCE_LEN + "\"CANARYrecordkey\"".len() + 16, "nonce, ciphertext and tag only");
+
+        assert_eq!(sealed.open_in(&keys, Some(&key), &ctx).await.unwrap(), "CANARYrecordkey");
+        assert!(matches!(sealed.open_in(&keys, None, &ctx).await, Err(SealError::NoRecordKey)), "the key gone, it does not open");
+        assert!(matches!(sealed.open(&keys, &ctx).await, Err(SealError::NoRecordKey)));
+        let other = RecordKey::new(keys.generate_data_key(&ctx).await.unwrap().plaintext);
+        assert!(matches!(sealed.open_in(&keys, Some(&other), &ctx).await, Err(SealError::WrongContext)));
+        let elsewhere = EncryptionContext::new("reports", "message", "R-2/M1");
+        assert!(matches!(sealed.open_in(&keys, Some(&key), &elsewhere).await, Err(SealError::WrongContext)));
     }
 }

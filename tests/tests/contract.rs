@@ -821,6 +821,9 @@ impl Tables for ByRef<dyn Tables> {
     async fn query(&self, table: Table, query: Query) -> Result<Page, StoreError> {
         self.0.query(table, query).await
     }
+    async fn expire_due(&self, table: Table, now: i64) -> Result<usize, StoreError> {
+        self.0.expire_due(table, now).await
+    }
 }
 
 #[async_trait]

@@ -17,6 +17,7 @@ mod pipeline;
 mod police;
 mod privacy;
 mod report_submission;
+mod retention;
 mod sealing;
 mod staff_access;
 mod static_site;

@@ -19,7 +19,7 @@ async fn a_stored_report_opens_under_its_own_record() {
     let app = spawn_app();
     let reference = app.post_json("/reports", &sample_report()).await.json()["reference"].as_str().unwrap().to_owned();
     let record = stored(&app, &reference).await;
-    let report = record.open(app.local.keys.as_ref()).await.expect("opens");
+    let report = record.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await.expect("opens");
     assert_eq!(report.reporter.as_ref().unwrap().name.as_deref(), Some("Jade Whitfield"));
 }
 
@@ -33,9 +33,9 @@ async fn a_sealed_value_copied_onto_another_record_does_not_open() {
     rec_b.sealed = rec_a.sealed.clone();
     app.local.tables.put(Table::Reports, to_item(&rec_b).unwrap(), Condition::Exists).await.unwrap();
     let rec_b = stored(&app, &b).await;
-    assert!(matches!(rec_b.open(app.local.keys.as_ref()).await, Err(SealError::WrongContext)));
+    assert!(matches!(rec_b.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await, Err(SealError::WrongContext)));
     // The original still opens where it belongs.
-    assert!(rec_a.open(app.local.keys.as_ref()).await.is_ok());
+    assert!(rec_a.open(app.local.tables.as_ref(), app.local.keys.as_ref()).await.is_ok());
 }
 
 #[tokio::test]

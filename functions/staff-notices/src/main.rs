@@ -2,7 +2,9 @@
 //!
 //! Two triggers: the reports table's stream (a new report opens its case where the reporter allowed contact, and the
 //! caseworkers on duty are sent a notice without any content), and an EventBridge Scheduler schedule every minute
-//! (reviewers on duty are reminded of drafts that waited past `DRAFT_REMINDER_MINUTES`).
+//! (reviewers on duty are reminded of drafts that waited past `DRAFT_REMINDER_MINUTES`), and an hourly schedule that
+//! applies the retention policy (`usecases::retention`: a closed case's private parts and their keys deleted after
+//! their period, each deletion counted in the audit log).
 //!
 //! Least privilege: never opens a report (Decrypt under the rota's context only: staff contacts); writes only case,
 //! marker and mirror attributes to the reports table; reads the alerts table's index of drafts; SES from the
@@ -25,7 +27,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sms = SmsConfig::from_env()?;
     let site = SiteConfig::from_env()?;
     let draft_reminder_minutes = reminder_minutes_from(&Env)?;
-    let core = CoreClients::from_env(&[Table::Reports, Table::Alerts], false).await?;
+    let core = CoreClients::from_env(&[Table::Reports, Table::Alerts, Table::Audit], false).await?;
     let policy = RetryPolicy::default();
     let deps = DutyDeps {
         tables: core.tables,

@@ -121,6 +121,10 @@ impl<T> Faulty<T> {
 
 #[async_trait]
 impl<T: Tables> Tables for Faulty<T> {
+    async fn expire_due(&self, table: Table, now: i64) -> Result<usize, StoreError> {
+        self.call(Fault::store, self.inner.expire_due(table, now)).await
+    }
+
     async fn get(&self, table: Table, key: &Key) -> Result<Option<Item>, StoreError> {
         self.call(Fault::store, self.inner.get(table, key)).await
     }

@@ -132,6 +132,11 @@ impl<T> Retrying<T> {
 
 #[async_trait]
 impl<T: Tables> Tables for Retrying<T> {
+    async fn expire_due(&self, table: Table, now: i64) -> Result<usize, StoreError> {
+        // Repeating is safe: a second pass finds only what the first left.
+        retry(&self.policy, "tables.expire_due", |_| self.inner.expire_due(table, now)).await
+    }
+
     async fn get(&self, table: Table, key: &Key) -> Result<Option<Item>, StoreError> {
         retry(&self.policy, "tables.get", |_| self.inner.get(table, key)).await
     }

@@ -284,6 +284,43 @@ impl Tables for SqliteTables {
         .await
     }
 
+    /// DynamoDB's time to live, done when asked: every item of `table` whose `expires_at` has come is deleted in one
+    /// transaction, each with a REMOVE change as a TTL deletion makes.
+    async fn expire_due(&self, table: Table, now: i64) -> Result<usize, StoreError> {
+        self.with_conn(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(from_sqlite)?;
+            let due: Vec<(Key, String)> = {
+                let mut stmt = tx.prepare("SELECT pk, sk, item FROM items WHERE tbl = ?1 AND instr(item, ?2) > 0").map_err(from_sqlite)?;
+                let rows = stmt
+                    .query_map(params![table.as_str(), format!("\"{}\"", crate::ports::tables::TTL_ATTRIBUTE)], |r| {
+                        Ok((Key::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?), r.get::<_, String>(2)?))
+                    })
+                    .map_err(from_sqlite)?;
+                let mut due = Vec::new();
+                for row in rows {
+                    let (key, json) = row.map_err(from_sqlite)?;
+                    let item = decode(&json)?;
+                    let at = match item.get(crate::ports::tables::TTL_ATTRIBUTE) {
+                        Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
+                        _ => None,
+                    };
+                    if at.is_some_and(|at| at <= now) {
+                        due.push((key, json));
+                    }
+                }
+                due
+            };
+            for (key, json) in &due {
+                tx.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![table.as_str(), key.pk, key.sk])
+                    .map_err(from_sqlite)?;
+                append_change(&tx, table, "REMOVE", key, None, Some(json))?;
+            }
+            tx.commit().map_err(from_sqlite)?;
+            Ok(due.len())
+        })
+        .await
+    }
+
     /// One transaction for the lot, where DynamoDB takes one conditional put per item: the same result, faster.
     async fn put_new_many(&self, table: Table, items: Vec<Item>) -> Result<usize, StoreError> {
         self.with_conn(move |c| {

@@ -309,7 +309,7 @@ pub async fn act(deps: &AdminDeps, staff: &Staff, req: Request) -> Result<Respon
             let id = ReportId::parse(target).map_err(|_| not_found())?;
             let item = deps.tables.get(Table::Reports, &ReportRecord::key(&id)).await?.ok_or_else(not_found)?;
             let rec: ReportRecord = from_item(item)?;
-            let report = rec.open(deps.keys.as_ref()).await?;
+            let report = rec.open(deps.tables.as_ref(), deps.keys.as_ref()).await?;
             Ok(json(
                 StatusCode::OK,
                 &json!({"report_id": rec.report_id, "status": rec.status, "received_at": rec.received_at, "anonymous": rec.anonymous, "report": report}),

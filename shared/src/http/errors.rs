@@ -177,6 +177,7 @@ fn key_failure(whole: &dyn Error, e: &KeyError) -> ApiError {
 fn seal_failure(whole: &dyn Error, e: &SealError) -> ApiError {
     match e {
         SealError::Key(k) => key_failure(whole, k),
+        SealError::Store(s) => store_failure(whole, s),
         _ => ApiError::internal(whole),
     }
 }

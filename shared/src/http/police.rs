@@ -248,11 +248,17 @@ pub async fn handle(deps: &AdminDeps, req: &Request, staff: &Staff, action: Acti
             let id = report_id(target)?;
             let rec = report(&core, &id).await?;
             let mut history = Vec::new();
+            let note_key =
+                crate::usecases::report_keys::load(core.tables.as_ref(), core.keys.as_ref(), &id, follow_up::CONSENT_NOTE_KIND).await?;
             for e in follow_up::consent_history(&core, &id).await? {
                 let note = if e.note_sealed.is_empty() {
                     None
                 } else {
-                    Some(e.note_sealed.open(core.keys.as_ref(), &follow_up::ConsentEntry::note_context(&id, &e.entry_id)).await?)
+                    Some(
+                        e.note_sealed
+                            .open_in(core.keys.as_ref(), note_key.as_ref(), &follow_up::ConsentEntry::note_context(&id, &e.entry_id))
+                            .await?,
+                    )
                 };
                 history.push(json!({"at": e.at, "who": e.who, "how": e.how, "change": e.change, "note": note}));
             }

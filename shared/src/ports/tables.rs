@@ -183,7 +183,19 @@ pub trait Tables: Send + Sync {
     async fn put_new_many(&self, table: Table, items: Vec<Item>) -> Result<usize, StoreError> {
         put_new_concurrently(self, table, items, PUT_NEW_IN_FLIGHT).await
     }
+
+    /// Deletes the items whose [`TTL_ATTRIBUTE`] (seconds since the epoch) is at or before `now`, as a change of kind
+    /// REMOVE each, and says how many. This is what DynamoDB's time to live does on its own (within a day or two of
+    /// the time), so the DynamoDB adapter deletes nothing here and answers 0; the embedded adapter, which has no TTL
+    /// of its own, deletes them when the retention run asks. A wrapper passes the call on.
+    async fn expire_due(&self, table: Table, now: i64) -> Result<usize, StoreError> {
+        let _ = (table, now);
+        Ok(0)
+    }
 }
+
+/// The attribute every table's time to live reads (`TimeToLiveSpecification` in the template).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// How many conditional puts [`Tables::put_new_many`] keeps in flight by default.
 ///

@@ -208,7 +208,7 @@ pub async fn draft_alert(deps: &AlertDeps, record: &ReportRecord) -> Result<Draf
     if !record.consent_publish_alert {
         return Ok(Drafted::NoConsent);
     }
-    let report: Report = record.open(deps.keys.as_ref()).await?;
+    let report: Report = record.open(deps.tables.as_ref(), deps.keys.as_ref()).await?;
     let alert = crate::sanitiser::sanitise(&report);
     drop(report);
     // A keyed hash of the report id: drafting twice (a stream retry) lands on the same alert, yet nobody without the
@@ -380,7 +380,7 @@ pub async fn publish(deps: &AlertDeps, id: &AlertId, req: PublishRequest, by: &s
         alert.offender = o;
     }
     let report = match deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await? {
-        Some(item) => Some(from_item::<ReportRecord>(item)?.open(deps.keys.as_ref()).await?),
+        Some(item) => Some(from_item::<ReportRecord>(item)?.open(deps.tables.as_ref(), deps.keys.as_ref()).await?),
         None => None,
     };
     // The town goes out in the subject line, the text and the page: whether the reviewer set it or it is the draft's

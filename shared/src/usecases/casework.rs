@@ -15,7 +15,7 @@ use crate::domain::ids::random_base32;
 use crate::domain::{Region, ReportId};
 use crate::ports::tables::{AttributeValue, Item, attr_str, from_item, query_all, s, to_item};
 use crate::ports::{Condition, EncryptionContext, Index, Key, Query, SortCondition, StoreError, Table, Update};
-use crate::seal::{SealError, Sealed, Sealer};
+use crate::seal::{SealError, Sealed};
 use crate::usecases::submit_report::{REPORT_KIND, ReportRecord};
 
 pub type CaseDeps = super::Deps;
@@ -325,12 +325,13 @@ pub async fn get_case(deps: &CaseDeps, id: &ReportId) -> Result<CaseView, CaseEr
     let mut q = Query::partition(Index::Primary, format!("REPORT#{id}"));
     q.sort = SortCondition::BeginsWith("CASE#".into());
     let mut entries = Vec::new();
+    let note_key = super::report_keys::load(deps.tables.as_ref(), deps.keys.as_ref(), id, CASE_NOTE_KIND).await?;
     for item in query_all(deps.tables.as_ref(), Table::Reports, q).await? {
         let e: CaseEntryRecord = from_item(item)?;
         let text = if e.text_sealed.is_empty() {
             None
         } else {
-            Some(e.text_sealed.open(deps.keys.as_ref(), &CaseEntryRecord::context(id, &e.entry_id)).await?)
+            Some(e.text_sealed.open_in(deps.keys.as_ref(), note_key.as_ref(), &CaseEntryRecord::context(id, &e.entry_id)).await?)
         };
         entries.push(EntryView {
             entry_id: e.entry_id,
@@ -428,7 +429,14 @@ async fn write_entry(
     let at = now(deps);
     let text_sealed = match text {
         Some(t) => {
-            let sealer = Sealer::for_record(deps.keys.as_ref(), CaseEntryRecord::context(id, &entry_id)).await?;
+            let sealer = super::report_keys::sealer(
+                deps.tables.as_ref(),
+                deps.keys.as_ref(),
+                id,
+                CASE_NOTE_KIND,
+                CaseEntryRecord::context(id, &entry_id),
+            )
+            .await?;
             Sealed::seal(&sealer, &t)
         }
         None => Sealed::default(),

@@ -264,7 +264,7 @@ pub struct DutyDeps {
 }
 
 impl DutyDeps {
-    fn core(&self) -> super::Deps {
+    pub fn core(&self) -> super::Deps {
         super::Deps { tables: self.tables.clone(), keys: self.keys.clone(), clock: self.clock.clone() }
     }
 

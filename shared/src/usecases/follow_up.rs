@@ -370,7 +370,14 @@ pub async fn record_consent(
     let mut entry = consent_entry(id, &at_string(deps.clock.now()), &tail, how.as_str(), change);
     entry.who = who.to_owned();
     if let Some(n) = note {
-        let sealer = crate::seal::Sealer::for_record(deps.keys.as_ref(), ConsentEntry::note_context(id, &tail)).await?;
+        let sealer = super::report_keys::sealer(
+            deps.tables.as_ref(),
+            deps.keys.as_ref(),
+            id,
+            CONSENT_NOTE_KIND,
+            ConsentEntry::note_context(id, &tail),
+        )
+        .await?;
         entry.note_sealed = crate::seal::Sealed::seal(&sealer, &n.to_owned());
     }
     deps.tables.put(Table::Reports, to_item(&entry)?, Condition::NotExists).await?;

@@ -152,7 +152,7 @@ pub async fn correct(deps: &Deps, id: &AlertId, c: Correction, by: &str) -> Resu
         alert.offender = o;
     }
     let report = match deps.tables.get(Table::Reports, &ReportRecord::key(&rec.report_id)).await? {
-        Some(item) => from_item::<ReportRecord>(item)?.open(deps.keys.as_ref()).await?,
+        Some(item) => from_item::<ReportRecord>(item)?.open(deps.tables.as_ref(), deps.keys.as_ref()).await?,
         None => return Err(LifecycleError::ReportMissing),
     };
     if let Some((kinds, fields)) = edit_findings(&report, &alert) {

@@ -20,7 +20,7 @@ use crate::domain::ids::random_base32;
 use crate::domain::status::stored_enum;
 use crate::ports::tables::{attr_str, from_item, query_all, s, to_item};
 use crate::ports::{Condition, EncryptionContext, Index, Key, Query, SortCondition, StoreError, Table, Update};
-use crate::seal::{SealError, Sealed, Sealer};
+use crate::seal::{SealError, Sealed};
 use crate::usecases::submit_report::{REPORT_KIND, ReportRecord};
 
 pub const LINK_KIND: &str = "link_request";
@@ -190,7 +190,9 @@ pub async fn record(deps: &Deps, report_id: &ReportId, by: &str, new: NewLink) -
         .format("%Y-%m-%d")
         .to_string();
     let id = format!("LR-{}", random_base32(13));
-    let sealer = Sealer::for_record(deps.keys.as_ref(), LinkRecord::context(report_id, &id)).await?;
+    let sealer =
+        super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), report_id, LINK_KIND, LinkRecord::context(report_id, &id))
+            .await?;
     let key = LinkRecord::key(report_id, &id);
     let rec = LinkRecord {
         pk: key.pk,
@@ -238,9 +240,10 @@ pub async fn list(deps: &Deps, report_id: &ReportId) -> Result<Vec<LinkView>, Li
     let mut q = Query::partition(Index::Primary, format!("REPORT#{report_id}"));
     q.sort = SortCondition::BeginsWith("LINK#".into());
     let mut out = Vec::new();
+    let key = super::report_keys::load(deps.tables.as_ref(), deps.keys.as_ref(), report_id, LINK_KIND).await?;
     for item in query_all(deps.tables.as_ref(), Table::Reports, q).await? {
         let r: LinkRecord = from_item(item)?;
-        let details = r.details_sealed.open(deps.keys.as_ref(), &LinkRecord::context(report_id, &r.request_id)).await?;
+        let details = r.details_sealed.open_in(deps.keys.as_ref(), key.as_ref(), &LinkRecord::context(report_id, &r.request_id)).await?;
         out.push(LinkView {
             overdue: overdue(deps, &r.deadline, r.status),
             request_id: r.request_id,
@@ -307,8 +310,16 @@ pub async fn approve_release(deps: &Deps, report_id: &ReportId, id: &str, by: &s
         return Err(LinkError::WrongState(r.status.as_str()));
     }
     identity_consent(deps, report_id).await?;
-    let details = r.details_sealed.open(deps.keys.as_ref(), &LinkRecord::context(report_id, id)).await?;
-    let rep = report(deps, report_id).await?.open(deps.keys.as_ref()).await?;
+    let details = super::report_keys::open(
+        deps.tables.as_ref(),
+        deps.keys.as_ref(),
+        report_id,
+        LINK_KIND,
+        &r.details_sealed,
+        &LinkRecord::context(report_id, id),
+    )
+    .await?;
+    let rep = report(deps, report_id).await?.open(deps.tables.as_ref(), deps.keys.as_ref()).await?;
     let who = rep.reporter.clone().unwrap_or_default();
     drop(rep);
     let update = Update::default()

@@ -12,6 +12,8 @@ pub mod link_requests;
 pub mod offenders;
 pub mod police;
 pub mod records;
+pub mod report_keys;
+pub mod retention;
 pub mod safeguarding;
 pub mod sms_replies;
 pub mod staff_quota;

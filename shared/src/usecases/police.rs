@@ -21,7 +21,7 @@ use crate::domain::status::stored_enum;
 use crate::ports::tables::{attr_str, from_item, query_all, s, to_item};
 use crate::ports::{Condition, EncryptionContext, Index, Key, KeyError, MacPurpose, Query, StoreError, Table, Update};
 use crate::sanitiser::police::{PoliceContent, police_content};
-use crate::seal::{SealError, Sealed, Sealer};
+use crate::seal::{SealError, Sealed};
 use crate::usecases::submit_report::{REPORT_KIND, ReportRecord};
 
 pub const PACKAGE_KIND: &str = "police_package";
@@ -70,6 +70,16 @@ pub struct PackageRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<String>,
     pub content_sealed: Sealed<PoliceContent>,
+    /// The report's packages, for the retention run ([`by_report_partition`]); absent on packages built before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+}
+
+/// The index partition of one report's police packages.
+pub fn by_report_partition(report: &ReportId) -> String {
+    format!("PACKAGES_OF#{report}")
 }
 
 impl PackageRecord {
@@ -204,11 +214,13 @@ pub async fn build(deps: &Deps, report_id: &ReportId, by: &str, override_id: Opt
     let rec = report(deps, report_id).await?;
     let basis = basis_now(deps, report_id, override_id).await?;
     let content = {
-        let r = rec.open(deps.keys.as_ref()).await?;
+        let r = rec.open(deps.tables.as_ref(), deps.keys.as_ref()).await?;
         police_content(&r)
     };
     let package_id = format!("PP-{}", random_base32(13));
-    let sealer = Sealer::for_record(deps.keys.as_ref(), PackageRecord::context(&package_id)).await?;
+    let sealer =
+        super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), report_id, PACKAGE_KIND, PackageRecord::context(&package_id))
+            .await?;
     let key = PackageRecord::key(&package_id);
     let pkg = PackageRecord {
         pk: key.pk,
@@ -228,6 +240,8 @@ pub async fn build(deps: &Deps, report_id: &ReportId, by: &str, override_id: Opt
         exported_at: None,
         recipient: None,
         content_sealed: Sealed::seal(&sealer, &content),
+        gsi1pk: Some(by_report_partition(report_id)),
+        gsi1sk: Some(package_id.clone()),
     };
     deps.tables.put(Table::Reports, to_item(&pkg)?, Condition::NotExists).await?;
     tracing::info!(report_id = %report_id, package_id = %package_id, basis = basis.as_str(), "police package built");
@@ -244,7 +258,15 @@ pub async fn get(deps: &Deps, id: &str) -> Result<PackageRecord, PoliceError> {
 
 pub async fn view(deps: &Deps, id: &str) -> Result<PackageView, PoliceError> {
     let p = get(deps, id).await?;
-    let content = p.content_sealed.open(deps.keys.as_ref(), &PackageRecord::context(&p.package_id)).await?;
+    let content = super::report_keys::open(
+        deps.tables.as_ref(),
+        deps.keys.as_ref(),
+        &p.report_id,
+        PACKAGE_KIND,
+        &p.content_sealed,
+        &PackageRecord::context(&p.package_id),
+    )
+    .await?;
     Ok(PackageView {
         package_id: p.package_id,
         report_id: p.report_id,
@@ -375,7 +397,15 @@ fn digest(doc: &serde_json::Value) -> [u8; 32] {
 
 async fn signed(deps: &Deps, p: &PackageRecord) -> Result<Export, PoliceError> {
     use base64::Engine;
-    let content = p.content_sealed.open(deps.keys.as_ref(), &PackageRecord::context(&p.package_id)).await?;
+    let content = super::report_keys::open(
+        deps.tables.as_ref(),
+        deps.keys.as_ref(),
+        &p.report_id,
+        PACKAGE_KIND,
+        &p.content_sealed,
+        &PackageRecord::context(&p.package_id),
+    )
+    .await?;
     let document = serde_json::json!({
         "disclosure_number": p.disclosure_number,
         "package_id": p.package_id,

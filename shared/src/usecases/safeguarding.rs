@@ -18,7 +18,7 @@ use crate::domain::ids::random_base32;
 use crate::domain::status::stored_enum;
 use crate::ports::tables::{attr_str, from_item, s, to_item};
 use crate::ports::{Condition, EncryptionContext, Key, StoreError, Table, Update};
-use crate::seal::{SealError, Sealed, Sealer};
+use crate::seal::{SealError, Sealed};
 use crate::usecases::follow_up::FollowUpError;
 use crate::usecases::submit_report::{REPORT_KIND, ReportRecord};
 
@@ -59,6 +59,16 @@ pub struct OverrideRecord {
     pub approved_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reporter_told_at: Option<String>,
+    /// The report's overrides, for the retention run ([`by_report_partition`]); absent on overrides made before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+}
+
+/// The index partition of one report's safeguarding overrides.
+pub fn by_report_partition(report: &ReportId) -> String {
+    format!("OVERRIDES_OF#{report}")
 }
 
 impl OverrideRecord {
@@ -156,7 +166,9 @@ pub async fn request(
     let why = reason("reason", why)?;
     let not_told = if tell_reporter { None } else { Some(reason("not_told_reason", not_told_reason)?) };
     let id = format!("SO-{}", random_base32(13));
-    let sealer = Sealer::for_record(deps.keys.as_ref(), OverrideRecord::context(&id)).await?;
+    let sealer =
+        super::report_keys::sealer(deps.tables.as_ref(), deps.keys.as_ref(), report_id, OVERRIDE_REASON_KIND, OverrideRecord::context(&id))
+            .await?;
     let key = OverrideRecord::key(&id);
     let rec = OverrideRecord {
         pk: key.pk,
@@ -173,6 +185,8 @@ pub async fn request(
         approved_by: None,
         approved_at: None,
         reporter_told_at: None,
+        gsi1pk: Some(by_report_partition(report_id)),
+        gsi1sk: Some(id.clone()),
     };
     deps.tables.put(Table::Reports, to_item(&rec)?, Condition::NotExists).await?;
     tracing::warn!(report_id = %report_id, override_id = %id, "safeguarding override requested");
@@ -190,9 +204,13 @@ pub async fn get(deps: &Deps, id: &str) -> Result<OverrideRecord, OverrideError>
 pub async fn view(deps: &Deps, id: &str) -> Result<OverrideView, OverrideError> {
     let o = get(deps, id).await?;
     let ctx = OverrideRecord::context(id);
-    let reason = o.reason_sealed.open(deps.keys.as_ref(), &ctx).await?;
-    let not_told_reason =
-        if o.not_told_reason_sealed.is_empty() { None } else { Some(o.not_told_reason_sealed.open(deps.keys.as_ref(), &ctx).await?) };
+    let key = super::report_keys::load(deps.tables.as_ref(), deps.keys.as_ref(), &o.report_id, OVERRIDE_REASON_KIND).await?;
+    let reason = o.reason_sealed.open_in(deps.keys.as_ref(), key.as_ref(), &ctx).await?;
+    let not_told_reason = if o.not_told_reason_sealed.is_empty() {
+        None
+    } else {
+        Some(o.not_told_reason_sealed.open_in(deps.keys.as_ref(), key.as_ref(), &ctx).await?)
+    };
     Ok(OverrideView {
         override_id: o.override_id,
         report_id: o.report_id,

@@ -62,9 +62,10 @@ impl ReportRecord {
         EncryptionContext::new(Table::Reports.as_str(), REPORT_KIND, id.as_str())
     }
 
-    /// Opens the sealed report.
-    pub async fn open(&self, keys: &dyn KeyService) -> Result<Report, seal::SealError> {
-        self.sealed.open(keys, &Self::context(&self.report_id)).await
+    /// Opens the sealed report (under the report's own key, or, for a report stored before reports had keys of
+    /// their own, the key inside the envelope). Fails with `NoRecordKey` once the report's key was destroyed.
+    pub async fn open(&self, tables: &dyn crate::ports::Tables, keys: &dyn KeyService) -> Result<Report, seal::SealError> {
+        super::report_keys::open(tables, keys, &self.report_id, REPORT_KIND, &self.sealed, &Self::context(&self.report_id)).await
     }
 }
 
@@ -88,7 +89,10 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
     let passphrase = Passphrase::generate();
     let passphrase_hash =
         crate::domain::passphrase::HashSlots::global().hash(passphrase.hash_input()).await.map_err(SubmitError::Hashing)?;
-    let sealer = Sealer::for_record(deps.keys.as_ref(), ReportRecord::context(&id)).await?;
+    // The report's own key, in an item of its own, written first: destroying it at the end of the report's
+    // retention period leaves nothing that opens the report.
+    let report_key = super::report_keys::create(deps.tables.as_ref(), deps.keys.as_ref(), &id, REPORT_KIND).await?;
+    let sealer = Sealer::under(&report_key, ReportRecord::context(&id));
     let now = deps.clock.now();
     let record = ReportRecord {
         pk: ReportRecord::key(&id).pk,

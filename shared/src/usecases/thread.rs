@@ -22,7 +22,7 @@ use crate::domain::{Email, PhoneNumber, ReportId};
 use crate::ports::messaging::{EmailMessage, SendError, SmsMessage};
 use crate::ports::tables::{from_item, query_all, to_item};
 use crate::ports::{Condition, EncryptionContext, Index, Key, Query, SortCondition, StoreError, Table};
-use crate::seal::{Sealed, Sealer};
+use crate::seal::Sealed;
 use crate::usecases::submit_report::ReportRecord;
 
 pub const MESSAGE_KIND: &str = "message";
@@ -79,7 +79,14 @@ pub fn check_text(text: &str) -> Result<(), FollowUpError> {
 pub async fn add_message(deps: &Deps, report: &ReportId, from: Author, text: &str) -> Result<String, FollowUpError> {
     check_text(text)?;
     let message_id = crate::domain::ids::random_base32(16);
-    let sealer = Sealer::for_record(deps.keys.as_ref(), MessageRecord::context(report, &message_id)).await?;
+    let sealer = super::report_keys::sealer(
+        deps.tables.as_ref(),
+        deps.keys.as_ref(),
+        report,
+        MESSAGE_KIND,
+        MessageRecord::context(report, &message_id),
+    )
+    .await?;
     let at = deps.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let rec = MessageRecord {
         pk: ReportRecord::key(report).pk,
@@ -101,9 +108,10 @@ pub async fn messages(deps: &Deps, report: &ReportId) -> Result<Vec<Message>, Fo
     let mut q = Query::partition(Index::Primary, ReportRecord::key(report).pk);
     q.sort = SortCondition::BeginsWith("MSG#".into());
     let mut out = Vec::new();
+    let key = super::report_keys::load(deps.tables.as_ref(), deps.keys.as_ref(), report, MESSAGE_KIND).await?;
     for item in query_all(deps.tables.as_ref(), Table::Reports, q).await? {
         let rec: MessageRecord = from_item(item)?;
-        let text = rec.sealed.open(deps.keys.as_ref(), &MessageRecord::context(report, &rec.message_id)).await?;
+        let text = rec.sealed.open_in(deps.keys.as_ref(), key.as_ref(), &MessageRecord::context(report, &rec.message_id)).await?;
         out.push(Message { from: rec.from, text, at: rec.at });
     }
     Ok(out)
@@ -226,7 +234,7 @@ async fn plan_notice(deps: &Deps, record: &ReportRecord) -> Result<NoticePlan, F
     if !current_consent(deps, record).await?.caseworker_contact {
         return Ok(NoticePlan::None);
     }
-    let report = record.open(deps.keys.as_ref()).await?;
+    let report = record.open(deps.tables.as_ref(), deps.keys.as_ref()).await?;
     if route_of(&report).is_none() {
         return Ok(NoticePlan::None);
     }
@@ -293,7 +301,7 @@ pub async fn send_due_reporter_notices(deps: &DeliverDeps, now: DateTime<Utc>) -
             run.dropped += 1;
             continue;
         }
-        let report = record.open(deps.keys.as_ref()).await?;
+        let report = record.open(deps.tables.as_ref(), deps.keys.as_ref()).await?;
         let windows = windows_of(&report);
         let Some(route) = route_of(&report) else {
             run.dropped += 1;
