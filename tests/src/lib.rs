@@ -6,6 +6,7 @@ pub mod stream_bridge;
 
 pub mod faults;
 pub mod logs;
+pub mod meter;
 
 /// Where the labelled report cases are: the one file that also names the optional `../shared`.
 #[path = "../../shared/tests/common/corpus.rs"]
