@@ -69,6 +69,8 @@ pub struct AwsBackend {
     pub from_address: String,
     /// Unique to this backend: in table names, the sender address and the configuration set.
     pub prefix: String,
+    /// Every call the adapters above make (not the set-up's own), by service and operation.
+    pub meter: crate::meter::Meter,
 }
 
 /// Creates one table with the production key design. Public so other suites can make tables of their own.
@@ -153,11 +155,18 @@ pub async fn aws_backend() -> AwsBackend {
         .await
         .unwrap_or_else(|e| panic!("creating the SES configuration set: {}", aws_sdk_sesv2::error::DisplayErrorContext(e)));
 
-    let tables = DynamoTables::new(dynamo.clone(), names.clone());
-    let keys = KmsKeys::new(kms.clone(), data_key_id.clone(), Some(mac_key_id.clone())).with_audit_key(audit_key_id.clone());
-    let email = SesEmail::new(ses, EmailConfig { from_address: from_address.clone(), configuration_set });
-    let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
-    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, audit_key_id, from_address, prefix }
+    // The adapters' own clients carry the meter; the set-up above does not count.
+    let meter = crate::meter::Meter::default();
+    let metered_dynamo =
+        aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(meter.clone()).build());
+    let metered_kms = aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(&sdk).interceptor(meter.clone()).build());
+    let metered_ses = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(meter.clone()).build());
+    let metered_sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(meter.clone()).build());
+    let tables = DynamoTables::new(metered_dynamo, names.clone());
+    let keys = KmsKeys::new(metered_kms, data_key_id.clone(), Some(mac_key_id.clone())).with_audit_key(audit_key_id.clone());
+    let email = SesEmail::new(metered_ses, EmailConfig { from_address: from_address.clone(), configuration_set });
+    let sms = SnsSms::new(metered_sns, SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
+    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, audit_key_id, from_address, prefix, meter }
 }
 
 impl AwsBackend {

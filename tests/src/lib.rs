@@ -6,6 +6,7 @@ pub mod stream_bridge;
 
 pub mod faults;
 pub mod logs;
+pub mod meter;
 
 /// Where the labelled report cases are: the one file that also names the optional `../shared`.
 #[path = "../../shared/tests/common/corpus.rs"]
@@ -136,7 +137,12 @@ impl TestApp {
     }
 
     pub async fn staff(&self, method: &str, path: &str, role: &str, body: Option<&Value>) -> TestResponse {
-        let token = self.token(role).await;
+        self.staff_named(method, path, role, &format!("test-{role}"), body).await
+    }
+
+    /// As `staff`, as a named member of staff (two caseworkers are two people).
+    pub async fn staff_named(&self, method: &str, path: &str, role: &str, name: &str, body: Option<&Value>) -> TestResponse {
+        let token = num_cli::staff::token(self.data_dir(), role, name).await.expect("a token");
         let mut req = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
         let body = match body {
             Some(b) => {

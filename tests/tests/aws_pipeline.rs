@@ -22,19 +22,19 @@ use shared::usecases::draft::SanitiseHandler;
 use shared::usecases::submit_report::SubmitDeps;
 use shared::usecases::subscriptions::SubscriptionDeps;
 
-struct Cloud {
-    streams: DynamoStreams,
-    subs: SubscriptionDeps,
-    submit: SubmitDeps,
-    admin: AdminDeps,
-    limiter: Limiter,
-    sanitise: SanitiseHandler,
-    alerts: AlertStreamHandler,
-    codes: SubscriberStreamHandler,
-    prefix: String,
+pub(crate) struct Cloud {
+    pub(crate) streams: DynamoStreams,
+    pub(crate) subs: SubscriptionDeps,
+    pub(crate) submit: SubmitDeps,
+    pub(crate) admin: AdminDeps,
+    pub(crate) limiter: Limiter,
+    pub(crate) sanitise: SanitiseHandler,
+    pub(crate) alerts: AlertStreamHandler,
+    pub(crate) codes: SubscriberStreamHandler,
+    pub(crate) prefix: String,
 }
 
-fn cloud(b: AwsBackend) -> Cloud {
+pub(crate) fn cloud(b: AwsBackend) -> Cloud {
     let streams = DynamoStreams::new(&b.sdk, b.names.clone());
     let tables: Arc<dyn Tables> = Arc::new(b.tables);
     let keys: Arc<dyn KeyService> = Arc::new(b.keys);
@@ -66,11 +66,11 @@ fn cloud(b: AwsBackend) -> Cloud {
     }
 }
 
-fn post(path: &str, body: &Value) -> http::Request<Bytes> {
+pub(crate) fn post(path: &str, body: &Value) -> http::Request<Bytes> {
     http::Request::post(path).header("content-type", "application/json").body(Bytes::from(serde_json::to_vec(body).unwrap())).unwrap()
 }
 
-fn json_of(res: &http::Response<Bytes>) -> Value {
+pub(crate) fn json_of(res: &http::Response<Bytes>) -> Value {
     serde_json::from_slice(res.body()).unwrap()
 }
 
@@ -89,7 +89,7 @@ impl Cloud {
         list["alerts"].as_array().unwrap().iter().find(|a| a["report_id"] == report_id.as_str()).expect("a draft").clone()
     }
 
-    async fn staff(&self, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
+    pub(crate) async fn staff(&self, method: &str, path: &str, body: Option<&Value>) -> http::Response<Bytes> {
         self.staff_as(Role::Reviewer, method, path, body).await
     }
 
@@ -99,7 +99,7 @@ impl Cloud {
 }
 
 /// (to, subject, body) of every email and text moto holds.
-async fn sent() -> Vec<(String, String, String)> {
+pub(crate) async fn sent() -> Vec<(String, String, String)> {
     let data = moto_data().await;
     let mut out = Vec::new();
     for m in data["ses"]["Message"].as_array().cloned().unwrap_or_default() {
@@ -121,7 +121,7 @@ async fn sent() -> Vec<(String, String, String)> {
     out
 }
 
-fn code_in(body: &str) -> Option<String> {
+pub(crate) fn code_in(body: &str) -> Option<String> {
     body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_owned)
 }
 

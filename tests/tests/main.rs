@@ -3,6 +3,7 @@
 
 mod audit_chain;
 mod aws_casework;
+mod aws_costs;
 mod aws_errors;
 mod aws_pipeline;
 mod aws_privacy;

@@ -385,16 +385,7 @@ both_backends!(
 // Through `num serve`'s router, with tokens as `num staff token --as NAME` mints them.
 
 async fn as_named(app: &num_tests::TestApp, name: &str, method: &str, path: &str, body: Option<&Value>) -> num_tests::TestResponse {
-    let token = num_cli::staff::token(app.data_dir(), "caseworker", name).await.unwrap();
-    let mut req = http::Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
-    let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            axum::body::Body::from(serde_json::to_vec(b).unwrap())
-        }
-        None => axum::body::Body::empty(),
-    };
-    app.request(req.body(body).unwrap()).await
+    app.staff_named(method, path, "caseworker", name, body).await
 }
 
 #[tokio::test]

@@ -388,8 +388,7 @@ async fn free_text_in_a_staff_url_is_audited_as_invalid_never_as_written() {
 }
 
 async fn find_as(app: &TestApp, name: &str, body: &Value) -> num_tests::TestResponse {
-    let token = num_cli::staff::token(app.data_dir(), "office_manager", name).await.unwrap();
-    call(app, "POST", "/admin/helpdesk/find", Some(&format!("Bearer {token}")), Some(body)).await
+    app.staff_named("POST", "/admin/helpdesk/find", "office_manager", name, Some(body)).await
 }
 
 #[tokio::test]
