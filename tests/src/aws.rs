@@ -15,7 +15,8 @@
 //! let sent = num_tests::aws::moto_data().await["ses"]["Message"].clone();  // what SES "sent"
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
@@ -52,6 +53,48 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// Counts the AWS calls made through the clients of one [`aws_backend`], per `Service.Operation`: each operation once
+/// however it ends (the SDK's own retries are off; the retry wrapper's retries are calls of their own,
+/// and are counted, as AWS bills them). What the cost model's call counts come from.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl CallCounter {
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(m) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(format!("{}.{}", m.service(), m.name())).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+impl CallCounter {
+    /// What was called since `before` (an earlier snapshot).
+    pub fn since(&self, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        self.snapshot()
+            .into_iter()
+            .filter_map(|(k, n)| {
+                let d = n - before.get(&k).copied().unwrap_or(0);
+                (d > 0).then_some((k, d))
+            })
+            .collect()
+    }
+}
+
 /// Everything a test needs on the AWS side.
 pub struct AwsBackend {
     pub sdk: aws_config::SdkConfig,
@@ -69,6 +112,8 @@ pub struct AwsBackend {
     pub from_address: String,
     /// Unique to this backend: in table names, the sender address and the configuration set.
     pub prefix: String,
+    /// Every call made through this backend's clients.
+    pub calls: CallCounter,
 }
 
 /// Creates one table with the production key design. Public so other suites can make tables of their own.
@@ -126,9 +171,12 @@ async fn create_key(kms: &aws_sdk_kms::Client, spec: KeySpec, usage: KeyUsageTyp
 pub async fn aws_backend() -> AwsBackend {
     let sdk = sdk_config().await;
     let prefix = format!("numtest-{}", random_base32(10).to_lowercase());
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let calls = CallCounter::default();
+    let counter = calls.clone();
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(counter.clone()).build());
+    let kms = aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(&sdk).interceptor(counter.clone()).build());
+    let ses = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(counter.clone()).build());
+    let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(counter).build());
 
     let mut names = TableNames::default();
     for t in Table::ALL {
@@ -156,8 +204,8 @@ pub async fn aws_backend() -> AwsBackend {
     let tables = DynamoTables::new(dynamo.clone(), names.clone());
     let keys = KmsKeys::new(kms.clone(), data_key_id.clone(), Some(mac_key_id.clone())).with_audit_key(audit_key_id.clone());
     let email = SesEmail::new(ses, EmailConfig { from_address: from_address.clone(), configuration_set });
-    let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
-    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, audit_key_id, from_address, prefix }
+    let sms = SnsSms::new(sns, SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
+    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, audit_key_id, from_address, prefix, calls }
 }
 
 impl AwsBackend {

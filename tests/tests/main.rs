@@ -2,6 +2,7 @@
 //! `contract::aws::*`; `scripts/test` counts each.
 
 mod audit_chain;
+mod aws_calls;
 mod aws_casework;
 mod aws_errors;
 mod aws_pipeline;
@@ -10,6 +11,7 @@ mod aws_requests;
 mod casework;
 mod checker;
 mod contract;
+mod fanout;
 mod follow_up;
 mod lifecycle;
 mod members;
@@ -21,3 +23,4 @@ mod sealing;
 mod staff_access;
 mod static_site;
 mod subscription_codes;
+mod tls_roots;
