@@ -55,7 +55,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// Counts the AWS calls made through the clients of one [`aws_backend`], per `Service.Operation`: each operation once
 /// however it ends (the SDK's own retries are off; the retry wrapper's retries are calls of their own,
-/// and are counted, as AWS bills them). What the cost model's call counts come from.
+/// and are counted, as AWS bills them).
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter(Arc<Mutex<BTreeMap<String, u64>>>);
 

@@ -2,7 +2,6 @@
 //! `contract::aws::*`; `scripts/test` counts each.
 
 mod audit_chain;
-mod aws_calls;
 mod aws_casework;
 mod aws_errors;
 mod aws_pipeline;
