@@ -4,9 +4,11 @@
 pub mod aws;
 pub mod stream_bridge;
 
+pub mod fanout;
 pub mod faults;
 pub mod logs;
 pub mod meter;
+pub mod provider;
 
 /// Where the labelled report cases are: the one file that also names the optional `../shared`.
 #[path = "../../shared/tests/common/corpus.rs"]

@@ -22,7 +22,8 @@ use shared::lambda::StaffIdentityConfig;
 use shared::ports::{SystemClock, Table};
 use shared::ratelimit::Limiter;
 
-#[tokio::main]
+// Lambda hands an instance one event at a time: one thread, no pool of workers to start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     let identity = StaffIdentityConfig::from_env()?;

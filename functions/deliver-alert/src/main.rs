@@ -17,7 +17,8 @@ use shared::config::{EmailConfig, SiteConfig, SmsConfig};
 use shared::ports::{SystemClock, Table};
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 
-#[tokio::main]
+// Lambda hands an instance one event at a time: one thread, no pool of workers to start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     let email = EmailConfig::from_env()?;

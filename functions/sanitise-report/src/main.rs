@@ -13,7 +13,8 @@ use shared::ports::{SystemClock, Table};
 use shared::usecases::alerts::AlertDeps;
 use shared::usecases::draft::SanitiseHandler;
 
-#[tokio::main]
+// Lambda hands an instance one event at a time: one thread, no pool of workers to start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     let core = CoreClients::from_env(&[Table::Alerts, Table::Reports], true).await?;

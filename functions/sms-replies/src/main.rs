@@ -14,7 +14,8 @@ use shared::ports::{SystemClock, Table};
 use shared::usecases::sms_replies::{SnsEvent, on_inbound_sms};
 use shared::usecases::subscriptions::SubscriptionDeps;
 
-#[tokio::main]
+// Lambda hands an instance one event at a time: one thread, no pool of workers to start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     let core = CoreClients::from_env(&[Table::Subscribers], true).await?;

@@ -14,7 +14,8 @@ use shared::ports::{SystemClock, Table};
 use shared::ratelimit::Limiter;
 use shared::usecases::subscriptions::{CodeLimits, SubscriptionDeps, Vetting};
 
-#[tokio::main]
+// Lambda hands an instance one event at a time: one thread, no pool of workers to start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::lambda::init_logging(env!("CARGO_PKG_NAME"));
     // A budget that is not a number stops start-up with a sentence naming CODE_BUDGET_PER_DAY.

@@ -29,12 +29,31 @@ pub use ses::SesEmail;
 #[cfg(feature = "aws-sns")]
 pub use sns::SnsSms;
 
+/// The root certificates the AWS clients trust, compiled in: Amazon Trust Services' four roots, which every AWS
+/// endpoint's certificate chains to, and the Starfield root that cross-signs them (`amazon-roots.pem`, with their
+/// fingerprints). Compiled in rather than read from the system store, which costs a cold start about 150 file reads
+/// and parses (the bundle, then the directory); and five roots rather than Mozilla's 150, so no other authority can
+/// vouch for a DynamoDB or KMS endpoint. The cost: a new AWS root needs a new build (they run to 2037-2040).
+pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("amazon-roots.pem");
+
+/// The SDK's own HTTPS client (hyper 1, rustls with aws-lc), trusting [`AWS_ROOTS_PEM`] only.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS_PEM);
+    let context = tls::TlsContext::builder().with_trust_store(trust).build().expect("a TLS context holds any trust store");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
+
 /// Loads the SDK configuration once, for every client of a function: region, credentials and (in tests)
-/// `AWS_ENDPOINT_URL` from the environment, as aws-config reads them. The SDK's own retries are off: the retry
-/// wrapper (`adapters::retry`) is the one place that retries, so attempts don't multiply. Each attempt is bounded, so
-/// a stalled connection becomes a transient error well within a Lambda's time.
+/// `AWS_ENDPOINT_URL` from the environment, as aws-config reads them, and [`https_client`]. The SDK's own retries are
+/// off: the retry wrapper (`adapters::retry`) is the one place that retries, so attempts don't multiply. Each attempt
+/// is bounded, so a stalled connection becomes a transient error well within a Lambda's time.
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()

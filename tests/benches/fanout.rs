@@ -1,0 +1,40 @@
+//! One alert to N members through the real deliverer and the real SES v2 and SNS adapters, in front of a fake provider
+//! that limits its rate and fails now and then (`num_tests::provider`): throttling above the rate, 5% transient faults,
+//! 1% of answers lost. Prints the deliveries per second as a share of the provider's rate, and checks that nothing is
+//! sent twice and nothing is lost: every delivery item ends `sent`, `failed` or `unconfirmed`, and is counted.
+//!
+//! Settings (environment): `NUM_BENCH_MEMBERS` (10,000), `NUM_BENCH_EMAIL_RATE` (100 a second),
+//! `NUM_BENCH_SMS_RATE` (25 a second), `NUM_BENCH_FAULTS` (0.05), `NUM_BENCH_LOST` (0.01). Every fourth member takes
+//! texts as well as email. Exits non-zero on a duplicate or a loss.
+//!
+//! Run: `cargo bench -p num-tests --bench fanout`.
+
+use num_tests::provider::Behaviour;
+
+fn setting<T: std::str::FromStr>(var: &str, default: T) -> T {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().unwrap_or_else(|_| {
+            eprintln!("fan-out benchmark: {var} must be a number, not {v:?}");
+            std::process::exit(2)
+        }),
+        _ => default,
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let d = Behaviour::default();
+    let behaviour = Behaviour {
+        email_rate: setting("NUM_BENCH_EMAIL_RATE", d.email_rate),
+        sms_rate: setting("NUM_BENCH_SMS_RATE", d.sms_rate),
+        fault: setting("NUM_BENCH_FAULTS", d.fault),
+        lost: setting("NUM_BENCH_LOST", d.lost),
+        seed: d.seed,
+    };
+    let figures = num_tests::fanout::fan_out(setting("NUM_BENCH_MEMBERS", 10_000), behaviour).await;
+    figures.print();
+    if figures.duplicates > 0 || figures.losses() > 0 {
+        eprintln!("fan-out benchmark: FAILED: a message went twice or an item was lost");
+        std::process::exit(1);
+    }
+}
