@@ -19,7 +19,7 @@ use shared::usecases::Deps;
 use shared::usecases::alerts::{Drafted, draft_alert, reject};
 use shared::usecases::casework::{self, CaseOutcome, NewEntry};
 use shared::usecases::police::{PACKAGE_KIND, PackageRecord};
-use shared::usecases::retention::{self, CLOSED_CASE_DAYS, REJECTED_REPORT_DAYS};
+use shared::usecases::retention::{self, CLOSED_CASE_DAYS, REJECTED_REPORT_DAYS, UNCASED_REPORT_DAYS};
 use shared::usecases::submit_report::{ReportRecord, SubmitDeps, submit_report};
 use shared::usecases::thread::{self, Author, MessageRecord};
 use shared::usecases::{audit, link_requests, report_keys};
@@ -136,7 +136,8 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
     assert_eq!(done.deleted, expected);
     assert_eq!((done.closed_cases, done.rejected_reports), (1, 1));
 
-    // What is kept: A's case item (no content), B (inside its period), C (open case), D (no rule), the fresh delivery.
+    // What is kept: A's case item (no content), B (inside its period), C (open case), D (no case, inside its 455 days),
+    // the fresh delivery.
     let case_a = tables.get(Table::Reports, &casework::CaseRecord::key(&a)).await.unwrap().expect("A's case item stays");
     assert!(case_a.contains_key(retention::PRIVATE_DELETED_AT));
     assert!(report_item(&deps, &a).await.is_none() && report_item(&deps, &e).await.is_none());
@@ -186,6 +187,52 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
     // A second run finds nothing more.
     let again = retention::run(&deps).await.unwrap();
     assert_eq!(again.total(), 0, "{:?}", again.deleted);
+}
+
+/// A report that never had a case goes its period after receipt (here one never drafted, as when she did not consent
+/// to an alert); one received two days later stays, one day inside.
+async fn a_report_without_a_case_goes_its_period_after_receipt(deps: Deps, clock: Arc<FixedClock>) {
+    let (tables, keys): (&dyn shared::ports::Tables, &dyn KeyService) = (deps.tables.as_ref(), deps.keys.as_ref());
+    let f = submit(&deps).await;
+    let kept_aside: ReportRecord = from_item(report_item(&deps, &f).await.unwrap()).unwrap();
+    clock.advance(Duration::days(2));
+    let g = submit(&deps).await;
+    clock.advance(Duration::days(UNCASED_REPORT_DAYS - 2 + 1));
+    let done = retention::run(&deps).await.expect("the run completes");
+    let expected: BTreeMap<String, usize> = [("report".to_owned(), 1), ("report_key".to_owned(), 1)].into_iter().collect();
+    assert_eq!(done.deleted, expected);
+    assert_eq!((done.uncased_reports, done.closed_cases, done.rejected_reports), (1, 0, 0));
+    assert!(report_item(&deps, &f).await.is_none());
+    assert!(matches!(kept_aside.open(tables, keys).await, Err(SealError::NoRecordKey)), "F's bytes kept aside no longer open");
+    let rec: ReportRecord = from_item(report_item(&deps, &g).await.expect("G is kept")).unwrap();
+    assert!(rec.open(tables, keys).await.is_ok(), "G, one day inside its period, still opens");
+    assert_eq!(retention::run(&deps).await.unwrap().total(), 0, "a second run finds nothing more");
+}
+
+#[tokio::test]
+async fn on_the_embedded_tables_a_report_without_a_case_goes_its_period_after_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::at(start()));
+    let deps = Deps {
+        tables: Arc::new(SqliteTables::open(dir.path()).unwrap()),
+        keys: Arc::new(LocalKeys::open_or_create(dir.path()).unwrap()),
+        clock: clock.clone(),
+    };
+    a_report_without_a_case_goes_its_period_after_receipt(deps, clock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_a_report_without_a_case_goes_its_period_after_receipt() {
+    let b = aws_backend().await;
+    let clock = Arc::new(FixedClock::at(start()));
+    let deps = Deps {
+        tables: Arc::new(DynamoTables::new(b.dynamo.clone(), b.names.clone())),
+        keys: Arc::new(
+            KmsKeys::new(b.kms.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()),
+        ),
+        clock: clock.clone(),
+    };
+    a_report_without_a_case_goes_its_period_after_receipt(deps, clock).await;
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ use crate::ports::{Condition, Index, Key, Query, SortCondition, StoreError, Tabl
 use crate::staff::{Role, Staff};
 use crate::usecases::alerts::AlertRecord;
 use crate::usecases::casework::{CaseRecord, CaseStatus};
+use crate::usecases::submit_report::ReportRecord;
 
 /// How a rule is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,12 @@ pub const CLOSED_CASE_DAYS: i64 = 365;
 /// staff to see it was a mistake and redraft, or for the reporter to follow up and ask for contact.
 pub const REJECTED_REPORT_DAYS: i64 = 90;
 
+/// A report that never had a case, whatever became of its alert (published, corrected, withdrawn, ended, or never
+/// drafted for want of consent), is kept 455 days from its receipt: the alert's 90 days of life, then the year in
+/// which police may link it to other crimes and need the reporter asked (she can answer at the follow-up page without
+/// a case). A rejected draft's report goes sooner, under its own rule.
+pub const UNCASED_REPORT_DAYS: i64 = crate::usecases::alerts::ALERT_LIFETIME_DAYS + 365;
+
 /// The audit log and the disclosure log are kept six years: the limitation period for a claim in England and
 /// Wales, and what the scheme needs to show what was disclosed, to whom and why. They hold ids, kinds and counts,
 /// never content (an audit reason is sealed).
@@ -112,6 +119,12 @@ pub const POLICY: &[Rule] = &[
         how: Enforcement::Run,
     },
     Rule {
+        records: "Any other report without a case (its alert published, withdrawn or ended, or never drafted): the same private parts",
+        from: "the report's receipt",
+        days: Some(UNCASED_REPORT_DAYS),
+        how: Enforcement::Run,
+    },
+    Rule {
         records: "The audit log and the disclosure log (ids, kinds, counts; no content)",
         from: "the entry",
         days: Some(AUDIT_YEARS * 365),
@@ -141,6 +154,8 @@ pub struct RetentionRun {
     pub closed_cases: usize,
     /// Rejected reports without a case that passed their period.
     pub rejected_reports: usize,
+    /// Other reports without a case that passed their period.
+    pub uncased_reports: usize,
     /// Items deleted, by item kind (`report`, `message`, `case_entry`, `report_key`, `delivery`, ...).
     pub deleted: BTreeMap<String, usize>,
 }
@@ -211,6 +226,20 @@ pub async fn run(deps: &super::Deps) -> Result<RetentionRun, RetentionError> {
         done.rejected_reports += 1;
     }
 
+    // Any other report without a case, past its period from receipt (gsi1sk is `{received_at}#{id}`). The alert
+    // item, public and sanitised, stays; a report shredded here leaves the index, so the next run passes it by.
+    let cutoff = at(now - Duration::days(UNCASED_REPORT_DAYS));
+    let mut q = Query::partition(Index::Gsi1, ReportRecord::LIST_PARTITION);
+    q.sort = SortCondition::Between("0".into(), format!("{cutoff}#~"));
+    for item in query_all(tables, Table::Reports, q).await? {
+        let Some(id) = attr_str(&item, "report_id").and_then(|id| ReportId::parse(id).ok()) else { continue };
+        if tables.get(Table::Reports, &CaseRecord::key(&id)).await?.is_some() {
+            continue;
+        }
+        shred_report(tables, &id, &mut done.deleted).await?;
+        done.uncased_reports += 1;
+    }
+
     // What the tables' time to live removes in the cloud (delivery items, expired lookups); the embedded tables do
     // it here. Counted by table, as DynamoDB's own deletions are not seen by the run.
     let epoch = now.timestamp();
@@ -222,7 +251,13 @@ pub async fn run(deps: &super::Deps) -> Result<RetentionRun, RetentionError> {
     }
 
     audit(deps, &done).await?;
-    tracing::info!(closed_cases = done.closed_cases, rejected_reports = done.rejected_reports, deleted = done.total(), "retention run");
+    tracing::info!(
+        closed_cases = done.closed_cases,
+        rejected_reports = done.rejected_reports,
+        uncased_reports = done.uncased_reports,
+        deleted = done.total(),
+        "retention run"
+    );
     Ok(done)
 }
 

@@ -54,6 +54,9 @@ pub struct ReportRecord {
 }
 
 impl ReportRecord {
+    /// The index partition of every report, sorted by `{received_at}#{id}`.
+    pub const LIST_PARTITION: &'static str = "REPORTS";
+
     pub fn key(id: &ReportId) -> crate::ports::Key {
         crate::ports::Key::new(format!("REPORT#{id}"), "REPORT")
     }
@@ -112,7 +115,7 @@ pub async fn submit_report(deps: &SubmitDeps, report: Report) -> Result<Receipt,
         anonymous: report.is_anonymous(),
         passphrase_hash,
         sealed: Sealed::seal(&sealer, &report),
-        gsi1pk: "REPORTS".into(),
+        gsi1pk: ReportRecord::LIST_PARTITION.into(),
         gsi1sk: format!("{}#{id}", now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
     };
     drop(report);
