@@ -66,8 +66,9 @@ impl std::fmt::Debug for RecordKey {
     }
 }
 
-/// Seals raw bytes under a record key: version 2, no key inside.
-fn seal_v2(key: &[u8; 32], ctx: &EncryptionContext, plaintext: &[u8]) -> Vec<u8> {
+/// AES-256-GCM under `key` with a fresh random nonce, the context as associated data: the nonce and the ciphertext
+/// with its tag.
+fn encrypt(key: &[u8; 32], ctx: &EncryptionContext, plaintext: &[u8]) -> ([u8; NONCE_LEN], Vec<u8>) {
     let cipher = Aes256Gcm::new(key.into());
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -75,6 +76,12 @@ fn seal_v2(key: &[u8; 32], ctx: &EncryptionContext, plaintext: &[u8]) -> Vec<u8>
     let ct = cipher
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    (nonce, ct)
+}
+
+/// Seals raw bytes under a record key: version 2, no key inside.
+fn seal_v2(key: &[u8; 32], ctx: &EncryptionContext, plaintext: &[u8]) -> Vec<u8> {
+    let (nonce, ct) = encrypt(key, ctx, plaintext);
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
     out.push(VERSION_RECORD_KEY);
     out.extend_from_slice(&nonce);
@@ -89,13 +96,7 @@ pub fn version(sealed: &[u8]) -> Option<u8> {
 
 /// Seals raw bytes under a data key the caller already holds (and whose wrapped form it passes along).
 pub fn seal_with(key: &[u8; 32], wrapped: &[u8], ctx: &EncryptionContext, plaintext: &[u8]) -> Vec<u8> {
-    let cipher = Aes256Gcm::new(key.into());
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let aad = ctx.canonical_bytes();
-    let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
-        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    let (nonce, ct) = encrypt(key, ctx, plaintext);
     let wrapped_len = u16::try_from(wrapped.len()).expect("a wrapped data key is far shorter than 64 KiB");
     let mut out = Vec::with_capacity(3 + wrapped.len() + NONCE_LEN + ct.len());
     out.push(VERSION);

@@ -189,6 +189,31 @@ async fn a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_o
     assert_eq!(again.total(), 0, "{:?}", again.deleted);
 }
 
+/// Fresh embedded tables and keys in `dir`, on a clock set at the start.
+fn embedded(dir: &tempfile::TempDir) -> (Deps, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::at(start()));
+    let deps = Deps {
+        tables: Arc::new(SqliteTables::open(dir.path()).unwrap()),
+        keys: Arc::new(LocalKeys::open_or_create(dir.path()).unwrap()),
+        clock: clock.clone(),
+    };
+    (deps, clock)
+}
+
+/// Fresh tables and keys on moto (the audit key too: the run writes the audit log), on a clock set at the start.
+async fn on_aws() -> (Deps, Arc<FixedClock>) {
+    let b = aws_backend().await;
+    let clock = Arc::new(FixedClock::at(start()));
+    let deps = Deps {
+        tables: Arc::new(DynamoTables::new(b.dynamo.clone(), b.names.clone())),
+        keys: Arc::new(
+            KmsKeys::new(b.kms.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()),
+        ),
+        clock: clock.clone(),
+    };
+    (deps, clock)
+}
+
 /// A report that never had a case goes its period after receipt (here one never drafted, as when she did not consent
 /// to an alert); one received two days later stays, one day inside.
 async fn a_report_without_a_case_goes_its_period_after_receipt(deps: Deps, clock: Arc<FixedClock>) {
@@ -212,52 +237,26 @@ async fn a_report_without_a_case_goes_its_period_after_receipt(deps: Deps, clock
 #[tokio::test]
 async fn on_the_embedded_tables_a_report_without_a_case_goes_its_period_after_receipt() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::at(start()));
-    let deps = Deps {
-        tables: Arc::new(SqliteTables::open(dir.path()).unwrap()),
-        keys: Arc::new(LocalKeys::open_or_create(dir.path()).unwrap()),
-        clock: clock.clone(),
-    };
+    let (deps, clock) = embedded(&dir);
     a_report_without_a_case_goes_its_period_after_receipt(deps, clock).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_aws_a_report_without_a_case_goes_its_period_after_receipt() {
-    let b = aws_backend().await;
-    let clock = Arc::new(FixedClock::at(start()));
-    let deps = Deps {
-        tables: Arc::new(DynamoTables::new(b.dynamo.clone(), b.names.clone())),
-        keys: Arc::new(
-            KmsKeys::new(b.kms.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()),
-        ),
-        clock: clock.clone(),
-    };
+    let (deps, clock) = on_aws().await;
     a_report_without_a_case_goes_its_period_after_receipt(deps, clock).await;
 }
 
 #[tokio::test]
 async fn on_the_embedded_tables_a_retention_run_deletes_exactly_what_the_policy_says_and_kept_bytes_no_longer_open() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::at(start()));
-    let deps = Deps {
-        tables: Arc::new(SqliteTables::open(dir.path()).unwrap()),
-        keys: Arc::new(LocalKeys::open_or_create(dir.path()).unwrap()),
-        clock: clock.clone(),
-    };
+    let (deps, clock) = embedded(&dir);
     a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_open(deps, clock, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_aws_a_retention_run_deletes_exactly_what_the_policy_says_and_kept_bytes_no_longer_open() {
-    let b = aws_backend().await;
-    let clock = Arc::new(FixedClock::at(start()));
-    let deps = Deps {
-        tables: Arc::new(DynamoTables::new(b.dynamo.clone(), b.names.clone())),
-        keys: Arc::new(
-            KmsKeys::new(b.kms.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()),
-        ),
-        clock: clock.clone(),
-    };
+    let (deps, clock) = on_aws().await;
     a_retention_run_deletes_what_the_policy_says_and_kept_bytes_no_longer_open(deps, clock, false).await;
 }
 

@@ -256,9 +256,9 @@ pub async fn get(deps: &Deps, id: &str) -> Result<PackageRecord, PoliceError> {
     Ok(from_item(item)?)
 }
 
-pub async fn view(deps: &Deps, id: &str) -> Result<PackageView, PoliceError> {
-    let p = get(deps, id).await?;
-    let content = super::report_keys::open(
+/// A package's content, opened under its report's key for packages.
+async fn open_content(deps: &Deps, p: &PackageRecord) -> Result<PoliceContent, SealError> {
+    super::report_keys::open(
         deps.tables.as_ref(),
         deps.keys.as_ref(),
         &p.report_id,
@@ -266,7 +266,12 @@ pub async fn view(deps: &Deps, id: &str) -> Result<PackageView, PoliceError> {
         &p.content_sealed,
         &PackageRecord::context(&p.package_id),
     )
-    .await?;
+    .await
+}
+
+pub async fn view(deps: &Deps, id: &str) -> Result<PackageView, PoliceError> {
+    let p = get(deps, id).await?;
+    let content = open_content(deps, &p).await?;
     Ok(PackageView {
         package_id: p.package_id,
         report_id: p.report_id,
@@ -397,15 +402,7 @@ fn digest(doc: &serde_json::Value) -> [u8; 32] {
 
 async fn signed(deps: &Deps, p: &PackageRecord) -> Result<Export, PoliceError> {
     use base64::Engine;
-    let content = super::report_keys::open(
-        deps.tables.as_ref(),
-        deps.keys.as_ref(),
-        &p.report_id,
-        PACKAGE_KIND,
-        &p.content_sealed,
-        &PackageRecord::context(&p.package_id),
-    )
-    .await?;
+    let content = open_content(deps, p).await?;
     let document = serde_json::json!({
         "disclosure_number": p.disclosure_number,
         "package_id": p.package_id,
