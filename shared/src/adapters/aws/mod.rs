@@ -5,6 +5,7 @@
 //! connection) and what will not. Error texts we build carry the service, operation, error code and HTTP status, never
 //! the request: SES and SNS messages echo addresses and phone numbers, so their service messages are dropped too.
 
+mod amazon_roots;
 #[cfg(feature = "aws-dynamodb")]
 pub mod dynamo;
 #[cfg(feature = "aws-kms")]
@@ -30,11 +31,11 @@ pub use ses::SesEmail;
 pub use sns::SnsSms;
 
 /// The root certificates the AWS clients trust, compiled in: Amazon Trust Services' four roots, which every AWS
-/// endpoint's certificate chains to, and the Starfield root that cross-signs them (`amazon-roots.pem`, with their
+/// endpoint's certificate chains to, and the Starfield root that cross-signs them (`amazon_roots.rs`, with their
 /// fingerprints). Compiled in rather than read from the system store, which costs a cold start about 150 file reads
 /// and parses (the bundle, then the directory); and five roots rather than Mozilla's 150, so no other authority can
 /// vouch for a DynamoDB or KMS endpoint. The cost: a new AWS root needs a new build (they run to 2037-2040).
-pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("amazon-roots.pem");
+pub const AWS_ROOTS_PEM: &[u8] = amazon_roots::PEM.as_bytes();
 
 /// The SDK's own HTTPS client (hyper 1, rustls with aws-lc), trusting [`AWS_ROOTS_PEM`] only.
 pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {

@@ -1,4 +1,7 @@
-# The root certificates the AWS clients trust, compiled into every function (see shared/src/adapters/aws/mod.rs).
+//! The root certificates the AWS clients trust, compiled into every function (see `super::AWS_ROOTS_PEM`): public
+//! certificates, kept as Rust source so that no certificate file sits in the tree beside keys.
+
+pub(super) const PEM: &str = r#"# The root certificates the AWS clients trust, compiled into every function (see shared/src/adapters/aws/mod.rs).
 # Amazon Trust Services' four roots, which every AWS service endpoint chains to, and the Starfield Services root
 # that cross-signs them for older clients. Copied from the Mozilla CA bundle; check against
 # https://www.amazontrust.com/repository/ when changing. SHA-256 fingerprints and expiry below.
@@ -122,3 +125,4 @@ iEDPfUYd/x7H4c7/I9vG+o1VTqkC50cRRj70/b17KSa7qWFiNyi2LSr2EIZkyXCn
 0q23KXB56jzaYyWf/Wi3MOxw+3WKt21gZ7IeyLnp2KhvAotnDU0mV3HaIPzBSlCN
 sSi6
 -----END CERTIFICATE-----
+"#;
