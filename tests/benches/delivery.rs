@@ -35,22 +35,9 @@ use shared::usecases::alerts::AlertDeps;
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 use shared::usecases::draft::SanitiseHandler;
 use shared::usecases::submit_report::SubmitDeps;
-use shared::usecases::subscriptions::{SubscribeRequest, SubscriptionDeps, import_verified};
-
-/// The region every subscriber takes, and the one the report (in Leeds) is published to.
-const REGION: &str = "yorkshire-humber";
-
-/// Subscriber `i`: every fourth takes texts as well as email.
-fn subscriber(i: usize) -> SubscribeRequest {
-    let sms = i.is_multiple_of(4);
-    SubscribeRequest {
-        email: Some(format!("member{i}@example.org")),
-        phone: sms.then(|| format!("07700 {:06}", 100_000 + i)),
-        regions: vec![REGION.into()],
-        channels: if sms { vec!["email".into(), "sms".into()] } else { vec!["email".into()] },
-        language: None,
-    }
-}
+use shared::usecases::subscriptions::{SubscriptionDeps, import_verified};
+// The region every subscriber takes (the report, in Leeds, is published to it), and subscriber `i`.
+use num_tests::fanout::{REGION, member as subscriber};
 
 /// One subscription per channel chosen.
 fn expected_deliveries(n: usize) -> usize {

@@ -16,10 +16,10 @@ use shared::usecases::subscriptions::{SubscribeRequest, import_verified};
 
 use crate::provider::{Behaviour, FakeProvider, Seen, Service};
 
-const REGION: &str = "yorkshire-humber";
+pub const REGION: &str = "yorkshire-humber";
 
 /// Member `i`: every fourth takes texts as well as email.
-fn member(i: usize) -> SubscribeRequest {
+pub fn member(i: usize) -> SubscribeRequest {
     let sms = i.is_multiple_of(4);
     SubscribeRequest {
         email: Some(format!("member{i}@example.org")),
