@@ -79,7 +79,7 @@ fn written(name: &str, v: Voice) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(256)))]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn a_third_partys_name_put_anywhere_never_survives(

@@ -173,7 +173,7 @@ fn offender_block() -> Offender {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(256)))]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn the_reporters_identifiers_never_survive_in_any_case_or_format(
@@ -276,7 +276,7 @@ fn arbitrary_report() -> impl Strategy<Value = Report> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(256)))]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn sanitise_is_deterministic(report in arbitrary_report()) {
@@ -288,7 +288,7 @@ proptest! {
 
 proptest! {
     // Fuzz-style: many arbitrary reports, unicode everywhere. Raise with PROPTEST_CASES=20000.
-    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(512)))]
+    #![proptest_config(common::proptest_config(512))]
 
     #[test]
     fn sanitise_never_panics_and_always_gives_a_schema_shaped_alert(report in arbitrary_report()) {
@@ -325,7 +325,7 @@ fn any_town() -> impl Strategy<Value = Town> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases(256)))]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn whatever_is_typed_as_the_town_the_drafted_town_holds_no_number_or_at_and_passes_the_publish_check(

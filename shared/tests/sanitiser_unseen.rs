@@ -94,6 +94,21 @@ fn handles_without_an_at_are_withheld_unless_his() {
 }
 
 #[test]
+fn a_name_between_an_app_and_his_account_name_is_not_taken_for_the_account() {
+    // Found by the property test: "graça" after "on snap" was read as his account and listed in his block.
+    for name in ["graça", "graca", "mhairi"] {
+        let text = format!("this fella gaz on snap {name} gazmc_leeds has been messagin me for weeks.");
+        let alert = sanitise(&report(&text, json!({"names_used": ["Gaz"], "online_handles": ["gazmc_leeds"]})));
+        gone(&alert.summary, &[name]);
+        assert!(alert.summary.contains("gazmc_leeds"), "{}", alert.summary);
+        assert!(!alert.offender.online_handles.iter().any(|h| h.contains(name)), "{:?}", alert.offender.online_handles);
+    }
+    // A plain account name after the app is still read as one.
+    let alert = sanitise(&report("He messaged me, his snap is jazzyb.", json!({"names_used": ["Gaz"]})));
+    assert!(alert.offender.online_handles.iter().any(|h| h == "jazzyb"), "{:?} {}", alert.offender.online_handles, alert.summary);
+}
+
+#[test]
 fn an_email_written_out_in_words_is_his_and_kept_or_someone_elses_and_withheld() {
     let alert = sanitise(&report("His email is name dot x at example dot org and he used it twice.", json!({"names_used": ["Gaz"]})));
     assert_eq!(alert.offender.emails, vec!["name.x@example.org".to_owned()], "{}", alert.summary);

@@ -141,7 +141,8 @@ impl Profile {
             if let Some(e) = r.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
                 let e = fold(e);
                 let local = e.split_once('@').map(|(l, _)| l.to_owned()).filter(|l| l.chars().count() >= 3);
-                if let Some(local) = local.filter(|l| !p.offender_handles.contains(l)) {
+                // A local part that is the offender's name or handle ("gaz@...", he is Gaz) stays his word.
+                if let Some(local) = local.filter(|l| !p.offender_handles.contains(l) && !p.keep_words.contains(l)) {
                     p.reporter_needles.push(local);
                 }
                 p.reporter_email = Some(e);

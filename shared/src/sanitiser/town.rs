@@ -99,6 +99,11 @@ pub(crate) fn check_town(typed: &str, p: &Profile) -> TownCheck {
         new
     });
     issues.sort();
+    // Every part a known place and nothing else: the town as typed, so that what is published without a flag is
+    // exactly what was typed ("uK/" is not quietly tidied to "uK").
+    if issues.is_empty() && widen.is_empty() && !kept.is_empty() {
+        return TownCheck { town: typed.split_whitespace().collect::<Vec<_>>().join(" "), issues, widened: false };
+    }
     if !kept.is_empty() {
         return TownCheck { town: kept.join(", "), issues, widened: false };
     }

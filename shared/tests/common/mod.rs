@@ -23,6 +23,13 @@ pub fn proptest_cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// The configuration of a property test: `proptest_cases(default)` cases, and rejects allowed in proportion (one
+/// case in ten is rejected as a clash, so a long run is not stopped by proptest's fixed limit of 1,024).
+pub fn proptest_config(default: u32) -> proptest::test_runner::Config {
+    let cases = proptest_cases(default);
+    proptest::test_runner::Config { cases, max_global_rejects: cases.max(1024), ..Default::default() }
+}
+
 pub fn load_dir(dir: &Path) -> Vec<Case> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))

@@ -136,7 +136,13 @@ impl Scan<'_> {
                 if j >= 1 && matches!(g, "." | "_" | "-") {
                     local.push((j - 1, g.chars().next().unwrap_or('.')));
                     j -= 1;
-                } else if j >= 2 && matches!(&*self.toks[j - 1].low, "dot" | "underscore") && sep(g) && sep(self.gap(j - 1)) {
+                } else if j >= 2
+                    && matches!(&*self.toks[j - 1].low, "dot" | "underscore")
+                    && sep(g)
+                    && sep(self.gap(j - 1))
+                    // Not the "s" of a possessive ("Graça's dot d at ..."): that word is glued to the one before.
+                    && !self.gap(j - 2).ends_with(['\'', '\u{2019}'])
+                {
                     local.push((j - 2, if self.toks[j - 1].low == "dot" { '.' } else { '_' }));
                     j -= 2;
                 } else {
@@ -146,7 +152,8 @@ impl Scan<'_> {
             local.reverse();
             let (first, last) = (local[0].0, *domain.last().unwrap_or(&(i + 1)));
             let (s, e) = (self.toks[first].s, self.toks[last].e);
-            if !self.free(s, e) || self.toks[first].stop() && local.len() == 1 {
+            // A local part glued to the word before by an apostrophe ("Graça's at ...") is a possessive, not an email.
+            if !self.free(s, e) || self.toks[first].stop() && local.len() == 1 || self.gap(first).ends_with(['\'', '\u{2019}']) {
                 continue;
             }
             // `local` holds, with each word, the joiner after it.
@@ -265,13 +272,33 @@ impl Scan<'_> {
             let has_digit = t.low.bytes().any(|c| c.is_ascii_digit());
             // A capitalised word in mixed-case prose is a name ("on insta Graça"), not an account name.
             let capitalised = t.cap && !crate::sanitiser::profile::is_shouting(self.text, t) && !has_digit;
-            if !gap_ok || t.embedded || t.stop() || capitalised || (!has_digit && t.vocabulary()) || !self.free(t.s, t.e) {
+            // These apps take account names in ASCII letters, digits, '.' and '_' only: "snap Graça" names a person.
+            let ascii = self.text[t.s..t.e].is_ascii();
+            if !gap_ok || !ascii || t.embedded || t.stop() || capitalised || (!has_digit && t.vocabulary()) || !self.free(t.s, t.e) {
+                continue;
+            }
+            // "on snap graca ciaranmc_derry": a plain word followed by an account-shaped one is not the account.
+            if !has_digit && self.handle_shaped_after(t.e) {
                 continue;
             }
             let (s, e) = (t.s, t.e);
             let (key, shown) = (t.low.to_string(), self.text[s..e].to_owned());
             self.classify_handle(s, e, &key, &shown);
         }
+    }
+
+    /// Whether the next word after `e`, past an "'s" and a single space, has the shape of an account name: ASCII letters and
+    /// digits joined by '.' or '_', or holding a digit.
+    fn handle_shaped_after(&self, e: usize) -> bool {
+        let rest = &self.text[e..];
+        // Past a possessive: "snap joao's jonnyb_rdg".
+        let rest = ["'s", "\u{2019}s", "'S", "\u{2019}S"].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest);
+        let Some(rest) = rest.strip_prefix(' ') else { return false };
+        let word: &str = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_')).next().unwrap_or("");
+        let word = word.trim_end_matches('.');
+        word.len() >= 3
+            && word.bytes().any(|c| c.is_ascii_alphabetic())
+            && word.bytes().any(|c| c.is_ascii_digit() || c == b'_' || c == b'.')
     }
 
     /// A handle found at `s..e` (`key`: folded, without '@'; `shown`: as written): his (kept), the reporter's, or
@@ -330,18 +357,21 @@ impl Scan<'_> {
         // Someone else named or pointed to just before ("her niamh too on insta ...") makes it theirs.
         let recent = &words[words.len().saturating_sub(6)..];
         let others = |w: &Tok| {
-            matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i")
+            matches!(&*w.low, "my" | "our" | "her" | "she" | "mine" | "their" | "i" | "mrs" | "ms" | "miss")
                 || w.role().is_some()
                 || self.profile.third.contains_key(&*w.low)
+                || self.profile.words.contains_key(&*w.low)
         };
         if recent.iter().any(others) {
             return false;
         }
-        words.iter().any(|w| {
+        let his = |w: &Tok| {
             matches!(&*w.low, "he" | "his" | "him" | "hes")
                 || self.profile.keep_words.contains(&*w.low)
                 || self.profile.found_keep.contains(&*w.low)
-        })
+        };
+        // The nearest word that says whose it is decides: "he found my work email ..." is not his.
+        words.iter().rev().find(|w| his(w) || others(w)).is_some_and(his)
     }
 
     /// Phone numbers in any layout: compared by their national digits with the offender's and the reporter's.

@@ -23,6 +23,10 @@ impl Scan<'_> {
         if j >= n || (is_the && !soft_gap(self.gap(j))) {
             return None;
         }
+        // The "s" of a possessive starts no name ("Bērziņa's Flats" is read from "Bērziņa").
+        if self.toks[j].low == "s" && self.gap(j).ends_with(['\'', '\u{2019}']) {
+            return None;
+        }
         // Hotel chains.
         let chains: &[&[&str]] = if self.toks[j].chain_start() { HOTEL_CHAINS } else { &[] };
         for chain in chains {

@@ -76,6 +76,13 @@ impl Scan<'_> {
         if !self.free(s, e) {
             s = self.toks[a].s;
         }
+        // The "'s" held by another span already: the words alone, rather than nothing.
+        if !self.free(s, e) && possessive {
+            e = self.toks[b].e;
+            if let Some(r) = rep.strip_suffix("'s") {
+                rep = r.to_owned();
+            }
+        }
         self.remove(s, e, kind, &rep);
     }
 
@@ -85,7 +92,7 @@ impl Scan<'_> {
         let (s, mut e) = (t.s, t.e);
         let rest = &self.text[e..];
         for ap in ["'s", "’s"] {
-            if rest.starts_with(ap) {
+            if rest.starts_with(ap) && self.free(e, e + ap.len()) {
                 e += ap.len();
                 // "my friend Kayla's flat" reads "my friend's flat".
                 self.add(s, e, Some(RedactionKind::ThirdPartyName), Rep::Text("'s".into()));
