@@ -40,6 +40,8 @@ EXPECTED_ENV = {
     "deliver-alert": {
         "ALERTS_TABLE", "SUBSCRIBERS_TABLE", "DATA_KEY_ID", "SES_FROM_ADDRESS", "SES_CONFIGURATION_SET",
         "SMS_SENDER_ID", "SMS_ORIGINATION_NUMBER", "SITE_URL", "NUM_LOG",
+        # Sends paced to the account's rates (docs/performance.md, "Fan-out").
+        "SES_MAX_SEND_RATE", "SMS_MAX_SEND_RATE",
     },
     "sms-replies": {"SUBSCRIBERS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "NUM_LOG"},
     "staff-notices": {

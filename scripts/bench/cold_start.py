@@ -344,6 +344,8 @@ def main():
         "SES_FROM_ADDRESS": "alerts@example.org",
         "SES_CONFIGURATION_SET": "num-alerts",
         "SMS_SENDER_ID": "NUMAlerts",
+        "SES_MAX_SEND_RATE": "14",
+        "SMS_MAX_SEND_RATE": "5",
         "SITE_URL": "https://num.example.org/",
         "STAFF_ISSUER": STAFF_ISSUER,
         "STAFF_AUDIENCE": STAFF_AUDIENCE,

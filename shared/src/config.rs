@@ -196,6 +196,32 @@ impl SmsConfig {
     }
 }
 
+/// How many messages a second deliver-alert may send (`SES_MAX_SEND_RATE`, `SMS_MAX_SEND_RATE`): the account's SES
+/// maximum send rate and the SMS throughput of its origination identity, shared out among the instances that send
+/// at once. Sends are paced to them (`adapters::pace`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SendRates {
+    pub email_per_second: f64,
+    pub sms_per_second: f64,
+}
+
+impl SendRates {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let rate = |name: &'static str| -> Result<f64, ConfigError> {
+            let v = required(src, name)?;
+            v.parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0 && *r <= 10_000.0).ok_or(ConfigError::Invalid {
+                name,
+                reason: format!("it must be a number of messages a second above 0 and at most 10000, such as 14, not {v:?}"),
+            })
+        };
+        Ok(Self { email_per_second: rate("SES_MAX_SEND_RATE")?, sms_per_second: rate("SMS_MAX_SEND_RATE")? })
+    }
+}
+
 /// The public address of the site, for links in messages (`SITE_URL`, https, no trailing slash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteConfig {
@@ -322,5 +348,17 @@ mod tests {
         assert!(SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "TwelveLetter")])).is_err());
         assert!(SmsConfig::from_source(&env(&[("SMS_SENDER_ID", "NUM"), ("SMS_ORIGINATION_NUMBER", "call me")])).is_err());
         assert!(EmailConfig::from_source(&env(&[("SES_FROM_ADDRESS", "nobody"), ("SES_CONFIGURATION_SET", "x")])).is_err());
+    }
+
+    #[test]
+    fn send_rates_are_positive_numbers_and_a_bad_one_is_named() {
+        let ok = SendRates::from_source(&env(&[("SES_MAX_SEND_RATE", "14"), ("SMS_MAX_SEND_RATE", "2.5")])).unwrap();
+        assert_eq!(ok, SendRates { email_per_second: 14.0, sms_per_second: 2.5 });
+        for bad in ["0", "-3", "fast", "NaN", "inf", "20000"] {
+            let err = SendRates::from_source(&env(&[("SES_MAX_SEND_RATE", "14"), ("SMS_MAX_SEND_RATE", bad)])).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: "SMS_MAX_SEND_RATE", .. }), "{bad}: {err}");
+        }
+        let missing = SendRates::from_source(&env(&[("SMS_MAX_SEND_RATE", "10")])).unwrap_err();
+        assert_eq!(missing, ConfigError::Missing { name: "SES_MAX_SEND_RATE" });
     }
 }

@@ -4,8 +4,9 @@
 //! sent twice and nothing is lost: every delivery item ends `sent`, `failed` or `unconfirmed`, and is counted.
 //!
 //! Settings (environment): `NUM_BENCH_MEMBERS` (10,000), `NUM_BENCH_EMAIL_RATE` (100 a second),
-//! `NUM_BENCH_SMS_RATE` (25 a second), `NUM_BENCH_FAULTS` (0.05), `NUM_BENCH_LOST` (0.01). Every fourth member takes
-//! texts as well as email. Exits non-zero on a duplicate or a loss.
+//! `NUM_BENCH_SMS_RATE` (25 a second), `NUM_BENCH_FAULTS` (0.05), `NUM_BENCH_LOST` (0.01), `NUM_BENCH_PACED` (1: the
+//! senders paced to the provider's rates as deliver-alert paces them; 0: not paced). Every fourth member takes texts as
+//! well as email. Exits non-zero on a duplicate or a loss.
 //!
 //! Run: `cargo bench -p num-tests --bench fanout`.
 
@@ -31,7 +32,8 @@ async fn main() {
         lost: setting("NUM_BENCH_LOST", d.lost),
         seed: d.seed,
     };
-    let figures = num_tests::fanout::fan_out(setting("NUM_BENCH_MEMBERS", 10_000), behaviour).await;
+    let paced = setting("NUM_BENCH_PACED", 1u8) != 0;
+    let figures = num_tests::fanout::fan_out(setting("NUM_BENCH_MEMBERS", 10_000), behaviour, paced).await;
     figures.print();
     if figures.duplicates > 0 || figures.losses() > 0 {
         eprintln!("fan-out benchmark: FAILED: a message went twice or an item was lost");

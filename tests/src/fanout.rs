@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shared::adapters::aws::{SesEmail, SnsSms, load_sdk_config};
-use shared::adapters::{RetryPolicy, Retrying};
+use shared::adapters::{Paced, RetryPolicy, Retrying};
 use shared::config::{EmailConfig, SmsConfig};
 use shared::usecases::subscriptions::{SubscribeRequest, import_verified};
 
@@ -35,8 +35,12 @@ pub fn member(i: usize) -> SubscribeRequest {
 pub struct Figures {
     pub members: usize,
     pub behaviour: Behaviour,
+    /// Whether the senders were paced to the provider's rates, as deliver-alert paces them.
+    pub paced: bool,
     pub seeded: Duration,
     pub elapsed: Duration,
+    /// From publishing to the provider taking the first email, and the first text.
+    pub first_taken: (Duration, Duration),
     pub expected: u64,
     pub sent: u64,
     pub failed: u64,
@@ -46,6 +50,10 @@ pub struct Figures {
     /// Taken per second over publish to the last message taken, and that as a share of the provider's rate.
     pub email_rate: (f64, f64),
     pub sms_rate: (f64, f64),
+    /// Sends the provider answered within its rate (taken, or failed by a fault), as a share of its rate: what of the
+    /// provider's capacity the deliverer used. Faults use the rate too, so taken/s can reach at most 1 - fault of it.
+    pub email_used: f64,
+    pub sms_used: f64,
     pub duplicates: u64,
     /// Items in no final state.
     pub unsettled: u64,
@@ -73,10 +81,27 @@ impl Figures {
             b.fault * 100.0,
             b.lost * 100.0
         );
+        println!("  senders: {}", if self.paced { "paced to the provider's rates (as deliver-alert)" } else { "not paced" });
         println!("  members seeded in {:.1} s (not measured)", self.seeded.as_secs_f64());
         println!("  publish to last item settled: {:.1} s", self.elapsed.as_secs_f64());
-        println!("  email: {:.1} taken/s = {:.1}% of the provider's rate", self.email_rate.0, self.email_rate.1 * 100.0);
-        println!("  SMS:   {:.1} taken/s = {:.1}% of the provider's rate", self.sms_rate.0, self.sms_rate.1 * 100.0);
+        println!(
+            "  publish to first message taken: email {:.2} s, SMS {:.2} s",
+            self.first_taken.0.as_secs_f64(),
+            self.first_taken.1.as_secs_f64()
+        );
+        let ceiling = (1.0 - b.fault) * 100.0;
+        println!(
+            "  email: {:.1} taken/s = {:.1}% of the provider's rate (at most {ceiling:.0}% with its faults); {:.1}% of its capacity used",
+            self.email_rate.0,
+            self.email_rate.1 * 100.0,
+            self.email_used * 100.0
+        );
+        println!(
+            "  SMS:   {:.1} taken/s = {:.1}% of the provider's rate (at most {ceiling:.0}% with its faults); {:.1}% of its capacity used",
+            self.sms_rate.0,
+            self.sms_rate.1 * 100.0,
+            self.sms_used * 100.0
+        );
         println!(
             "  provider answers: {} throttled, {} transient faults, {} answers lost, {} opt-out checks",
             self.email.throttled + self.sms.throttled,
@@ -90,8 +115,9 @@ impl Figures {
     }
 }
 
-/// Seeds `members` verified members, then publishes one alert to all of them and drains the streams.
-pub async fn fan_out(members: usize, behaviour: Behaviour) -> Figures {
+/// Seeds `members` verified members, then publishes one alert to all of them and drains the streams; with `paced`,
+/// the senders are paced to the provider's rates as deliver-alert paces them to the account's.
+pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figures {
     let n = members;
     let provider = FakeProvider::start(behaviour).await;
 
@@ -112,9 +138,17 @@ pub async fn fan_out(members: usize, behaviour: Behaviour) -> Figures {
     let policy = RetryPolicy::default();
     let email = SesEmail::new(ses, EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
     let sms = SnsSms::new(sns, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
+    let (email, sms): (Arc<dyn shared::ports::messaging::EmailSender>, Arc<dyn shared::ports::messaging::SmsSender>) = if paced {
+        (
+            Arc::new(Retrying::new(Paced::new(email, behaviour.email_rate), policy)),
+            Arc::new(Retrying::new(Paced::new(sms, behaviour.sms_rate), policy)),
+        )
+    } else {
+        (Arc::new(Retrying::new(email, policy)), Arc::new(Retrying::new(sms, policy)))
+    };
     let app = crate::spawn_app_with(|_| num_cli::serve::Options {
-        email: Some(Arc::new(Retrying::new(email, policy))),
-        sms: Some(Arc::new(Retrying::new(sms, policy))),
+        email: Some(email),
+        sms: Some(sms),
         site_url: "https://alerts.example.org".into(),
         ..Default::default()
     });
@@ -156,11 +190,19 @@ pub async fn fan_out(members: usize, behaviour: Behaviour) -> Figures {
     };
     let email_rate = share(&email, behaviour.email_rate);
     let sms_rate = share(&text, behaviour.sms_rate);
+    // Over the same span, the sends answered within the rate are the taken ones and the faulted ones.
+    let used = |seen: &Seen, taken_share: f64| taken_share * (seen.taken_total() + seen.faults) as f64 / seen.taken_total().max(1) as f64;
+    let (email_used, sms_used) = (used(&email, email_rate.1), used(&text, sms_rate.1));
     Figures {
         members: n,
         behaviour,
+        paced,
         seeded,
         elapsed,
+        first_taken: (
+            email.first.map_or(Duration::ZERO, |f| f.duration_since(start)),
+            text.first.map_or(Duration::ZERO, |f| f.duration_since(start)),
+        ),
         expected,
         sent,
         failed,
@@ -169,6 +211,8 @@ pub async fn fan_out(members: usize, behaviour: Behaviour) -> Figures {
         sms: text,
         email_rate,
         sms_rate,
+        email_used,
+        sms_used,
         duplicates,
         unsettled,
         sent_not_taken,

@@ -3,7 +3,8 @@
 //!
 //! Least privilege: no access to the reports table at all. Decrypt under the alerts and contact-key contexts only,
 //! through a five-minute cache of opened data keys, so one alert to ten thousand members costs a handful of KMS
-//! calls. SES SendEmail from the configured identity and configuration set; SNS Publish to phone numbers.
+//! calls. SES SendEmail from the configured identity and configuration set; SNS Publish to phone numbers; both paced
+//! to the configured send rates.
 
 mod event_handler;
 
@@ -12,8 +13,8 @@ use std::time::Duration;
 
 use shared::adapters::aws::{CoreClients, SesEmail, SnsSms};
 use shared::adapters::key_cache::CachedKeys;
-use shared::adapters::{RetryPolicy, Retrying};
-use shared::config::{EmailConfig, SiteConfig, SmsConfig};
+use shared::adapters::{Paced, RetryPolicy, Retrying};
+use shared::config::{EmailConfig, SendRates, SiteConfig, SmsConfig};
 use shared::ports::{SystemClock, Table};
 use shared::usecases::deliver::{AlertStreamHandler, DeliverDeps, SubscriberStreamHandler};
 
@@ -24,13 +25,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let email = EmailConfig::from_env()?;
     let sms = SmsConfig::from_env()?;
     let site = SiteConfig::from_env()?;
+    let rates = SendRates::from_env()?;
     let core = CoreClients::from_env(&[Table::Alerts, Table::Subscribers], false).await?;
     let policy = RetryPolicy::default();
     let deps = DeliverDeps {
         tables: core.tables,
         keys: Arc::new(CachedKeys::new(core.keys, Duration::from_secs(300))),
-        email: Arc::new(Retrying::new(SesEmail::new(aws_sdk_sesv2::Client::new(&core.sdk), email), policy)),
-        sms: Arc::new(Retrying::new(SnsSms::new(aws_sdk_sns::Client::new(&core.sdk), sms), policy)),
+        // Paced inside the retries: every attempt waits for its slot (docs/performance.md, "Fan-out").
+        email: Arc::new(Retrying::new(
+            Paced::new(SesEmail::new(aws_sdk_sesv2::Client::new(&core.sdk), email), rates.email_per_second),
+            policy,
+        )),
+        sms: Arc::new(Retrying::new(Paced::new(SnsSms::new(aws_sdk_sns::Client::new(&core.sdk), sms), rates.sms_per_second), policy)),
         clock: Arc::new(SystemClock),
         site_url: site.site_url,
     };

@@ -1,5 +1,5 @@
 //! Adapters for the ports: embedded ones for one machine (feature `embedded`), cloud ones for AWS (feature `aws`), and
-//! a retry wrapper and a key cache for either.
+//! a retry wrapper, a pacer for senders and a key cache for either.
 //!
 //! No Lambda turns on `embedded`: the SQLite tables, the local master key file, the outbox file and the change-log
 //! poller are compiled into `num` and the tests only.
@@ -13,6 +13,7 @@ pub mod key_cache;
 pub mod local_keys;
 #[cfg(feature = "embedded")]
 pub mod outbox;
+pub mod pace;
 pub mod retry;
 #[cfg(feature = "embedded")]
 pub mod sqlite;
@@ -23,6 +24,7 @@ pub mod stream_poller;
 pub use local_keys::LocalKeys;
 #[cfg(feature = "embedded")]
 pub use outbox::Outbox;
+pub use pace::Paced;
 pub use retry::{RetryPolicy, Retrying};
 #[cfg(feature = "embedded")]
 pub use sqlite::SqliteTables;
