@@ -11,6 +11,8 @@ at a moto server through a small TCP relay (also here) that times every AWS roun
 
 Printed as a table with medians, maxima and the ratio of medians to the floor (the hello-world echo), and the stripped
 size of each binary. Called by scripts/bench-cold-start, which builds the binaries and starts moto; see there.
+The memory bench (scripts/bench/memory.py) uses the same environment, moto set-up and events, with `Instance`, a
+binary kept running across events.
 """
 
 import argparse
