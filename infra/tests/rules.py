@@ -23,10 +23,10 @@ FUNCTIONS = ["submit-report", "subscriptions", "sanitise-report", "admin-api", "
 
 # The environment each function gets: exactly these names (the functions check them at start-up).
 EXPECTED_ENV = {
-    "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET"},
+    "submit-report": {"REPORTS_TABLE", "DATA_KEY_ID", "NUM_LOG", "ORIGIN_VERIFY_SECRET", "MALLOC_MMAP_THRESHOLD_"},
     "subscriptions": {
         "SUBSCRIBERS_TABLE", "ALERTS_TABLE", "DATA_KEY_ID", "MAC_KEY_ID", "CODE_BUDGET_PER_DAY", "VETTING", "NUM_LOG",
-        "ORIGIN_VERIFY_SECRET",
+        "ORIGIN_VERIFY_SECRET", "MALLOC_MMAP_THRESHOLD_",
         # The reporter's follow-up (issue 14).
         "REPORTS_TABLE",
     },
@@ -51,6 +51,11 @@ EXPECTED_ENV = {
         "AUDIT_TABLE", "AUDIT_KEY_ID",
     },
 }
+
+# The functions that run argon2id (a 19 MiB block per hash) and the glibc malloc setting they need: with glibc's
+# default, the mmap threshold rises to the block's size after the first hash, later blocks come from the heap and are
+# kept, and a warm instance's RSS climbs by 19 MiB a hash to about 230 MiB (scripts/bench-memory; docs/performance.md).
+ARGON2_MALLOC = {"submit-report": "131072", "subscriptions": "131072"}
 
 # Envelope-encryption grants: (action, table, kind) exactly as the code asks KMS for them.
 EXPECTED_KMS = {
@@ -578,6 +583,10 @@ def rule_functions_built_and_logged(t: dict) -> list[str]:
         env = set(((p.get("Environment") or {}).get("Variables") or {}).keys())
         if env != EXPECTED_ENV.get(crate, env):
             v.append(f"{name}: environment {sorted(env)}, expected {sorted(EXPECTED_ENV[crate])}")
+        if crate in ARGON2_MALLOC:
+            threshold = ((p.get("Environment") or {}).get("Variables") or {}).get("MALLOC_MMAP_THRESHOLD_")
+            if str(threshold) != ARGON2_MALLOC[crate]:
+                v.append(f"{name}: MALLOC_MMAP_THRESHOLD_ is {threshold!r}, not {ARGON2_MALLOC[crate]!r} (argon2id's blocks)")
     if len(binaries) != len(set(binaries)):
         v.append("two functions build the same binary")
     return v

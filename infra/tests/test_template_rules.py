@@ -343,6 +343,14 @@ def m_budget_filter_pattern(t):
     props(t, "CodeBudgetSpentFilter")["FilterPattern"] = '{ $.fields.message = "code sent" }'
 
 
+def m_argon2_blocks_kept_by_malloc(t):
+    del props(t, "SubmitReportFunction")["Environment"]["Variables"]["MALLOC_MMAP_THRESHOLD_"]
+
+
+def m_argon2_blocks_threshold_too_high(t):
+    props(t, "SubscriptionsFunction")["Environment"]["Variables"]["MALLOC_MMAP_THRESHOLD_"] = "33554432"
+
+
 def m_budget_not_configured(t):
     del props(t, "SubscriptionsFunction")["Environment"]["Variables"]["CODE_BUDGET_PER_DAY"]
 
@@ -424,6 +432,8 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_functions_built_and_logged, m_no_log_group),
     (R.rule_functions_built_and_logged, m_wrong_binary),
     (R.rule_functions_built_and_logged, m_extra_env),
+    (R.rule_functions_built_and_logged, m_argon2_blocks_kept_by_malloc),
+    (R.rule_functions_built_and_logged, m_argon2_blocks_threshold_too_high),
     (R.rule_functions_built_and_logged, m_deliverer_told_reports_table),
     (R.rule_tables_protected, m_no_pitr),
     (R.rule_tables_protected, m_no_deletion_protection),

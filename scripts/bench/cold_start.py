@@ -11,11 +11,14 @@ at a moto server through a small TCP relay (also here) that times every AWS roun
 
 Printed as a table with medians, maxima and the ratio of medians to the floor (the hello-world echo), and the stripped
 size of each binary. Called by scripts/bench-cold-start, which builds the binaries and starts moto; see there.
+The memory bench (scripts/bench/memory.py) uses the same environment, moto set-up and events, with `Instance`, a
+binary kept running across events.
 """
 
 import argparse
 import json
 import os
+import queue
 import select
 import socket
 import statistics
@@ -33,7 +36,7 @@ NS = 1_000_000  # nanoseconds in a millisecond
 # --- the events each function is given first: the lightest real request of each kind --------------------------------
 
 
-def http_event(method, path, body=None, claims=None):
+def http_event(method, path, body=None, claims=None, query=None):
     ctx = {
         "accountId": "123456789012",
         "apiId": "bench",
@@ -59,11 +62,25 @@ def http_event(method, path, body=None, claims=None):
     }
     if body is not None:
         event["body"] = body
+    if query:
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+        event["queryStringParameters"] = dict(query)
     return event
 
 
 STAFF_ISSUER = "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_bench"
 STAFF_AUDIENCE = "bench-client"
+
+
+def staff_claims(groups="[reviewer]"):
+    """What API Gateway's JWT authorizer hands on for a signed-in member of staff."""
+    return {
+        "iss": STAFF_ISSUER,
+        "aud": STAFF_AUDIENCE,
+        "exp": str(int(time.time()) + 3600),
+        "cognito:groups": groups,
+        "cognito:username": "bench",
+    }
 
 
 def first_event(name):
@@ -75,15 +92,8 @@ def first_event(name):
         # The members' page for an alert that does not exist: one GetItem, then 404.
         return http_event("GET", "/alerts/A-BENCHBENCHBENCH")
     if name == "admin-api":
-        claims = {
-            "iss": STAFF_ISSUER,
-            "aud": STAFF_AUDIENCE,
-            "exp": str(int(time.time()) + 3600),
-            "cognito:groups": "[reviewer]",
-            "cognito:username": "bench",
-        }
         # The review queue: one Query on the alerts table.
-        return http_event("GET", "/admin/alerts", claims=claims)
+        return http_event("GET", "/admin/alerts", claims=staff_claims())
     if name == "sms-replies":
         return {"Records": []}
     if name in ("sanitise-report", "deliver-alert", "staff-notices"):
@@ -120,6 +130,52 @@ def set_up_moto(endpoint):
     env["MAC_KEY_ID"] = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
     env["AUDIT_KEY_ID"] = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
     return env
+
+
+def lambda_env(aws_endpoint):
+    """The environment Lambda and the template give every function, with AWS reached at `aws_endpoint`."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+        "AWS_REGION": "eu-west-2",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "SES_FROM_ADDRESS": "alerts@example.org",
+        "SES_CONFIGURATION_SET": "num-alerts",
+        "SMS_SENDER_ID": "NUMAlerts",
+        "SES_MAX_SEND_RATE": "14",
+        "SMS_MAX_SEND_RATE": "5",
+        "SITE_URL": "https://num.example.org/",
+        "STAFF_ISSUER": STAFF_ISSUER,
+        "STAFF_AUDIENCE": STAFF_AUDIENCE,
+        # As deployed with a custom domain: admin-api builds its Cognito client at start-up.
+        "STAFF_LOGIN_URL": "https://num-staff.auth.eu-west-2.amazoncognito.com",
+        "DRAFT_REMINDER_MINUTES": "30",
+        "NUM_LOG": "warn",
+    }
+
+
+# What infra/template.yaml sets on some functions beyond that: glibc's malloc with a fixed mmap threshold (128 KiB)
+# where argon2id runs, so each hash's 19 MiB block is unmapped when it is freed (docs/performance.md, "Memory").
+# NUM_BENCH_GLIBC_DEFAULT=1 leaves it out, to see the difference.
+TEMPLATE_ENV = {
+    "submit-report": {"MALLOC_MMAP_THRESHOLD_": "131072"},
+    "subscriptions": {"MALLOC_MMAP_THRESHOLD_": "131072"},
+}
+
+
+def function_env(env, name):
+    """`env` with what the template adds for function `name` (a crate name, or one with " (baseline)" after it)."""
+    if os.environ.get("NUM_BENCH_GLIBC_DEFAULT"):
+        return env
+    return dict(env, **TEMPLATE_ENV.get(name.split(" ")[0], {}))
 
 
 # --- a TCP relay in front of moto that records when it is busy -----------------------------------------------------------
@@ -275,6 +331,106 @@ def peak_rss_kb(pid):
     return None
 
 
+class Instance:
+    """One binary kept running, as a warm Lambda instance is, behind its own fake Runtime API: `invoke` hands it an
+    event and waits for the answer; `peak_rss_mib` reads its high-water mark in between. Used by the memory bench
+    (scripts/bench/memory.py); the cold-start runs above start a process per event instead."""
+
+    def __init__(self, name, path, env, timeout=30):
+        self.name = name
+        self.events = queue.Queue()
+        self.answers = queue.Queue()
+        instance = self
+
+        class Api(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if not self.path.endswith("/runtime/invocation/next"):
+                    self.send_error(404)
+                    return
+                instance.answers.put(("ready", None))
+                event = instance.events.get()
+                if event is None:
+                    self.close_connection = True
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(event)))
+                self.send_header("Lambda-Runtime-Aws-Request-Id", str(uuid.uuid4()))
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 900_000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-west-2:123456789012:function:bench")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+                self.end_headers()
+                self.wfile.write(event)
+                self.wfile.flush()
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                if "/runtime/init/error" in self.path:
+                    instance.answers.put(("init error", body))
+                elif self.path.endswith("/response"):
+                    instance.answers.put(("response", body))
+                elif self.path.endswith("/error"):
+                    instance.answers.put(("error", body))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+        self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        env = dict(function_env(env, name), AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{self.server.server_address[1]}")
+        self.proc = subprocess.Popen([path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._expect("ready", timeout)
+
+    def _expect(self, what, timeout):
+        try:
+            outcome, body = self.answers.get(timeout=timeout)
+        except queue.Empty:
+            self.fail(f"no {what} within {timeout} s")
+        if outcome != what:
+            self.fail(f"{outcome} where {what} was expected: {(body or b'')[:500]!r}")
+        return body
+
+    def fail(self, why):
+        self.proc.kill()
+        _, err = self.proc.communicate()
+        print(err.decode(errors="replace")[-3000:], file=sys.stderr)
+        raise SystemExit(f"{self.name}: {why}")
+
+    def invoke(self, event, timeout=600):
+        """Hands over one event; returns the function's answer (parsed) and the milliseconds it took."""
+        t0 = time.perf_counter_ns()
+        self.events.put(json.dumps(event).encode())
+        body = self._expect("response", timeout)
+        ms = (time.perf_counter_ns() - t0) / NS
+        self._expect("ready", timeout)  # its next request for an event: the answer is complete
+        return json.loads(body or b"null"), ms
+
+    def peak_rss_mib(self):
+        kb = peak_rss_kb(self.proc.pid)
+        return kb / 1024 if kb else float("nan")
+
+    def cpu_ms(self):
+        """CPU time the process has used so far (user and system, all its threads)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.proc.kill()
+        self.events.put(None)
+        self.proc.communicate()
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def one_run(name, path, env, relay):
     run = Run(first_event(name.split(" ")[0]))
     server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
@@ -283,7 +439,7 @@ def one_run(name, path, env, relay):
     # A binary stopped while it waits for its next event breaks that connection: expected, not worth a trace.
     server.handle_error = lambda request, address: None
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
+    env = dict(function_env(env, name), AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
     t0 = time.perf_counter_ns()
     proc = subprocess.Popen([path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     failure = None
@@ -328,32 +484,7 @@ def main():
     moto_port = int(args.moto.rsplit(":", 1)[1].strip("/"))
     relay = Relay(moto_port)
 
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-        "AWS_REGION": "eu-west-2",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{relay.port}",
-        "SES_FROM_ADDRESS": "alerts@example.org",
-        "SES_CONFIGURATION_SET": "num-alerts",
-        "SMS_SENDER_ID": "NUMAlerts",
-        "SES_MAX_SEND_RATE": "14",
-        "SMS_MAX_SEND_RATE": "5",
-        "SITE_URL": "https://num.example.org/",
-        "STAFF_ISSUER": STAFF_ISSUER,
-        "STAFF_AUDIENCE": STAFF_AUDIENCE,
-        # As deployed with a custom domain: admin-api builds its Cognito client at start-up.
-        "STAFF_LOGIN_URL": "https://num-staff.auth.eu-west-2.amazoncognito.com",
-        "DRAFT_REMINDER_MINUTES": "30",
-        "NUM_LOG": "warn",
-    }
+    env = lambda_env(f"http://127.0.0.1:{relay.port}")
     env.update(set_up_moto(args.moto))
 
     binaries = [spec.split("=", 1) for spec in args.binaries]
