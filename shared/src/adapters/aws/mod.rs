@@ -95,10 +95,17 @@ impl CoreClients {
         if let Some(audit_key) = AuditKeyConfig::from_env().audit_key_id {
             kms = kms.with_audit_key(audit_key);
         }
-        if let Some(first) = tables.first() {
-            dynamo.warm_up(*first).await.with_context(|| format!("the {} table cannot be reached", first.as_str()))?;
-        }
-        kms.warm_up().await.context("the data key cannot be reached")?;
+        // Both at once: two endpoints, so two connections (and, in the cloud, two TLS handshakes) that need not wait
+        // for each other.
+        let table_warm_up = async {
+            match tables.first() {
+                Some(first) => dynamo.warm_up(*first).await.with_context(|| format!("the {} table cannot be reached", first.as_str())),
+                None => Ok(()),
+            }
+        };
+        let (table_ready, key_ready) = tokio::join!(table_warm_up, kms.warm_up());
+        table_ready?;
+        key_ready.context("the data key cannot be reached")?;
         let policy = RetryPolicy::default();
         Ok(Self { sdk, tables: std::sync::Arc::new(Retrying::new(dynamo, policy)), keys: std::sync::Arc::new(Retrying::new(kms, policy)) })
     }
