@@ -141,7 +141,7 @@ impl Scan<'_> {
                     && sep(g)
                     && sep(self.gap(j - 1))
                     // Not the "s" of a possessive ("Graça's dot d at ..."): that word is glued to the one before.
-                    && !self.gap(j - 2).ends_with(['\'', '\u{2019}'])
+                    && !self.glued(j - 2)
                 {
                     local.push((j - 2, if self.toks[j - 1].low == "dot" { '.' } else { '_' }));
                     j -= 2;
@@ -153,7 +153,7 @@ impl Scan<'_> {
             let (first, last) = (local[0].0, *domain.last().unwrap_or(&(i + 1)));
             let (s, e) = (self.toks[first].s, self.toks[last].e);
             // A local part glued to the word before by an apostrophe ("Graça's at ...") is a possessive, not an email.
-            if !self.free(s, e) || self.toks[first].stop() && local.len() == 1 || self.gap(first).ends_with(['\'', '\u{2019}']) {
+            if !self.free(s, e) || self.toks[first].stop() && local.len() == 1 || self.glued(first) {
                 continue;
             }
             // `local` holds, with each word, the joiner after it.

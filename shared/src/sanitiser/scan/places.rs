@@ -24,7 +24,7 @@ impl Scan<'_> {
             return None;
         }
         // The "s" of a possessive starts no name ("Bērziņa's Flats" is read from "Bērziņa").
-        if self.toks[j].low == "s" && self.gap(j).ends_with(['\'', '\u{2019}']) {
+        if self.toks[j].low == "s" && self.glued(j) {
             return None;
         }
         // Hotel chains.

@@ -14,6 +14,11 @@ impl Scan<'_> {
         if i == 0 || i >= self.toks.len() { "" } else { &self.text[self.toks[i - 1].e..self.toks[i].s] }
     }
 
+    /// Whether word `i` is glued to the one before by an apostrophe: the "s" of a possessive ("Graça's").
+    pub(super) fn glued(&self, i: usize) -> bool {
+        self.gap(i).ends_with(['\'', '\u{2019}'])
+    }
+
     /// Whether word `i` exists and no span holds it yet.
     pub(super) fn tok_free(&self, i: usize) -> bool {
         self.toks.get(i).is_some_and(|t| self.free(t.s, t.e))
