@@ -788,16 +788,22 @@ def rule_site_private(t: dict) -> list[str]:
 
 
 def rule_alarms(t: dict) -> list[str]:
+    """Every function's errors and throttles reach the operator: through an alarm on that function, or one on
+    Lambda's sum over the account's functions (no dimensions), which covers them all."""
     v = []
     watched: dict[str, set[str]] = {}
+    every_function: set[str] = set()
     for _, a in resources(t, "AWS::CloudWatch::Alarm"):
         p = a.get("Properties") or {}
         if not p.get("AlarmActions"):
             continue
+        metric = str(p.get("MetricName"))
+        if p.get("Namespace") == "AWS/Lambda" and not p.get("Dimensions") and not p.get("Metrics"):
+            every_function.add(metric)
         for target in refs(p.get("Dimensions")):
-            watched.setdefault(target, set()).add(str(p.get("MetricName")))
+            watched.setdefault(target, set()).add(metric)
     for name, _ in resources(t, FUNCTION):
-        missing = {"Errors", "Throttles"} - watched.get(name, set())
+        missing = {"Errors", "Throttles"} - watched.get(name, set()) - every_function
         if missing:
             v.append(f"{name}: no alarm on {sorted(missing)}")
     if not list(resources(t, "AWS::SNS::Subscription")):

@@ -303,7 +303,15 @@ def m_cloudfront_logs(t):
 
 
 def m_no_throttle_alarm(t):
-    del t["Resources"]["AdminApiThrottlesAlarm"]
+    del t["Resources"]["FunctionThrottlesAlarm"]
+
+
+def m_errors_alarm_on_one_function(t):
+    props(t, "FunctionErrorsAlarm")["Dimensions"] = [{"Name": "FunctionName", "Value": {"Ref": "AdminApiFunction"}}]
+
+
+def m_errors_alarm_silent(t):
+    props(t, "FunctionErrorsAlarm")["AlarmActions"] = []
 
 
 def m_ses_anywhere(t):
@@ -458,6 +466,8 @@ MUTATIONS: list[tuple[Callable, Callable]] = [
     (R.rule_site_private, m_frames_allowed),
     (R.rule_site_private, m_cloudfront_logs),
     (R.rule_alarms, m_no_throttle_alarm),
+    (R.rule_alarms, m_errors_alarm_on_one_function),
+    (R.rule_alarms, m_errors_alarm_silent),
     (R.rule_email_sending_scoped, m_ses_anywhere),
     (R.rule_email_sending_scoped, m_admin_sends_email),
     (R.rule_viewer_address_only_through_cloudfront, m_no_origin_header),
