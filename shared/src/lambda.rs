@@ -130,20 +130,33 @@ pub fn from_shared(res: crate::http::Response) -> Response<Body> {
 /// JSON logs. Our crates log at `NUM_LOG` (info unless set; trace is refused), everything else at info at most: the
 /// Lambda runtime logs whole events at trace, and an event here is a report or a contact.
 pub fn init_logging(crate_name: &str) {
-    let level = match std::env::var("NUM_LOG").as_deref() {
-        Ok("error") => "error",
-        Ok("warn") => "warn",
-        Ok("debug") => "debug",
-        _ => "info",
-    };
-    let filter = tracing_subscriber::EnvFilter::new(format!("info,shared={level},{}={level}", crate_name.replace('-', "_")));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .without_time()
         .with_writer(std::io::stderr)
+        .finish()
+        .with(log_filter(crate_name, std::env::var("NUM_LOG").ok().as_deref()))
         .try_init();
+}
+
+/// Which events `init_logging` keeps: by target prefix and level only. A plain target filter, not `EnvFilter`, whose
+/// directive language (and the regex engine behind it) a function does not need: that is about 150 KB of code out of
+/// every function that does not sanitise.
+fn log_filter(crate_name: &str, num_log: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    let ours = match num_log {
+        Some("error") => LevelFilter::ERROR,
+        Some("warn") => LevelFilter::WARN,
+        Some("debug") => LevelFilter::DEBUG,
+        _ => LevelFilter::INFO,
+    };
+    tracing_subscriber::filter::Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("shared", ours)
+        .with_target(crate_name.replace('-', "_"), ours)
 }
 
 #[cfg(test)]
@@ -151,6 +164,27 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+
+    #[test]
+    fn logs_keep_our_crates_at_num_log_everything_else_at_info_and_never_trace() {
+        use tracing::Level;
+        let on = |f: &tracing_subscriber::filter::Targets, target: &str, level: Level| f.would_enable(target, &level);
+        let default = log_filter("deliver-alert", None);
+        assert!(on(&default, "deliver_alert", Level::INFO) && on(&default, "shared::usecases::delivery", Level::INFO));
+        assert!(!on(&default, "deliver_alert", Level::DEBUG) && !on(&default, "shared", Level::DEBUG));
+        assert!(on(&default, "hyper_util::client", Level::INFO) && !on(&default, "hyper_util::client", Level::DEBUG));
+        // The runtime logs whole events at trace: never kept, whatever NUM_LOG says.
+        for num_log in [None, Some("debug"), Some("trace")] {
+            let f = log_filter("deliver-alert", num_log);
+            assert!(!on(&f, "lambda_runtime", Level::TRACE) && !on(&f, "lambda_runtime::layers::api_client", Level::DEBUG));
+            assert!(!on(&f, "shared", Level::TRACE) && !on(&f, "deliver_alert", Level::TRACE), "{num_log:?}");
+        }
+        let debug = log_filter("deliver-alert", Some("debug"));
+        assert!(on(&debug, "shared::adapters::aws", Level::DEBUG) && on(&debug, "deliver_alert", Level::DEBUG));
+        let quiet = log_filter("deliver-alert", Some("warn"));
+        assert!(!on(&quiet, "deliver_alert", Level::INFO) && on(&quiet, "deliver_alert", Level::WARN));
+        assert!(on(&quiet, "aws_config", Level::INFO), "other crates keep info");
+    }
 
     fn cfg() -> StaffIdentityConfig {
         StaffIdentityConfig { issuer: "https://cognito-idp.eu-west-2.amazonaws.com/pool".into(), audience: "client".into() }
