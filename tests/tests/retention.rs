@@ -262,7 +262,7 @@ async fn on_aws_a_retention_run_deletes_exactly_what_the_policy_says_and_kept_by
 
 #[test]
 fn the_readme_retention_table_is_the_policy() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let readme = std::fs::read_to_string(num_tests::corpus::repo().join("README.md")).unwrap();
     let (begin, end) = ("<!-- retention-table:begin -->\n", "<!-- retention-table:end -->");
     let from = readme.find(begin).expect("the README marks its retention table") + begin.len();
     let to = readme[from..].find(end).expect("the README marks the table's end") + from;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 fn web_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/web"))
+    num_tests::corpus::repo().join("infra").join("web")
 }
 
 fn field_names(html: &str) -> std::collections::BTreeSet<String> {

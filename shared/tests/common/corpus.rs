@@ -11,15 +11,22 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-/// The repository's root, from the including crate's folder (`shared/` or `tests/`).
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+/// The repository's root, from the including crate's folder (`shared/` or `tests/`). Read when the test runs (cargo
+/// sets `CARGO_MANIFEST_DIR` for it), not compiled in: two checkouts that share one target folder (a fresh clone
+/// tested beside the working one) may run each other's test binaries, and each must read its own files.
+pub fn repo() -> PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    crate_dir.parent().map_or_else(|| crate_dir.join(".."), Path::to_path_buf)
+}
 
 /// The house folder beside the repository: optional, never needed for a test to pass.
-const HOUSE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared");
+fn house() -> PathBuf {
+    repo().join("..").join("shared")
+}
 
 /// The repository's own labelled cases.
 pub fn own_cases() -> PathBuf {
-    Path::new(REPO).join("shared").join("tests").join("cases")
+    repo().join("shared").join("tests").join("cases")
 }
 
 /// One of the repository's own cases by its id (`28-leeds-parlour-maid-and-van`).
@@ -30,7 +37,7 @@ pub fn own_case(id: &str) -> PathBuf {
 /// The house's example reports, where the house folder sits beside the repository. Where it does not, says so once
 /// on the terminal (not through the test harness's captured output, so a passing run shows it too).
 pub fn house_examples() -> Option<PathBuf> {
-    let dir = Path::new(HOUSE).join("examples").join("reports");
+    let dir = house().join("examples").join("reports");
     if dir.is_dir() {
         return Some(dir);
     }
