@@ -17,6 +17,7 @@ mod profile;
 mod scan;
 mod tokens;
 mod town;
+mod unicode;
 
 use std::collections::BTreeMap;
 

@@ -1,33 +1,14 @@
 //! Pass 1: contact details, numbers and codes, found by pattern over the raw text. The offender's are kept wherever
 //! they stand; the reporter's and anyone else's are taken out.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::domain::alert::RedactionKind;
 use crate::domain::phone::PhoneNumber;
 
 use super::Scan;
+use super::patterns;
 use crate::sanitiser::fold::{Folded, fold, is_mark};
 use crate::sanitiser::profile::{normal_reg, strip_prefixes};
 use crate::sanitiser::tokens::{Tok, tokenize};
-
-// Letters of any alphabet, with their accents whether written in the letter or after it ("Élodie.m@…", "@Éva_x").
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"[\p{L}\p{N}][\p{L}\p{M}\p{N}._%+\-]*@[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]*[\p{L}\p{M}\p{N}])?)+",
-    )
-    .unwrap()
-});
-static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>()\[\]]+|\b[\p{L}\p{M}\p{N}\-]+(?:\.[\p{L}\p{M}\p{N}\-]+)*\.(?:com|co\.uk|org\.uk|uk|net|org|io|me|ie|app|xxx|tv|fans|link|ly|gg)(?:/[^\s<>()\[\]]*)?\b").unwrap()
-});
-static HANDLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"@[\p{L}\p{N}_](?:[\p{L}\p{M}\p{N}_.]*[\p{L}\p{M}\p{N}_])?").unwrap());
-// Codes are matched where a word that starts with a letter holds a digit, anchored there (see `code_starts`).
-static REGISTRATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{2}[0-9]{2} ?[a-z]{3}\b").unwrap());
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^[a-z]{1,2}[0-9][a-z0-9]? *[0-9][a-z]{2}\b").unwrap());
-static EIRCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i-u)^(?:[ac-fhknprtv-y][0-9]{2}|d6w) ?[0-9ac-fhknprtv-y]{4}\b").unwrap());
 
 impl Scan<'_> {
     /// Emails, links, handles, the reporter's own account names, phone numbers, then registrations and postcodes.
@@ -43,11 +24,11 @@ impl Scan<'_> {
             }
         }
         let has_at = |w: &str| w.contains('@');
-        for (s, e) in matches_in_words(&EMAIL, self.text, b"@", has_at) {
+        for (s, e) in matches_in_words(patterns::emails, self.text, b"@", has_at) {
             let m = self.text[s..e].to_owned();
             self.classify_email(s, e, &m);
         }
-        for (s, e) in matches_in_words(&URL, self.text, b".:", may_hold_link) {
+        for (s, e) in matches_in_words(patterns::links, self.text, b".:", may_hold_link) {
             let low = fold(&self.text[s..e]);
             if p.offender_handles.iter().any(|h| low.contains(h.as_str())) {
                 self.keep(s, e);
@@ -57,7 +38,7 @@ impl Scan<'_> {
                 self.remove(s, e, RedactionKind::Other, "a link");
             }
         }
-        for (s, e) in matches_in_words(&HANDLE, self.text, b"@", has_at) {
+        for (s, e) in matches_in_words(patterns::handles, self.text, b"@", has_at) {
             let m = &self.text[s..e];
             let before = self.text[..s].chars().next_back();
             if before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == '_') {
@@ -74,18 +55,18 @@ impl Scan<'_> {
         self.phones();
         let starts = self.code_starts();
         for &(s, window) in &starts {
-            if let Some(m) = REGISTRATION.find(&self.text[s..window]) {
-                self.keep(s, s + m.end());
+            if let Some(end) = patterns::registration(&self.text[s..window]) {
+                self.keep(s, s + end);
             }
         }
         for &(s, window) in &starts {
             let hay = &self.text[s..window];
-            let Some(m) = POSTCODE.find(hay).or_else(|| EIRCODE.find(hay)) else { continue };
-            let code = m.as_str();
+            let Some(end) = patterns::postcode(hay).or_else(|| patterns::eircode(hay)) else { continue };
+            let code = &hay[..end];
             // An Eircode's last part mixes letters and digits; a bare word of code letters is prose.
             let looks_like_code = code.chars().filter(char::is_ascii_digit).count() >= 2 || code == code.to_uppercase();
             if looks_like_code && !p.offender_regs.contains(&normal_reg(code)) {
-                self.remove(s, s + m.end(), RedactionKind::Postcode, "an address nearby");
+                self.remove(s, s + end, RedactionKind::Postcode, "an address nearby");
             }
         }
     }
@@ -123,7 +104,7 @@ impl Scan<'_> {
             let ending = domain.last().map(|&d| &*self.toks[d].low);
             if domain.len() < 2
                 || !ending.is_some_and(|e| {
-                    LINK_ENDINGS.contains(&e) || matches!(e, "info" | "biz" | "eu" | "pl" | "ro" | "pt" | "br" | "es" | "fr" | "de")
+                    patterns::ENDINGS.contains(&e) || matches!(e, "info" | "biz" | "eu" | "pl" | "ro" | "pt" | "br" | "es" | "fr" | "de")
                 })
             {
                 continue;
@@ -459,10 +440,15 @@ impl Scan<'_> {
     }
 }
 
-/// Where `re` matches in `text`, looked for only in the words (runs of text between white space) that hold one of
+/// Where `find` finds its shape in `text`, looked for only in the words (runs of text between white space) that hold one of
 /// `triggers` and that `worth` accepts. An email, a link or a handle holds no white space, so nothing is missed, and
-/// the Unicode-aware patterns, the slowest step of the scan, run over a few short words instead of the whole report.
-fn matches_in_words(re: &Regex, text: &str, triggers: &[u8], worth: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
+/// the patterns run over a few short words instead of the whole report.
+fn matches_in_words(
+    find: impl Fn(&str) -> Vec<(usize, usize)>,
+    text: &str,
+    triggers: &[u8],
+    worth: impl Fn(&str) -> bool,
+) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let (t1, t2) = match triggers {
@@ -481,18 +467,14 @@ fn matches_in_words(re: &Regex, text: &str, triggers: &[u8], worth: impl Fn(&str
         done = e;
         let w = &text[s..e];
         if worth(w) {
-            out.extend(re.find_iter(w).map(|m| (s + m.start(), s + m.end())));
+            out.extend(find(w).into_iter().map(|(a, b)| (s + a, s + b)));
         }
     }
     out
 }
 
-/// The endings `URL` knows, without their dot.
-const LINK_ENDINGS: &[&str] =
-    &["com", "co.uk", "org.uk", "uk", "net", "org", "io", "me", "ie", "app", "xxx", "tv", "fans", "link", "ly", "gg"];
-
-/// Whether `URL` can match anywhere in `text`: a scheme, "www." or a dot before one of its endings. Most reports hold
-/// none, and the pattern's Unicode word boundaries make it the slowest step of the scan, so it runs only where needed.
+/// Whether `patterns::links` can match anywhere in `text`: a scheme, "www." or a dot before one of its endings. Most reports hold
+/// none, so the pattern runs only where this finds one.
 fn may_hold_link(text: &str) -> bool {
     let b = text.as_bytes();
     b.windows(3).any(|w| w == b"://")
@@ -503,7 +485,7 @@ fn may_hold_link(text: &str) -> bool {
             let rest = &b[i + 1..];
             let before = &b[..i];
             before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b"www")
-                || LINK_ENDINGS.iter().any(|e| {
+                || patterns::ENDINGS.iter().any(|e| {
                     rest.len() >= e.len()
                         && rest[..e.len()].eq_ignore_ascii_case(e.as_bytes())
                         && !rest.get(e.len()).is_some_and(|x| x.is_ascii_alphanumeric() || *x >= 0x80)

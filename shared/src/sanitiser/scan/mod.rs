@@ -9,6 +9,7 @@
 //! - [`spans`]: the claimed stretches of text, what replaces each, and the text written again.
 
 mod contacts;
+mod patterns;
 mod places;
 mod spans;
 mod unknown;
