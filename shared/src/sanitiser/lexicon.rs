@@ -64,34 +64,48 @@ impl<'a> FromIterator<&'a str> for WordFilter {
 pub type HashSet<T> = std::collections::HashSet<T, BuildHasherDefault<Fx>>;
 pub type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
 
+/// The lines of a shipped list, trimmed, without blank lines and `#` comments. Split with `memchr` and trimmed of ASCII
+/// white space only (the lists hold no other), as the lists are most of the work of a process's first report.
 fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
+    let mut from = 0;
+    memchr::memchr_iter(b'\n', s.as_bytes())
+        .chain(std::iter::once(s.len()))
+        .map(move |end| {
+            let line = &s[from.min(end)..end];
+            from = end + 1;
+            line.trim_ascii()
+        })
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-/// Common given names, lower case (`shared/data/given_names.txt`).
-pub static GIVEN_NAMES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines(include_str!("../../data/given_names.txt")).collect());
+/// Common given names, lower case (`shared/data/given_names.txt`): looked up through the one word table
+/// (`tokens::word_flags`), never as a set of their own, so each list is read once when a process first sanitises.
+pub(crate) fn given_names() -> impl Iterator<Item = &'static str> {
+    lines(include_str!("../../data/given_names.txt"))
+}
 
-/// Common English words, lower case (`shared/data/common_words.txt`).
-pub static COMMON_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| lines(include_str!("../../data/common_words.txt")).collect());
+/// Common English words, lower case, the most frequent first (`shared/data/common_words.txt`).
+pub(crate) fn common_words() -> impl Iterator<Item = &'static str> {
+    lines(include_str!("../../data/common_words.txt"))
+}
 
-/// Rank of each common word by frequency (0 = most frequent).
-pub static COMMON_RANK: LazyLock<HashMap<&'static str, u32>> =
-    LazyLock::new(|| lines(include_str!("../../data/common_words.txt")).enumerate().map(|(i, w)| (w, i as u32)).collect());
+/// How many of the most frequent common words are too common to take out in lower case.
+pub(crate) const VERY_COMMON_RANKS: usize = 3000;
 
 /// Capitalised words that name no one and nowhere a reporter can be found (`shared/data/safe_names.txt`):
 /// nationalities, countries, faiths, public services, apps, vehicle makes and models.
-pub static SAFE_NAMES: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| lines(include_str!("../../data/safe_names.txt")).flat_map(str::split_whitespace).collect());
+pub(crate) fn safe_names() -> impl Iterator<Item = &'static str> {
+    lines(include_str!("../../data/safe_names.txt")).flat_map(str::split_whitespace)
+}
 
 /// Words of these reports that the common-word list lacks and that name no one (`shared/data/extra_words.txt`):
 /// split contractions, text-speak, dialect, the trade's words.
 /// With them, the dictionary's other words (`shared/data/dictionary_words.txt`).
-pub static EXTRA_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+pub(crate) fn extra_words() -> impl Iterator<Item = &'static str> {
     lines(include_str!("../../data/extra_words.txt"))
         .flat_map(str::split_whitespace)
         .chain(lines(include_str!("../../data/dictionary_words.txt")))
-        .collect()
-});
+}
 
 /// The words of every place the gazetteer knows, by first word ("milton" → ["milton", "keynes"]), longest first.
 pub static PLACES: LazyLock<HashMap<String, Vec<Vec<String>>>> = LazyLock::new(|| {
@@ -350,7 +364,7 @@ pub static DIMINUTIVES: LazyLock<HashMap<&'static str, &'static [&'static str]>>
 
 /// Among the most frequent English words: too common to take out in lower case ("red", "door", "northern").
 pub fn very_common(w: &str) -> bool {
-    COMMON_RANK.get(w).is_some_and(|&r| r < 3000)
+    super::tokens::word_flags(w) & super::tokens::VERY_COMMON != 0
 }
 
 /// Verbs that follow a person's name at the start of a sentence ("Holly saw him").
@@ -805,6 +819,11 @@ mod tests {
         for w in ROLE_WORDS.keys() {
             assert!(role_of(w).is_some(), "{w}");
         }
-        assert!(GIVEN_NAMES.len() > 5000 && COMMON_WORDS.len() > 15000);
+        assert!(given_names().count() > 5000 && common_words().count() > 15000);
+        for text in ["", "a", "a\n", "\n\n a \r\n# c\n\tb\t", "x\ny"] {
+            let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
+            let plain: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+            assert_eq!(lines(text).collect::<Vec<_>>(), plain, "{text:?}");
+        }
     }
 }

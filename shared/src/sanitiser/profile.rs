@@ -315,7 +315,7 @@ impl Profile {
             self.add_word(w, kind, rep, cap_only);
             // "Kit" for Katherine, "Bex" for Rebecca: a short form that is also a word is the name only when capitalised.
             for d in super::lexicon::DIMINUTIVES.get(w.as_str()).copied().unwrap_or_default() {
-                let common = super::lexicon::COMMON_WORDS.contains(d) || super::lexicon::STOPWORDS.contains(d);
+                let common = super::tokens::word_flags(d) & (super::tokens::COMMON | super::tokens::STOP) != 0;
                 self.add_word(d, kind, rep, cap_only || common);
             }
             // "O'Neill" is also written "Neill" after a stray apostrophe or "ONeill".

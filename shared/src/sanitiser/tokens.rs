@@ -5,44 +5,37 @@ use std::sync::LazyLock;
 
 use super::fold::{fold, is_mark};
 use super::lexicon::{
-    CALENDAR, COMMON_WORDS, EXTRA_WORDS, GIVEN_NAMES, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, PLACES, ROLE_WORDS, Role,
-    SAFE_NAMES, STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES, VENUE_NOUNS, role_word, venue_noun,
+    CALENDAR, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, PLACES, ROLE_WORDS, Role, STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES,
+    VENUE_NOUNS, VERY_COMMON_RANKS, common_words, extra_words, given_names, role_word, safe_names, venue_noun,
 };
 
-/// The four word lists in one table, so each word is looked up once.
+/// Every word list in one table, so each word is looked up once. Built straight from the lists, sized for them
+/// before the first insert: it is most of what the first report a process sanitises waits for.
 static LEXICON: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
-    let mut m: HashMap<&'static str, u16> = HashMap::default();
-    for (set, bit) in [(&*STOPWORDS, STOP), (&*COMMON_WORDS, COMMON), (&*GIVEN_NAMES, GIVEN), (&*CALENDAR, CAL)] {
-        for w in set.iter() {
-            *m.entry(w).or_default() |= bit;
-        }
+    let mut m: HashMap<&'static str, u16> = HashMap::with_capacity_and_hasher(80_000, Default::default());
+    let mut add = |w: &'static str, bit: u16| *m.entry(w).or_default() |= bit;
+    for (rank, w) in common_words().enumerate() {
+        add(w, if rank < VERY_COMMON_RANKS { COMMON | VERY_COMMON } else { COMMON });
     }
-    for w in ROLE_WORDS.keys() {
-        *m.entry(w).or_default() |= ROLE;
+    given_names().for_each(|w| add(w, GIVEN));
+    extra_words().for_each(|w| add(w, EXTRA));
+    safe_names().for_each(|w| add(w, SAFE));
+    for (set, bit) in [(&*STOPWORDS, STOP), (&*CALENDAR, CAL)] {
+        set.iter().for_each(|w| add(w, bit));
     }
-    for w in HOTEL_CHAIN_STARTS.iter() {
-        *m.entry(w).or_default() |= CHAIN;
-    }
-    for w in VENUE_NOUNS {
-        *m.entry(w).or_default() |= VENUE;
-    }
-    for w in STREET_SUFFIXES.keys().chain(STREET_ABBREVIATIONS) {
-        *m.entry(w).or_default() |= STREET;
-    }
-    for w in OFFENDER_CUE_STARTS.iter() {
-        *m.entry(w).or_default() |= CUE;
-    }
-    for w in SAFE_NAMES.iter() {
-        *m.entry(w).or_default() |= SAFE;
-    }
-    for w in EXTRA_WORDS.iter() {
-        *m.entry(w).or_default() |= EXTRA;
-    }
-    for w in PLACES.keys() {
-        *m.entry(w.as_str()).or_default() |= PLACE;
-    }
+    ROLE_WORDS.keys().for_each(|w| add(w, ROLE));
+    HOTEL_CHAIN_STARTS.iter().for_each(|w| add(w, CHAIN));
+    VENUE_NOUNS.iter().for_each(|w| add(w, VENUE));
+    STREET_SUFFIXES.keys().chain(STREET_ABBREVIATIONS).for_each(|w| add(w, STREET));
+    OFFENDER_CUE_STARTS.iter().for_each(|w| add(w, CUE));
+    PLACES.keys().for_each(|w| add(w.as_str(), PLACE));
     m
 });
+
+/// The facts the word lists hold about `w` (folded): `COMMON`, `STOP`, `VERY_COMMON`...
+pub(crate) fn word_flags(w: &str) -> u16 {
+    LEXICON.get(w).copied().unwrap_or(0)
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Tok<'a> {
@@ -73,8 +66,8 @@ pub(crate) const PF_THIRD: u8 = 16;
 pub(crate) const PF_PHRASE: u8 = 32;
 pub(crate) const PF_PROTECTED: u8 = PF_KEEP | PF_FOUND;
 
-const STOP: u16 = 1;
-const COMMON: u16 = 2;
+pub(crate) const STOP: u16 = 1;
+pub(crate) const COMMON: u16 = 2;
 const GIVEN: u16 = 4;
 const CAL: u16 = 8;
 const ROLE: u16 = 16;
@@ -85,6 +78,8 @@ const CUE: u16 = 256;
 const SAFE: u16 = 512;
 const EXTRA: u16 = 1024;
 const PLACE: u16 = 2048;
+/// Among the most frequent common words (`lexicon::very_common`).
+pub(crate) const VERY_COMMON: u16 = 4096;
 
 impl Tok<'_> {
     /// A function word ("the", "my", "said").
@@ -123,12 +118,12 @@ impl Tok<'_> {
     pub fn calendar(&self) -> bool {
         self.flags & CAL != 0
     }
-    /// A capitalised word that names no one (`lexicon::SAFE_NAMES`).
+    /// A capitalised word that names no one (`lexicon::safe_names`).
     pub fn safe_name(&self) -> bool {
         self.flags & SAFE != 0
     }
-    /// A word of the report's kind of English: common, a function word, or one of `lexicon::EXTRA_WORDS` and
-    /// `lexicon::SAFE_NAMES`.
+    /// A word of the report's kind of English: common, a function word, or one of `lexicon::extra_words` and
+    /// `lexicon::safe_names`.
     pub fn vocabulary(&self) -> bool {
         self.flags & (COMMON | STOP | EXTRA | SAFE | CAL | ROLE | VENUE | STREET) != 0
     }

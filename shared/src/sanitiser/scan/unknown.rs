@@ -1,7 +1,7 @@
 //! Pass 3: deny by default. After the report's own names and places are out, any word still standing that the
 //! sanitiser cannot vouch for is withheld:
 //! - a capitalised word in mid-sentence, and one at the start of a sentence that is not a common word, unless it is
-//!   known to name no one and nowhere a reporter can be found (`lexicon::SAFE_NAMES`, the public town, a place the
+//!   known to name no one and nowhere a reporter can be found (`lexicon::safe_names`, the public town, a place the
 //!   gazetteer knows, a day or a month);
 //! - in any case, a word that is in no vocabulary the sanitiser ships (common words, function words, text-speak and
 //!   dialect, the trade's words): where capitals carry no signal (a text in capitals or in title case, or in lower
