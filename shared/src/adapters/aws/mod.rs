@@ -55,8 +55,8 @@ pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient 
 /// Each attempt is bounded, so a stalled connection becomes a transient error well within a Lambda's time.
 ///
 /// Built by hand rather than by aws-config's loader: that loader's credential chain (profile files, SSO, STS web
-/// identity, ECS and instance metadata) and its profile-file reads at start-up are of no use in a Lambda, and they were
-/// about a fifth of each function's code (see docs/performance.md).
+/// identity, ECS and instance metadata), the STS client under it and its profile-file reads at start-up are of no use
+/// in a Lambda (figures in docs/performance.md).
 pub fn load_sdk_config() -> Result<aws_types::SdkConfig, AwsEnvError> {
     sdk_config_from(&crate::config::Env)
 }
@@ -115,7 +115,9 @@ pub enum AwsEnvError {
          AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary credentials)"
     )]
     Missing { name: &'static str },
-    #[error("the environment variable AWS_ENDPOINT_URL is not a URL: give it as http://host:port or https://host, or unset it to reach AWS itself")]
+    #[error(
+        "the environment variable AWS_ENDPOINT_URL is not a URL: give it as http://host:port or https://host, or unset it to reach AWS itself"
+    )]
     BadEndpoint,
 }
 
