@@ -3,13 +3,13 @@
 //!
 //! The tables, keys and stream pollers are `num serve`'s (SQLite, the local key file), so what is measured is the
 //! deliverer against the provider; the SDK clients are configured as the functions configure them
-//! (`load_sdk_config`: the SDK's own retries off, the retry wrapper in front), pointed at the provider.
+//! (`sdk_config_from`, as `load_sdk_config` builds it: the SDK's own retries off, the retry wrapper in front), pointed at the provider.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use shared::adapters::aws::{SesEmail, SnsSms, load_sdk_config};
+use shared::adapters::aws::{SesEmail, SnsSms, sdk_config_from};
 use shared::adapters::{Paced, RetryPolicy, Retrying};
 use shared::config::{EmailConfig, SmsConfig};
 use shared::usecases::subscriptions::{SubscribeRequest, import_verified};
@@ -121,20 +121,16 @@ pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figur
     let n = members;
     let provider = FakeProvider::start(behaviour).await;
 
-    // The functions' SDK configuration, with the endpoint and dummy credentials of the fake provider.
-    let sdk = load_sdk_config().await;
-    let creds = aws_sdk_sesv2::config::Credentials::new("testing", "testing", None, None, "fan-out bench");
-    let region = aws_sdk_sesv2::config::Region::new("eu-west-2");
-    let ses = aws_sdk_sesv2::Client::from_conf(
-        aws_sdk_sesv2::config::Builder::from(&sdk)
-            .endpoint_url(&provider.url)
-            .credentials_provider(creds.clone())
-            .region(region.clone())
-            .build(),
-    );
-    let sns = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::config::Builder::from(&sdk).endpoint_url(&provider.url).credentials_provider(creds).region(region).build(),
-    );
+    // The functions' SDK configuration, given the fake provider's endpoint and dummy credentials as its environment.
+    let env = |name: &str| match name {
+        "AWS_REGION" => Some("eu-west-2".to_owned()),
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
+        "AWS_ENDPOINT_URL" => Some(provider.url.clone()),
+        _ => None,
+    };
+    let sdk = sdk_config_from(&env).expect("the fan-out bench's environment is complete");
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
     let policy = RetryPolicy::default();
     let email = SesEmail::new(ses, EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
     let sms = SnsSms::new(sns, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });

@@ -41,7 +41,7 @@ fn the_compiled_in_roots_are_the_five_amazon_trust_services_certificates() {
 async fn the_functions_sdk_configuration_reaches_the_endpoint_it_is_given() {
     // load_sdk_config reads the endpoint and credentials from the environment scripts/test sets for moto.
     let endpoint = num_tests::aws::endpoint();
-    let sdk = load_sdk_config().await;
+    let sdk = load_sdk_config().expect("scripts/test sets the AWS variables");
     assert_eq!(sdk.endpoint_url(), Some(endpoint.as_str()));
     let kms = aws_sdk_kms::Client::new(&sdk);
     kms.list_keys().send().await.expect("the functions' HTTPS client speaks to moto");

@@ -48,23 +48,84 @@ pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient 
         .build_https()
 }
 
-/// Loads the SDK configuration once, for every client of a function: region, credentials and (in tests)
-/// `AWS_ENDPOINT_URL` from the environment, as aws-config reads them, and [`https_client`]. The SDK's own retries are
-/// off: the retry wrapper (`adapters::retry`) is the one place that retries, so attempts don't multiply. Each attempt
-/// is bounded, so a stalled connection becomes a transient error well within a Lambda's time.
-pub async fn load_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The SDK configuration of every client of a function, built from the environment Lambda gives a function:
+/// `AWS_REGION`, the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) and, in tests and benchmarks, `AWS_ENDPOINT_URL`; with [`https_client`]. The SDK's own
+/// retries are off: the retry wrapper (`adapters::retry`) is the one place that retries, so attempts don't multiply.
+/// Each attempt is bounded, so a stalled connection becomes a transient error well within a Lambda's time.
+///
+/// Built by hand rather than by aws-config's loader: that loader's credential chain (profile files, SSO, STS web
+/// identity, ECS and instance metadata), the STS client under it and its profile-file reads at start-up are of no use
+/// in a Lambda (figures in docs/performance.md).
+pub fn load_sdk_config() -> Result<aws_types::SdkConfig, AwsEnvError> {
+    sdk_config_from(&crate::config::Env)
+}
+
+/// [`load_sdk_config`] from any source of variables (a map in tests).
+pub fn sdk_config_from(src: &dyn crate::config::Source) -> Result<aws_types::SdkConfig, AwsEnvError> {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_smithy_types::retry::RetryConfig;
+    use aws_smithy_types::timeout::TimeoutConfig;
+
+    let var = |name: &'static str| src.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let needed = |name: &'static str| var(name).ok_or(AwsEnvError::Missing { name });
+    // Lambda sets both; AWS_DEFAULT_REGION is the older name other AWS tools still read.
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or(AwsEnvError::Missing { name: "AWS_REGION" })?;
+    // Static credentials, read once. That is right in Lambda: the runtime puts the execution role's temporary
+    // credentials in the environment of each execution environment, and they stay valid for that environment's life;
+    // fresh credentials come with a new execution environment (a new process), never to a running one, so there is
+    // nothing to refresh. Outside Lambda (tests, benchmarks, a shell) the same three variables are what to export.
+    let credentials = aws_credential_types::Credentials::new(
+        needed("AWS_ACCESS_KEY_ID")?,
+        needed("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "Environment",
+    );
+    let endpoint_url = match var("AWS_ENDPOINT_URL") {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
+        Some(_) => return Err(AwsEnvError::BadEndpoint),
+        None => None,
+    };
+    let mut builder = aws_types::SdkConfig::builder()
+        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
         .http_client(https_client())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new())
+        .retry_config(RetryConfig::disabled())
         .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
+            TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
                 .operation_attempt_timeout(Duration::from_secs(5))
                 .operation_timeout(Duration::from_secs(10))
                 .build(),
-        )
-        .load()
-        .await
+        );
+    builder.set_endpoint_url(endpoint_url);
+    Ok(builder.build())
+}
+
+/// A variable the SDK configuration needs is missing or wrong. Lambda sets all of them; anywhere else they are
+/// exported by hand (scripts/test and the benchmarks do it for moto).
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AwsEnvError {
+    #[error(
+        "the environment variable {name} is not set: Lambda sets it for every function; elsewhere export AWS_REGION (eu-west-2), \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary credentials)"
+    )]
+    Missing { name: &'static str },
+    #[error(
+        "the environment variable AWS_ENDPOINT_URL is not a URL: give it as http://host:port or https://host, or unset it to reach AWS itself"
+    )]
+    BadEndpoint,
+}
+
+/// A function that fails start-up prints its error's `Debug` form: make that the sentence that names the variable.
+impl std::fmt::Debug for AwsEnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// What every function builds first: its tables on DynamoDB and its keys on KMS, from the environment, each reached once
@@ -73,7 +134,7 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
 /// needs the HMAC key.
 #[cfg(all(feature = "aws-dynamodb", feature = "aws-kms"))]
 pub struct CoreClients {
-    pub sdk: aws_config::SdkConfig,
+    pub sdk: aws_types::SdkConfig,
     pub tables: std::sync::Arc<dyn crate::ports::Tables>,
     pub keys: std::sync::Arc<dyn crate::ports::KeyService>,
 }
@@ -89,7 +150,7 @@ impl CoreClients {
         let names = TableNames::from_env(tables)?;
         let data_key = DataKeyConfig::from_env()?;
         let mac_key = if mac { Some(MacKeyConfig::from_env()?.mac_key_id) } else { None };
-        let sdk = load_sdk_config().await;
+        let sdk = load_sdk_config()?;
         let dynamo = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), names);
         let mut kms = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, mac_key);
         if let Some(audit_key) = AuditKeyConfig::from_env().audit_key_id {
@@ -305,6 +366,57 @@ mod tests {
 
     fn svc(code: &str, status: u16) -> Failure {
         Failure::service(Some(code), Some(status), Some("a message that may quote +447700900123"))
+    }
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    const LAMBDA_ENV: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-2"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ];
+
+    #[tokio::test]
+    async fn the_sdk_configuration_takes_region_credentials_and_endpoint_from_the_environment() {
+        use aws_credential_types::provider::ProvideCredentials;
+        let sdk = super::sdk_config_from(&env(LAMBDA_ENV)).unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-2"));
+        assert_eq!(sdk.endpoint_url(), None, "AWS itself unless AWS_ENDPOINT_URL says otherwise");
+        let creds = sdk.credentials_provider().unwrap().provide_credentials().await.unwrap();
+        assert_eq!((creds.access_key_id(), creds.secret_access_key(), creds.session_token()), ("ASIAEXAMPLE", "secret", Some("token")));
+        assert_eq!(creds.expiry(), None);
+        assert!(sdk.http_client().is_some() && sdk.sleep_impl().is_some() && sdk.behavior_version().is_some());
+        assert!(!sdk.retry_config().unwrap().has_retry(), "the retry wrapper is the one place that retries");
+        assert_eq!(sdk.timeout_config().unwrap().operation_timeout(), Some(std::time::Duration::from_secs(10)));
+
+        let mut moto = LAMBDA_ENV.to_vec();
+        moto.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        assert_eq!(super::sdk_config_from(&env(&moto)).unwrap().endpoint_url(), Some("http://127.0.0.1:5000"));
+        // Long-term keys (a shell, not Lambda) come without a session token; the older region variable is read too.
+        let keys = [("AWS_DEFAULT_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_SECRET_ACCESS_KEY", "s")];
+        let sdk = super::sdk_config_from(&env(&keys)).unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.credentials_provider().unwrap().provide_credentials().await.unwrap().session_token(), None);
+    }
+
+    #[test]
+    fn a_missing_aws_variable_is_named_with_what_to_set() {
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let mut vars: Vec<_> = LAMBDA_ENV.iter().copied().filter(|(k, _)| *k != missing).collect();
+            let err = super::sdk_config_from(&env(&vars)).unwrap_err();
+            assert_eq!(err, super::AwsEnvError::Missing { name: missing });
+            let text = format!("{err:?}");
+            assert!(text.contains(missing) && text.contains("export"), "{text}");
+            vars.push((missing, "  "));
+            assert_eq!(super::sdk_config_from(&env(&vars)).unwrap_err(), super::AwsEnvError::Missing { name: missing }, "blank is missing");
+        }
+        let mut bad = LAMBDA_ENV.to_vec();
+        bad.push(("AWS_ENDPOINT_URL", "localhost:5000"));
+        let err = super::sdk_config_from(&env(&bad)).unwrap_err();
+        assert!(format!("{err:?}").contains("AWS_ENDPOINT_URL"));
     }
 
     #[test]
