@@ -202,9 +202,8 @@ fn domain_link(w: &str, s: usize) -> Option<usize> {
             // The longest path first, then shorter ones, then none; the first that ends on a boundary wins.
             if at(w, after) == Some('/') {
                 let path_end = run(w, after + 1, link_char);
-                let mut ends: Vec<usize> = w[after + 1..path_end].char_indices().map(|(k, _)| after + 1 + k).collect();
-                ends.push(path_end);
-                if let Some(&e) = ends.iter().rev().find(|&&e| boundary(w, e)) {
+                let shorter = w[after + 1..path_end].char_indices().rev().map(|(k, _)| after + 1 + k);
+                if let Some(e) = std::iter::once(path_end).chain(shorter).find(|&e| boundary(w, e)) {
                     return Some(e);
                 }
             }
