@@ -198,25 +198,52 @@ fn decode(text: &str, i: usize) -> (char, usize) {
 fn make(text: &str, s: usize, e: usize, start: bool) -> Tok<'_> {
     let w = &text[s..e];
     let wb = w.as_bytes();
-    let low: Cow<'_, str> = if wb.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-        Cow::Borrowed(w)
-    } else if w.is_ascii() {
-        Cow::Owned(w.to_ascii_lowercase())
-    } else {
-        Cow::Owned(fold(w))
-    };
     let cap = if wb[0] < 0x80 { wb[0].is_ascii_uppercase() } else { w.chars().next().is_some_and(char::is_uppercase) };
     let digits = wb.iter().take_while(|b| b.is_ascii_digit()).count();
     let num = digits > 0 && (digits == wb.len() || (wb.len() == digits + 1 && wb[digits].is_ascii_alphabetic()));
-    let mut flags = if num { 0 } else { LEXICON.get(&*low).copied().unwrap_or(0) };
+    let (low, mut flags) = folded_word(w, num);
     // "shoutin", "gettin": a word with its last g dropped is the word.
     if flags == 0 && low.len() > 4 && low.ends_with("in") {
-        let full = format!("{low}g");
-        if LEXICON.get(full.as_str()).is_some_and(|f| f & (COMMON | EXTRA) != 0) {
+        let mut buf = [0u8; 32];
+        let full: Cow<'_, str> = match buf.get_mut(..=low.len()) {
+            Some(b) => {
+                b[..low.len()].copy_from_slice(low.as_bytes());
+                b[low.len()] = b'g';
+                std::str::from_utf8(b).map_or_else(|_| format!("{low}g").into(), Cow::Borrowed)
+            }
+            None => format!("{low}g").into(),
+        };
+        if LEXICON.get(&*full).is_some_and(|f| f & (COMMON | EXTRA) != 0) {
             flags = EXTRA;
         }
     }
     Tok { s, e, low, cap, num, start, embedded: embedded(text, s, e), flags, pf: 0 }
+}
+
+/// A word folded, with what the word lists hold about it (nothing for a number). Borrowed from the text when it is
+/// folded already, else from the word lists where they hold it: only a word they do not know is copied.
+fn folded_word(w: &str, num: bool) -> (Cow<'_, str>, u16) {
+    let wb = w.as_bytes();
+    let look = |low: &str| if num { 0 } else { LEXICON.get(low).copied().unwrap_or(0) };
+    if wb.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        return (Cow::Borrowed(w), look(w));
+    }
+    let mut buf = [0u8; 32];
+    if w.is_ascii() && wb.len() <= buf.len() {
+        for (d, c) in buf.iter_mut().zip(wb) {
+            *d = c.to_ascii_lowercase();
+        }
+        let low = std::str::from_utf8(&buf[..wb.len()]).unwrap_or("");
+        return match (num, LEXICON.get_key_value(low)) {
+            (false, Some((k, f))) => (Cow::Borrowed(k), *f),
+            _ => (Cow::Owned(low.to_owned()), 0),
+        };
+    }
+    let low = fold(w);
+    match (num, LEXICON.get_key_value(low.as_str())) {
+        (false, Some((k, f))) => (Cow::Borrowed(k), *f),
+        _ => (Cow::Owned(low), 0),
+    }
 }
 
 #[cfg(test)]
