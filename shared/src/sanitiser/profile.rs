@@ -214,8 +214,17 @@ impl Profile {
                 return None;
             }
         }
-        self.town_words = town_words;
-        self.reindex();
+        if self.town_words.is_empty() {
+            // Built with no town: the index lacks only the town's words.
+            for w in &town_words {
+                *self.index.entry(w.clone()).or_default() |= PF_TOWN;
+                self.index_filter.insert(w);
+            }
+            self.town_words = town_words;
+        } else {
+            self.town_words = town_words;
+            self.reindex();
+        }
         Some(self)
     }
 
@@ -250,7 +259,13 @@ impl Profile {
     }
 
     pub fn reindex(&mut self) {
-        let mut index: HashMap<String, u8> = HashMap::default();
+        let size = self.keep_words.len()
+            + self.found_keep.len()
+            + self.town_words.len()
+            + self.words.len()
+            + self.third.len()
+            + self.phrases.len();
+        let mut index: HashMap<String, u8> = HashMap::with_capacity_and_hasher(size, Default::default());
         let mut mark = |w: &String, bit: u8| *index.entry(w.clone()).or_default() |= bit;
         self.keep_words.iter().for_each(|w| mark(w, PF_KEEP));
         self.found_keep.iter().for_each(|w| mark(w, PF_FOUND));

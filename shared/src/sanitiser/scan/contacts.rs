@@ -364,7 +364,7 @@ impl Scan<'_> {
             let c = b[i];
             let at_start = (c.is_ascii_digit() || c == b'+' || c == b'(')
                 && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'_' || b[i - 1] == b'@'));
-            if !at_start || self.claimed[i] {
+            if !at_start || self.claimed.get(i) {
                 i += 1;
                 continue;
             }

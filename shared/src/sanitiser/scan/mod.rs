@@ -25,7 +25,7 @@ pub(crate) struct Scan<'a> {
     text: &'a str,
     profile: &'a Profile,
     /// For each byte of `text`, whether a span holds it already: the first rule to claim a stretch wins.
-    claimed: Vec<bool>,
+    claimed: spans::Claimed,
     pub spans: Vec<Span>,
     toks: Vec<Tok<'a>>,
     /// Contact details not in the offender block that the text gives as his ("he rang from …"): kept, and added to
@@ -55,7 +55,7 @@ impl<'a> Scan<'a> {
         let mut s = Scan {
             text,
             profile,
-            claimed: vec![false; text.len()],
+            claimed: spans::Claimed::new(text.len()),
             spans: Vec::new(),
             toks: Vec::new(),
             found_phones: Vec::new(),

@@ -26,10 +26,53 @@ pub(crate) struct Span {
     pub review: Option<Review>,
 }
 
+/// Which bytes of a text a span holds already: one bit a byte.
+pub(crate) struct Claimed(Vec<u64>);
+
+impl Claimed {
+    pub fn new(len: usize) -> Self {
+        Claimed(vec![0; len.div_ceil(64)])
+    }
+
+    /// The mask of bits `lo..hi` of one word (`lo < hi <= 64`).
+    fn mask(lo: usize, hi: usize) -> u64 {
+        (u64::MAX >> (64 - (hi - lo))) << lo
+    }
+
+    /// Whether any byte of `s..e` (`s < e`, within the text) is held.
+    pub fn any(&self, s: usize, e: usize) -> bool {
+        let (first, last) = (s >> 6, (e - 1) >> 6);
+        if first == last {
+            return self.0[first] & Self::mask(s & 63, ((e - 1) & 63) + 1) != 0;
+        }
+        self.0[first] & Self::mask(s & 63, 64) != 0
+            || self.0[first + 1..last].iter().any(|&w| w != 0)
+            || self.0[last] & Self::mask(0, ((e - 1) & 63) + 1) != 0
+    }
+
+    pub fn set(&mut self, s: usize, e: usize) {
+        if s >= e {
+            return;
+        }
+        let (first, last) = (s >> 6, (e - 1) >> 6);
+        if first == last {
+            self.0[first] |= Self::mask(s & 63, ((e - 1) & 63) + 1);
+            return;
+        }
+        self.0[first] |= Self::mask(s & 63, 64);
+        self.0[first + 1..last].iter_mut().for_each(|w| *w = u64::MAX);
+        self.0[last] |= Self::mask(0, ((e - 1) & 63) + 1);
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
+}
+
 impl Scan<'_> {
     /// Whether no span holds any byte of `s..e` yet.
     pub(super) fn free(&self, s: usize, e: usize) -> bool {
-        s < e && e <= self.text.len() && !self.claimed[s..e].iter().any(|&c| c)
+        s < e && e <= self.text.len() && !self.claimed.any(s, e)
     }
 
     /// Claims `s..e` for one span; false, and nothing changes, when part of it is held already.
@@ -37,7 +80,7 @@ impl Scan<'_> {
         if !self.free(s, e) {
             return false;
         }
-        self.claimed[s..e].iter_mut().for_each(|c| *c = true);
+        self.claimed.set(s, e);
         self.spans.push(Span { start: s, end: e, kind, rep, review: None });
         true
     }
@@ -232,4 +275,27 @@ fn sentence_start(out: &str) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Claimed;
+
+    proptest::proptest! {
+        /// The bits answer as one flag a byte would.
+        #[test]
+        fn claimed_bytes_read_as_one_flag_a_byte(len in 1usize..300, ranges in proptest::collection::vec((0usize..300, 0usize..70), 0..12)) {
+            let mut bits = Claimed::new(len);
+            let mut flags = vec![false; len];
+            for (s, n) in ranges {
+                let (s, e) = (s.min(len - 1), (s + n).min(len));
+                proptest::prop_assert_eq!(s < e && bits.any(s, e), s < e && flags[s..e].iter().any(|&c| c));
+                bits.set(s, e);
+                flags[s..e].iter_mut().for_each(|c| *c = true);
+                for (i, &f) in flags.iter().enumerate() {
+                    proptest::prop_assert_eq!(bits.get(i), f);
+                }
+            }
+        }
+    }
 }
