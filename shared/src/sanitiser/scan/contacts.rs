@@ -169,38 +169,9 @@ impl Scan<'_> {
     /// Handles without '@': a run of letters and digits joined by '.' or '_' that is not a number, an abbreviation
     /// ("e.g.", "a.m."), an email or a link; and an account name straight after an app's name.
     fn bare_handles(&mut self) {
-        let b = self.text.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            let starts = (b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
-                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80 || matches!(b[i - 1], b'.' | b'_' | b'@' | b'/')));
-            if !starts {
-                i += 1;
-                continue;
-            }
-            // The run: ASCII letters and digits, '.' and '_' without decoding; any other character decoded.
-            let mut run_end = i;
-            while run_end < b.len() {
-                let c = b[run_end];
-                if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
-                    run_end += 1;
-                } else if c < 0x80 {
-                    break;
-                } else {
-                    let ch = self.text[run_end..].chars().next().unwrap_or(' ');
-                    if !(ch.is_alphanumeric() || is_mark(ch)) {
-                        break;
-                    }
-                    run_end += ch.len_utf8();
-                }
-            }
-            let run = self.text[i..run_end].trim_end_matches('.');
-            let e = i + run.len();
-            // One word with no '.' or '_' in it is no handle: most of the text, passed over without more work.
-            if !run.bytes().any(|c| c == b'.' || c == b'_') {
-                i = run_end.max(i + 1);
-                continue;
-            }
+        let text = self.text;
+        for (i, e) in handle_runs(text) {
+            let run = &text[i..e];
             let parts: Vec<&str> = run.split(['.', '_']).collect();
             let joined = parts.len() >= 2 && parts.iter().all(|x| !x.is_empty());
             let handle_like = joined
@@ -209,10 +180,6 @@ impl Scan<'_> {
                 && !parts.iter().all(|x| x.chars().count() <= 1);
             if handle_like && self.free(i, e) {
                 self.classify_handle(i, e, &fold(run), run);
-            }
-            i = run_end.max(i + 1);
-            while i < b.len() && !self.text.is_char_boundary(i) {
-                i += 1;
             }
         }
         // "insta calfraser84", "my snap is jazzyb": a word no dictionary knows, or one holding a digit, after an app.
@@ -440,6 +407,56 @@ impl Scan<'_> {
     }
 }
 
+/// The runs of `text` that may be handles written without '@', as `start..end` without their trailing dots: a run is
+/// a stretch of letters, digits, marks, '.' and '_' as long as it goes, read only where it starts with a letter or
+/// digit that no '@' or '/' (or a character outside ASCII that is no letter) stands before, and kept only where it holds
+/// a '.' or '_' once trimmed. Each run is found from one of its '.' or '_' and read once: most of the text is never
+/// looked at.
+fn handle_runs(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let run_char_before = |k: usize| {
+        let c = b[k - 1];
+        if c < 0x80 {
+            c.is_ascii_alphanumeric() || c == b'.' || c == b'_'
+        } else {
+            text[..k].chars().next_back().is_some_and(|ch| ch.is_alphanumeric() || is_mark(ch))
+        }
+    };
+    let mut out = Vec::new();
+    let mut done = 0;
+    for p in memchr::memchr2_iter(b'.', b'_', b) {
+        if p < done {
+            continue;
+        }
+        let mut i = p;
+        while i > 0 && run_char_before(i) {
+            i -= text[..i].chars().next_back().map_or(1, char::len_utf8);
+        }
+        let mut end = p;
+        while end < b.len() {
+            let c = b[end];
+            if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
+                end += 1;
+            } else if c < 0x80 {
+                break;
+            } else {
+                let ch = text[end..].chars().next().unwrap_or(' ');
+                if !(ch.is_alphanumeric() || is_mark(ch)) {
+                    break;
+                }
+                end += ch.len_utf8();
+            }
+        }
+        done = end;
+        let starts = !matches!(b[i], b'.' | b'_') && (i == 0 || !(b[i - 1] >= 0x80 || matches!(b[i - 1], b'@' | b'/')));
+        let run = text[i..end].trim_end_matches('.');
+        if starts && run.bytes().any(|c| c == b'.' || c == b'_') {
+            out.push((i, i + run.len()));
+        }
+    }
+    out
+}
+
 /// Where `find` finds its shape in `text`, looked for only in the words (runs of text between white space) that hold one of
 /// `triggers` and that `worth` accepts. An email, a link or a handle holds no white space, so nothing is missed, and
 /// the patterns run over a few short words instead of the whole report.
@@ -522,4 +539,64 @@ pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-by-byte reading of `handle_runs`' rule: every byte looked at.
+    fn plain_handle_runs(text: &str) -> Vec<(usize, usize)> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let starts = (b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80 || matches!(b[i - 1], b'.' | b'_' | b'@' | b'/')));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let mut run_end = i;
+            while run_end < b.len() {
+                let c = b[run_end];
+                if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
+                    run_end += 1;
+                } else if c < 0x80 {
+                    break;
+                } else {
+                    let ch = text[run_end..].chars().next().unwrap_or(' ');
+                    if !(ch.is_alphanumeric() || is_mark(ch)) {
+                        break;
+                    }
+                    run_end += ch.len_utf8();
+                }
+            }
+            let run = text[i..run_end].trim_end_matches('.');
+            if run.bytes().any(|c| c == b'.' || c == b'_') {
+                out.push((i, i + run.len()));
+                i = run_end.max(i + 1);
+                while i < b.len() && !text.is_char_boundary(i) {
+                    i += 1;
+                }
+            } else {
+                i = run_end.max(i + 1);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn handle_runs_are_found_as_the_plain_reading_finds_them() {
+        for text in ["", ".", "sasha.lux.x and jaz_xo. e.g. a.m. @x.y /a.b ’é.b Ā_b", "x\u{301}.y .a _b a.", "Graça.x.y’s z._q"] {
+            assert_eq!(handle_runs(text), plain_handle_runs(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn handle_runs_match_the_plain_reading(text in "[a-zA-Z0-9 ._@/’'\u{301}éĀ—\n-]{0,40}") {
+            proptest::prop_assert_eq!(handle_runs(&text), plain_handle_runs(&text));
+        }
+    }
 }
