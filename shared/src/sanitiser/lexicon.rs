@@ -125,55 +125,11 @@ pub static PLACES: LazyLock<HashMap<String, Vec<Vec<String>>>> = LazyLock::new(|
 
 /// Titles and honorifics that stand before a person's name, in the languages of these reports ("Mrs Okafor",
 /// "Khun Somchai", "Pani Kowalska").
-pub fn title(w: &str) -> bool {
-    matches!(
-        w,
-        "mr" | "mrs"
-            | "ms"
-            | "miss"
-            | "mx"
-            | "dr"
-            | "prof"
-            | "sir"
-            | "dame"
-            | "lady"
-            | "khun"
-            | "pani"
-            | "pan"
-            | "panna"
-            | "sr"
-            | "sra"
-            | "srta"
-            | "senhor"
-            | "senhora"
-            | "senor"
-            | "senora"
-            | "dona"
-            | "dom"
-            | "herr"
-            | "frau"
-            | "monsieur"
-            | "madame"
-            | "mme"
-            | "mlle"
-            | "signor"
-            | "signora"
-            | "domnul"
-            | "doamna"
-            | "bay"
-            | "bayan"
-            | "hajji"
-            | "haji"
-            | "sheikh"
-            | "chief"
-            | "aunty"
-            | "auntie"
-            | "uncle"
-            | "mister"
-            | "missus"
-            | "mrs."
-    )
-}
+pub static TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "khun", "pani", "pan", "panna", "sr", "sra", "srta", "senhor",
+    "senhora", "senor", "senora", "dona", "dom", "herr", "frau", "monsieur", "madame", "mme", "mlle", "signor", "signora", "domnul",
+    "doamna", "bay", "bayan", "hajji", "haji", "sheikh", "chief", "aunty", "auntie", "uncle", "mister", "missus", "mrs.",
+];
 
 /// The words the sanitiser writes in place of what it takes out ("the worker", "someone", "an address nearby").
 pub fn replacement_word(w: &str) -> bool {
@@ -203,28 +159,25 @@ pub fn replacement_word(w: &str) -> bool {
 }
 
 /// Words that give a house, flat or door by its number alone ("number 14", "flat 5/2", "apt 9C").
-pub fn address_number_word(w: &str) -> bool {
-    matches!(
-        w,
-        "number"
-            | "no"
-            | "num"
-            | "nr"
-            | "flat"
-            | "flats"
-            | "apt"
-            | "apartment"
-            | "unit"
-            | "house"
-            | "door"
-            | "block"
-            | "hse"
-            | "plot"
-            | "bldg"
-            | "room"
-            | "rm"
-    )
-}
+pub static ADDRESS_NUMBER_WORDS: &[&str] = &[
+    "number",
+    "no",
+    "num",
+    "nr",
+    "flat",
+    "flats",
+    "apt",
+    "apartment",
+    "unit",
+    "house",
+    "door",
+    "block",
+    "hse",
+    "plot",
+    "bldg",
+    "room",
+    "rm",
+];
 
 /// Words that join the parts of a person's name ("Maria da Graça", "Ludwig van Beek", "Abdullah bin Ahmed").
 pub fn name_joiner(w: &str) -> bool {
@@ -706,30 +659,10 @@ pub fn weak_cue(cue: &[&str]) -> bool {
 }
 
 /// Prepositions that put a street after them ("on chapel street").
-pub fn place_preposition(w: &str) -> bool {
-    matches!(
-        w,
-        "on" | "in"
-            | "at"
-            | "off"
-            | "near"
-            | "down"
-            | "along"
-            | "onto"
-            | "from"
-            | "to"
-            | "by"
-            | "round"
-            | "up"
-            | "opposite"
-            | "past"
-            | "behind"
-            | "outside"
-            | "of"
-            | "via"
-            | "towards"
-    )
-}
+pub static PLACE_PREPOSITIONS: &[&str] = &[
+    "on", "in", "at", "off", "near", "down", "along", "onto", "from", "to", "by", "round", "up", "opposite", "past", "behind", "outside",
+    "of", "via", "towards",
+];
 
 /// Words that are never the distinctive part of a place's name.
 pub fn generic_place_word(w: &str) -> bool {

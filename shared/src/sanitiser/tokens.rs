@@ -5,8 +5,9 @@ use std::sync::LazyLock;
 
 use super::fold::{fold, is_mark};
 use super::lexicon::{
-    CALENDAR, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, PLACES, ROLE_WORDS, Role, STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES,
-    VENUE_NOUNS, VERY_COMMON_RANKS, common_words, extra_words, given_names, role_word, safe_names, venue_noun,
+    ADDRESS_NUMBER_WORDS, CALENDAR, HOTEL_CHAIN_STARTS, HashMap, OFFENDER_CUE_STARTS, PLACE_PREPOSITIONS, PLACES, ROLE_WORDS, Role,
+    STOPWORDS, STREET_ABBREVIATIONS, STREET_SUFFIXES, TITLES, VENUE_NOUNS, VERY_COMMON_RANKS, common_words, extra_words, given_names,
+    role_word, safe_names, venue_noun,
 };
 
 /// Every word list in one table, so each word is looked up once. Built straight from the lists, sized for them
@@ -29,6 +30,9 @@ static LEXICON: LazyLock<HashMap<&'static str, u16>> = LazyLock::new(|| {
     STREET_SUFFIXES.keys().chain(STREET_ABBREVIATIONS).for_each(|w| add(w, STREET));
     OFFENDER_CUE_STARTS.iter().for_each(|w| add(w, CUE));
     PLACES.keys().for_each(|w| add(w.as_str(), PLACE));
+    TITLES.iter().for_each(|w| add(w, TITLE));
+    ADDRESS_NUMBER_WORDS.iter().for_each(|w| add(w, ADDRESS_NUMBER));
+    PLACE_PREPOSITIONS.iter().for_each(|w| add(w, PLACE_PREPOSITION));
     m
 });
 
@@ -80,6 +84,11 @@ const EXTRA: u16 = 1024;
 const PLACE: u16 = 2048;
 /// Among the most frequent common words (`lexicon::very_common`).
 pub(crate) const VERY_COMMON: u16 = 4096;
+const TITLE: u16 = 8192;
+const ADDRESS_NUMBER: u16 = 16384;
+const PLACE_PREPOSITION: u16 = 32768;
+/// The facts that say how a word is used, not whether it is a word of the language.
+const USES: u16 = TITLE | ADDRESS_NUMBER | PLACE_PREPOSITION;
 
 impl Tok<'_> {
     /// A function word ("the", "my", "said").
@@ -130,6 +139,18 @@ impl Tok<'_> {
     /// The first word of a place the gazetteer knows.
     pub fn place_start(&self) -> bool {
         self.flags & PLACE != 0
+    }
+    /// A title or honorific before a name (`lexicon::TITLES`).
+    pub fn title(&self) -> bool {
+        self.flags & TITLE != 0
+    }
+    /// A word that gives a home by its number (`lexicon::ADDRESS_NUMBER_WORDS`).
+    pub fn address_number(&self) -> bool {
+        self.flags & ADDRESS_NUMBER != 0
+    }
+    /// A preposition before a street (`lexicon::PLACE_PREPOSITIONS`).
+    pub fn place_preposition(&self) -> bool {
+        self.flags & PLACE_PREPOSITION != 0
     }
 }
 
@@ -203,7 +224,7 @@ fn make(text: &str, s: usize, e: usize, start: bool) -> Tok<'_> {
     let num = digits > 0 && (digits == wb.len() || (wb.len() == digits + 1 && wb[digits].is_ascii_alphabetic()));
     let (low, mut flags) = folded_word(w, num);
     // "shoutin", "gettin": a word with its last g dropped is the word.
-    if flags == 0 && low.len() > 4 && low.ends_with("in") {
+    if flags & !USES == 0 && low.len() > 4 && low.ends_with("in") {
         let mut buf = [0u8; 32];
         let full: Cow<'_, str> = match buf.get_mut(..=low.len()) {
             Some(b) => {
@@ -214,7 +235,7 @@ fn make(text: &str, s: usize, e: usize, start: bool) -> Tok<'_> {
             None => format!("{low}g").into(),
         };
         if LEXICON.get(&*full).is_some_and(|f| f & (COMMON | EXTRA) != 0) {
-            flags = EXTRA;
+            flags = EXTRA | (flags & USES);
         }
     }
     Tok { s, e, low, cap, num, start, embedded: embedded(text, s, e), flags, pf: 0 }
@@ -260,20 +281,25 @@ fn sentence_start(text: &str, s: usize) -> bool {
 }
 
 fn embedded(text: &str, s: usize, e: usize) -> bool {
-    let before = text[..s].chars().next_back();
-    let after = text[e..].chars().next();
-    let joined = |c: Option<char>| matches!(c, Some('@' | '_' | '/' | '\\' | '=' | '#'));
-    if joined(before) || joined(after) {
+    // Every character this looks for is ASCII: a byte of a longer character is none of them.
+    let b = text.as_bytes();
+    let joined = |c: u8| matches!(c, b'@' | b'_' | b'/' | b'\\' | b'=' | b'#');
+    if (s > 0 && joined(b[s - 1])) || (e < b.len() && joined(b[e])) {
         return true;
     }
     // "name.surname" or "site.com": a dot with a letter on its far side.
-    let dot_then_alnum = |rest: &str| {
-        let mut cs = rest.chars();
-        cs.next() == Some('.') && cs.next().is_some_and(char::is_alphanumeric)
+    let alnum_at = |k: usize| match b.get(k) {
+        Some(&c) if c < 0x80 => c.is_ascii_alphanumeric(),
+        Some(_) => text[k..].chars().next().is_some_and(char::is_alphanumeric),
+        None => false,
     };
-    let b = text.as_bytes();
-    let before_dot = s >= 2 && b[s - 1] == b'.' && text[..s - 1].chars().next_back().is_some_and(char::is_alphanumeric);
-    dot_then_alnum(&text[e..]) || before_dot
+    let alnum_before = |k: usize| match b[k - 1] {
+        c if c < 0x80 => c.is_ascii_alphanumeric(),
+        _ => text[..k].chars().next_back().is_some_and(char::is_alphanumeric),
+    };
+    let dot_then_alnum = e < b.len() && b[e] == b'.' && alnum_at(e + 1);
+    let before_dot = s >= 2 && b[s - 1] == b'.' && alnum_before(s - 1);
+    dot_then_alnum || before_dot
 }
 
 /// The text between two words is no more than a space or a hyphen: they read as one name.
@@ -316,9 +342,30 @@ mod tests {
         out
     }
 
+    /// The plain reading of `embedded`, character by character.
+    fn plain_embedded(text: &str, s: usize, e: usize) -> bool {
+        let before = text[..s].chars().next_back();
+        let after = text[e..].chars().next();
+        let joined = |c: Option<char>| matches!(c, Some('@' | '_' | '/' | '\\' | '=' | '#'));
+        if joined(before) || joined(after) {
+            return true;
+        }
+        let dot_then_alnum = |rest: &str| {
+            let mut cs = rest.chars();
+            cs.next() == Some('.') && cs.next().is_some_and(char::is_alphanumeric)
+        };
+        let b = text.as_bytes();
+        let before_dot = s >= 2 && b[s - 1] == b'.' && text[..s - 1].chars().next_back().is_some_and(char::is_alphanumeric);
+        dot_then_alnum(&text[e..]) || before_dot
+    }
+
     fn same_as_plain(text: &str) {
-        let fast: Vec<(usize, usize, bool)> = tokenize(text).iter().map(|t| (t.s, t.e, t.start)).collect();
+        let toks = tokenize(text);
+        let fast: Vec<(usize, usize, bool)> = toks.iter().map(|t| (t.s, t.e, t.start)).collect();
         assert_eq!(fast, plain(text), "{text:?}");
+        for t in &toks {
+            assert_eq!(t.embedded, plain_embedded(text, t.s, t.e), "{text:?} {}..{}", t.s, t.e);
+        }
     }
 
     #[test]
@@ -336,7 +383,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn the_one_pass_tokenizer_matches_the_plain_reading(text in "[a-zA-Z0-9 .,:!?'’\"“”‘()\\[\\]*–—\n\t\u{a0}\u{301}éÉłŁßİı«»@_-]{0,60}") {
+        fn the_one_pass_tokenizer_matches_the_plain_reading(text in "[a-zA-Z0-9 .,:!?'’\"“”‘()\\[\\]*–—\n\t\u{a0}\u{301}éÉłŁßİı«»@_/=#\\\\.é.ł-]{0,60}") {
             same_as_plain(&text);
         }
     }

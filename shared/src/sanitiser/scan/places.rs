@@ -3,7 +3,7 @@
 use crate::domain::alert::RedactionKind;
 
 use super::Scan;
-use crate::sanitiser::lexicon::{HOTEL_CHAINS, STREET_SUFFIXES, canon_street, place_preposition, strong_venue_noun, weak_venue_noun};
+use crate::sanitiser::lexicon::{HOTEL_CHAINS, STREET_SUFFIXES, canon_street, strong_venue_noun, weak_venue_noun};
 use crate::sanitiser::profile::is_shouting;
 use crate::sanitiser::tokens::{PF_THIRD, PF_TOWN, Tok, soft_gap};
 
@@ -223,7 +223,7 @@ impl Scan<'_> {
             }
         }
         // Lower case after a preposition, with a strong street word: "on chapel street".
-        if place_preposition(&t.low) {
+        if t.place_preposition() {
             let start = i + 1;
             let mut k = start;
             while k < n && k < start + 2 && soft_gap(self.gap(k)) && self.tok_free(k) && {

@@ -12,7 +12,7 @@
 //! withheld everywhere else in the report too (`withhold_everywhere`), in any case and with or without accents.
 
 use crate::domain::alert::RedactionKind;
-use crate::sanitiser::lexicon::{HashSet, PLACES, WordFilter, address_number_word, name_joiner, title};
+use crate::sanitiser::lexicon::{HashSet, PLACES, WordFilter, name_joiner};
 use crate::sanitiser::profile::is_shouting;
 use crate::sanitiser::tokens::{PF_PROTECTED, PF_TOWN, soft_gap};
 
@@ -87,7 +87,7 @@ impl Scan<'_> {
 
     /// "number 14", "flat 5/2", "apt 9C", "no. 22": a home given by its number, without a street word.
     fn number_address_at(&mut self, i: usize) -> Option<usize> {
-        if !address_number_word(&self.toks[i].low) {
+        if !self.toks[i].address_number() {
             return None;
         }
         let next = self.toks.get(i + 1)?;
@@ -139,7 +139,7 @@ impl Scan<'_> {
             if let Some(end) = s.number_address_at(i) {
                 return end;
             }
-            let titled = title(&s.toks[i].low)
+            let titled = s.toks[i].title()
                 && s.toks.get(i + 1).is_some_and(|x| (x.cap || s.unknown(i + 1)) && !x.stop())
                 && matches!(s.gap(i + 1), " " | ". " | "\u{a0}")
                 && s.tok_free(i + 1);
