@@ -19,9 +19,7 @@ impl Hasher for Fx {
         // The last bytes (most words are shorter than eight) as one word, not one byte at a time.
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59)).wrapping_mul(K);
+            self.0 = (self.0.rotate_left(5) ^ short_le(rest) ^ ((rest.len() as u64) << 59)).wrapping_mul(K);
         }
     }
     /// As `write(&[i])` would: a `str` ends its hash with one such byte, which here costs no copy into a buffer.
@@ -31,6 +29,19 @@ impl Hasher for Fx {
     }
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+/// Up to seven bytes as the little-endian number they make padded with zeros, read in two overlapping pieces rather
+/// than copied into a buffer.
+fn short_le(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 4 {
+        let lo = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let hi = u64::from(u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]));
+        lo | (hi << (8 * (n - 4)))
+    } else {
+        u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1)))
     }
 }
 
@@ -745,6 +756,16 @@ pub fn determiner(w: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_tail_reads_as_padded_with_zeros() {
+        let bytes = [0x01u8, 0x82, 0x03, 0xf4, 0x05, 0x96, 0x07];
+        for n in 1..=7 {
+            let mut last = [0u8; 8];
+            last[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(short_le(&bytes[..n]), u64::from_le_bytes(last), "{n}");
+        }
+    }
 
     #[test]
     fn one_byte_hashes_as_a_slice_of_one_byte() {
