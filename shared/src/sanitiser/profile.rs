@@ -538,8 +538,9 @@ impl Profile {
                     self.add_third(m, role);
                 }
             }
-            // Name, then role: "Leanne (our maid)", "Fiona, the manageress", "Kirsty my pal".
-            if let Some(next) = toks.get(i + 1) {
+            // Name, then role: "Leanne (our maid)", "Fiona, the manageress", "Kirsty my pal". The role stands two
+            // words on, after "our", "the"...: a word that names no role there is the usual case, and the cheapest test.
+            if let Some(next) = toks.get(i + 1).filter(|_| toks.get(i + 2).is_some_and(Tok::may_name_role)) {
                 let gap = text[toks[i].e..next.s].trim();
                 if matches!(gap, "" | "," | "(" | ", (" | "-") {
                     let mut k = i + 1;

@@ -107,6 +107,10 @@ impl Tok<'_> {
     pub fn role(&self) -> Option<Role> {
         if self.flags & ROLE != 0 { role_word(&self.low) } else { None }
     }
+    /// Whether `role` may answer a role: false for most words, without looking the word up.
+    pub fn may_name_role(&self) -> bool {
+        self.flags & ROLE != 0
+    }
     /// The first word of a hotel chain's name.
     pub fn chain_start(&self) -> bool {
         self.flags & CHAIN != 0

@@ -328,6 +328,11 @@ impl Scan<'_> {
         let b = self.text.as_bytes();
         let mut i = 0;
         while i < b.len() {
+            // Most of the text holds no digit, '+' or '(': passed over in one tight loop.
+            match b[i..].iter().position(|&c| c.is_ascii_digit() || c == b'+' || c == b'(') {
+                Some(k) => i += k,
+                None => break,
+            }
             let c = b[i];
             let at_start = (c.is_ascii_digit() || c == b'+' || c == b'(')
                 && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'_' || b[i - 1] == b'@'));

@@ -38,7 +38,7 @@ impl Scan<'_> {
         }
         // Capitalised name, then a venue noun.
         let mut k = j;
-        while k < n && k < j + 4 && (k == j || soft_gap(self.gap(k))) && self.tok_free(k) && self.cap_name_word(&self.toks[k]) {
+        while k < n && k < j + 4 && self.cap_name_word(&self.toks[k]) && (k == j || soft_gap(self.gap(k))) && self.tok_free(k) {
             k += 1;
         }
         if k > j && k < n && soft_gap(self.gap(k)) {
@@ -56,10 +56,15 @@ impl Scan<'_> {
         if lead {
             let j = i + 1;
             let mut k = j;
-            while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
-                let w = &self.toks[k];
-                !w.cap && !w.num && !w.stop() && !self.protected(w) && w.venue().is_none()
-            } {
+            while k < n
+                && k < j + 3
+                && {
+                    let w = &self.toks[k];
+                    !w.cap && !w.num && !w.stop() && !self.protected(w) && w.venue().is_none()
+                }
+                && soft_gap(self.gap(k))
+                && self.tok_free(k)
+            {
                 k += 1;
             }
             let named = |ws: &[Tok], noun: &str| {
@@ -80,10 +85,15 @@ impl Scan<'_> {
         if is_at {
             let j = i + 1;
             let mut k = j;
-            while k < n && k < j + 3 && soft_gap(self.gap(k)) && self.tok_free(k) && {
-                let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && w.pf & PF_THIRD == 0
-            } {
+            while k < n
+                && k < j + 3
+                && {
+                    let w = &self.toks[k];
+                    self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && w.pf & PF_THIRD == 0
+                }
+                && soft_gap(self.gap(k))
+                && self.tok_free(k)
+            {
                 k += 1;
             }
             if k > j && k < n && matches!(&*self.toks[k].low, "on" | "off") {
@@ -103,10 +113,15 @@ impl Scan<'_> {
         // Venue noun, then its name: "hotel Marlowe Grand", "Sauna Blue".
         if let Some(rep) = self.toks[j].venue().filter(|_| !weak_venue_noun(&self.toks[j].low)) {
             let mut k = j + 1;
-            while k < n && k < j + 4 && soft_gap(self.gap(k)) && self.tok_free(k) && {
-                let w = &self.toks[k];
-                self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && !w.given()
-            } {
+            while k < n
+                && k < j + 4
+                && {
+                    let w = &self.toks[k];
+                    self.cap_name_word(w) && !w.start && (w.pf & PF_TOWN == 0) && !w.given()
+                }
+                && soft_gap(self.gap(k))
+                && self.tok_free(k)
+            {
                 k += 1;
             }
             if k > j + 1 {
@@ -209,7 +224,7 @@ impl Scan<'_> {
         // Capitalised: one to three name words and a capitalised street word.
         if self.cap_name_word(t) {
             let mut k = i;
-            while k < n && k < i + 3 && (k == i || soft_gap(self.gap(k))) && self.tok_free(k) && self.cap_name_word(&self.toks[k]) {
+            while k < n && k < i + 3 && self.cap_name_word(&self.toks[k]) && (k == i || soft_gap(self.gap(k))) && self.tok_free(k) {
                 let next = k + 1;
                 if next < n && soft_gap(self.gap(next)) && self.toks[next].cap {
                     let suffix = canon_street(&self.toks[next].low);
@@ -226,10 +241,15 @@ impl Scan<'_> {
         if t.place_preposition() {
             let start = i + 1;
             let mut k = start;
-            while k < n && k < start + 2 && soft_gap(self.gap(k)) && self.tok_free(k) && {
-                let w = &self.toks[k];
-                !w.num && !w.stop() && !self.protected(w) && !w.street()
-            } {
+            while k < n
+                && k < start + 2
+                && {
+                    let w = &self.toks[k];
+                    !w.num && !w.stop() && !self.protected(w) && !w.street()
+                }
+                && soft_gap(self.gap(k))
+                && self.tok_free(k)
+            {
                 k += 1;
             }
             if k > start && k < n && soft_gap(self.gap(k)) {
