@@ -131,6 +131,10 @@ impl Scan<'_> {
         };
         let n = self.toks.len();
         self.each_free_word(|s, i| {
+            // A word of the language in lower case that starts no place, house number or title: nothing to withhold.
+            if s.toks[i].passed_by_deny_rules() {
+                return i + 1;
+            }
             if let Some(len) = s.place_at(i) {
                 let (a, b) = (s.toks[i].s, s.toks[i + len - 1].e);
                 s.keep(a, b);

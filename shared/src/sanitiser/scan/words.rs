@@ -66,6 +66,11 @@ impl Scan<'_> {
                 }
             }
         }
+        // A word in lower case that is nothing to the report and can start no venue, address, street or name: no
+        // rule below takes it.
+        if self.toks[i].passed_by_word_rules() {
+            return i + 1;
+        }
         if let Some(end) = self.phrase_at(i) {
             return end;
         }
