@@ -105,9 +105,13 @@ impl Folded {
         let mut i = 0;
         while i < bytes.len() {
             if bytes[i] < 0x80 {
-                text.push(char::from(bytes[i].to_ascii_lowercase()));
-                from.push((i as u32, i as u32 + 1));
-                i += 1;
+                // A run of ASCII at once: each byte lower-cased in place, and from itself.
+                let j = i + bytes[i..].iter().position(|&c| c >= 0x80).unwrap_or(bytes.len() - i);
+                let at = text.len();
+                text.push_str(&source[i..j]);
+                text[at..].make_ascii_lowercase();
+                from.extend((i..j).map(|k| (k as u32, k as u32 + 1)));
+                i = j;
                 continue;
             }
             let c = source[i..].chars().next().unwrap_or(' ');

@@ -277,11 +277,12 @@ impl Profile {
         self.index = index;
     }
 
-    /// The `PF_*` facts of a word (lower case).
-    pub fn facts(&self, low: &str) -> u8 {
+    /// The `PF_*` facts of a word (lower case); `street`: whether it is a street word or abbreviation (only an
+    /// abbreviation has another form to look up).
+    pub fn facts(&self, low: &str, street: bool) -> u8 {
         let look = |w: &str| if self.index_filter.may_hold(w) { self.index.get(w).copied().unwrap_or(0) } else { 0 };
         let f = look(low);
-        if low.len() > 4 {
+        if low.len() > 4 || !street {
             return f;
         }
         let canon = canon_street(low);
@@ -314,11 +315,12 @@ impl Profile {
 
     /// A person's name: the whole name as a phrase, and each part alone.
     fn add_name(&mut self, name: &str, kind: RedactionKind, rep: &'static str, cap_only: bool) {
-        let words = words_of(name);
+        let toks = tokenize(name);
+        let words: Vec<String> = toks.iter().map(|t| t.low.to_string()).collect();
         if words.len() > 1 {
             self.add_phrase(words.clone(), kind, rep);
         }
-        let lower_case: Vec<bool> = tokenize(name).iter().map(|t| !t.cap).collect();
+        let lower_case: Vec<bool> = toks.iter().map(|t| !t.cap).collect();
         for (k, w) in words.iter().enumerate() {
             // "Funmi Adeyemi (support worker for ...)": a function word, or one the sanitiser writes in place of what
             // it takes out, written in lower case in the name is no part of the name ("Șömé", which folds to "some",

@@ -273,10 +273,10 @@ impl Scan<'_> {
         let mut out = Vec::new();
         // A start lies at most four bytes before a digit: only the few stretches before digits are looked at.
         let mut next = 0;
-        for d in 0..b.len() {
-            if !b[d].is_ascii_digit() {
-                continue;
-            }
+        let mut from = 0;
+        while let Some(k) = b[from..].iter().position(u8::is_ascii_digit) {
+            let d = from + k;
+            from = d + 1;
             for i in d.saturating_sub(4).max(next)..d {
                 let word_start = b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80));
                 if word_start {
@@ -327,6 +327,9 @@ impl Scan<'_> {
         let p = self.profile;
         let b = self.text.as_bytes();
         let mut i = 0;
+        // The digits of a candidate and where each group of them ends, kept for the next candidate.
+        let mut digits = String::new();
+        let mut ends: Vec<(usize, usize)> = Vec::new();
         while i < b.len() {
             // Most of the text holds no digit, '+' or '(': passed over in one tight loop.
             match b[i..].iter().position(|&c| c.is_ascii_digit() || c == b'+' || c == b'(') {
@@ -342,8 +345,8 @@ impl Scan<'_> {
             }
             // Walk over digits and separators; remember where each group of digits ends.
             let mut j = i;
-            let mut digits = String::new();
-            let mut ends: Vec<(usize, usize)> = Vec::new();
+            digits.clear();
+            ends.clear();
             let mut last_sep_run = 0;
             while j < b.len() {
                 let d = b[j];
@@ -484,8 +487,7 @@ fn matches_in_words(
         if at < done {
             continue;
         }
-        let s = text[..at].rfind(char::is_whitespace).map_or(0, |k| k + text[k..].chars().next().map_or(1, char::len_utf8));
-        let e = text[at..].find(char::is_whitespace).map_or(text.len(), |k| at + k);
+        let (s, e) = (word_start(text, at), word_end(text, at));
         done = e;
         let w = &text[s..e];
         if worth(w) {
@@ -493,6 +495,44 @@ fn matches_in_words(
         }
     }
     out
+}
+
+/// Whether a byte is an ASCII character `char::is_whitespace` holds.
+fn ascii_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// Where the run of text without white space that holds byte `at` starts: bytes read back while they are ASCII, the
+/// characters decoded only past the first that is not.
+fn word_start(text: &str, at: usize) -> usize {
+    let b = text.as_bytes();
+    let mut k = at;
+    while k > 0 && b[k - 1] < 0x80 {
+        if ascii_space(b[k - 1]) {
+            return k;
+        }
+        k -= 1;
+    }
+    if k == 0 {
+        return 0;
+    }
+    text[..k].rfind(char::is_whitespace).map_or(0, |j| j + text[j..].chars().next().map_or(1, char::len_utf8))
+}
+
+/// Where the run of text without white space that holds byte `at` ends (see `word_start`).
+fn word_end(text: &str, at: usize) -> usize {
+    let b = text.as_bytes();
+    let mut k = at;
+    while k < b.len() && b[k] < 0x80 {
+        if ascii_space(b[k]) {
+            return k;
+        }
+        k += 1;
+    }
+    if k == b.len() {
+        return k;
+    }
+    text[k..].find(char::is_whitespace).map_or(text.len(), |j| k + j)
 }
 
 /// Whether `patterns::links` can match anywhere in `text`: a scheme, "www." or a dot before one of its endings. Most reports hold
@@ -589,6 +629,28 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_word_is_bounded_by_white_space_as_char_is_whitespace_says() {
+        for text in ["", "a", " a.b ", "x\u{a0}y.z\u{2003}w", "é.b c", "a\u{b}b.c\u{1c}d", "..", "\u{3000}.\u{85}"] {
+            for (at, _) in text.char_indices() {
+                let s = text[..at].rfind(char::is_whitespace).map_or(0, |k| k + text[k..].chars().next().map_or(1, char::len_utf8));
+                let e = text[at..].find(char::is_whitespace).map_or(text.len(), |k| at + k);
+                assert_eq!((word_start(text, at), word_end(text, at)), (s, e), "{text:?} {at}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_bounds_match_char_is_whitespace(text in "[a-z.: \t\n\u{b}\u{c}\r\u{1c}\u{85}\u{a0}\u{2003}\u{3000}é]{1,30}") {
+            for (at, _) in text.char_indices() {
+                let s = text[..at].rfind(char::is_whitespace).map_or(0, |k| k + text[k..].chars().next().map_or(1, char::len_utf8));
+                let e = text[at..].find(char::is_whitespace).map_or(text.len(), |k| at + k);
+                proptest::prop_assert_eq!((word_start(&text, at), word_end(&text, at)), (s, e));
+            }
+        }
     }
 
     #[test]

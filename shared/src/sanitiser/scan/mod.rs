@@ -68,7 +68,7 @@ impl<'a> Scan<'a> {
         s.contacts_and_codes();
         s.written_out_contacts();
         for t in &mut s.toks {
-            t.pf = profile.facts(&t.low);
+            t.pf = profile.facts(&t.low, t.street());
         }
         s.words();
         if deny {
