@@ -56,7 +56,8 @@ impl<'a> Scan<'a> {
             text,
             profile,
             claimed: spans::Claimed::new(text.len()),
-            spans: Vec::new(),
+            // Room for the spans of a usual report without growing.
+            spans: Vec::with_capacity(32),
             toks: Vec::new(),
             found_phones: Vec::new(),
             found_emails: Vec::new(),

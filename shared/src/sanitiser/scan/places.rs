@@ -167,7 +167,7 @@ impl Scan<'_> {
         k
     }
 
-    fn take_venue(&mut self, i: usize, j: usize, end: usize, rep: &str) -> Option<usize> {
+    fn take_venue(&mut self, i: usize, j: usize, end: usize, rep: &'static str) -> Option<usize> {
         let s = if i < j { self.toks[i].s } else { self.toks[j].s };
         let e = self.toks[end].e;
         if self.remove(s, e, RedactionKind::Venue, rep) { Some(end + 1) } else { None }

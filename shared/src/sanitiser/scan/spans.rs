@@ -1,5 +1,7 @@
 //! The stretches of text the passes claim, what replaces each, and the text written again from them.
 
+use std::borrow::Cow;
+
 use crate::domain::alert::RedactionKind;
 pub(crate) use crate::domain::alert::ReviewKind as Review;
 
@@ -10,7 +12,8 @@ use crate::sanitiser::tokens::soft_gap;
 pub(crate) enum Rep {
     /// The offender's: protected from every later rule.
     Keep,
-    Text(String),
+    /// The neutral words written in its place: one of the sanitiser's own phrases, or one with "'s" after it.
+    Text(Cow<'static, str>),
     /// Taken out with the space before it: "my friend Kayla" reads "my friend".
     Drop,
 }
@@ -91,20 +94,20 @@ impl Scan<'_> {
     }
 
     /// Claims `s..e` to be replaced by `rep`, counted as `kind`.
-    pub(super) fn remove(&mut self, s: usize, e: usize, kind: RedactionKind, rep: &str) -> bool {
-        self.add(s, e, Some(kind), Rep::Text(rep.to_owned()))
+    pub(super) fn remove(&mut self, s: usize, e: usize, kind: RedactionKind, rep: impl Into<Cow<'static, str>>) -> bool {
+        self.add(s, e, Some(kind), Rep::Text(rep.into()))
     }
 
     /// Takes out words `a..=b`; with `possessive`, a following "'s" goes too and the replacement takes it.
-    pub(super) fn remove_word(&mut self, a: usize, b: usize, kind: RedactionKind, rep: &str, possessive: bool) {
+    pub(super) fn remove_word(&mut self, a: usize, b: usize, kind: RedactionKind, rep: &'static str, possessive: bool) {
         let (mut s, mut e) = (self.toks[a].s, self.toks[b].e);
-        let mut rep = rep.to_owned();
+        let mut rep: Cow<'static, str> = Cow::Borrowed(rep);
         if possessive {
             let rest = &self.text[e..];
             for ap in ["'s", "’s", "'S"] {
                 if rest.starts_with(ap) && !rest[ap.len()..].chars().next().is_some_and(char::is_alphanumeric) {
                     e += ap.len();
-                    rep.push_str("'s");
+                    rep.to_mut().push_str("'s");
                     break;
                 }
             }
@@ -123,10 +126,10 @@ impl Scan<'_> {
         if !self.free(s, e) && possessive {
             e = self.toks[b].e;
             if let Some(r) = rep.strip_suffix("'s") {
-                rep = r.to_owned();
+                rep = Cow::Owned(r.to_owned());
             }
         }
-        self.remove(s, e, kind, &rep);
+        self.remove(s, e, kind, rep);
     }
 
     /// Takes out word `i` with the space before it (or keeps only its "'s").

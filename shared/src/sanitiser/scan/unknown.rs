@@ -250,14 +250,14 @@ impl Scan<'_> {
             self.withheld.push(self.toks[k].low.to_string());
         }
         let has_digit = (a..=b).any(|k| self.toks[k].low.bytes().any(|c| c.is_ascii_digit()));
-        let prev = a.checked_sub(1).map(|k| self.toks[k].low.to_string());
+        let prev: Option<&str> = a.checked_sub(1).map(|k| &*self.toks[k].low);
         let (kind, rep, review) = if has_digit {
             (RedactionKind::Other, "a number", Review::WithheldOther)
         } else if titled {
             (RedactionKind::ThirdPartyName, "someone", Review::WithheldName)
-        } else if prev.as_deref() == Some("the") || prev.as_deref().is_some_and(place_before) {
+        } else if prev == Some("the") || prev.is_some_and(place_before) {
             (RedactionKind::Other, "a place", Review::WithheldPlace)
-        } else if prev.as_deref() == Some("from") {
+        } else if prev == Some("from") {
             (RedactionKind::Other, "somewhere", Review::WithheldPlace)
         } else {
             (RedactionKind::ThirdPartyName, "someone", Review::WithheldName)
