@@ -91,13 +91,15 @@ pub(crate) fn check_town(typed: &str, p: &Profile) -> TownCheck {
         }
     }
     // The same place twice ("Leeds, Leeds LS6") is said once.
-    let mut seen: Vec<String> = Vec::new();
-    kept.retain(|k| {
-        let key = normalise_name(k);
-        let new = !seen.contains(&key);
-        seen.push(key);
-        new
-    });
+    if kept.len() > 1 {
+        let mut seen: Vec<String> = Vec::new();
+        kept.retain(|k| {
+            let key = normalise_name(k);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+    }
     issues.sort();
     // Every part a known place and nothing else: the town as typed, so that what is published without a flag is
     // exactly what was typed ("uK/" is not quietly tidied to "uK").
@@ -169,7 +171,7 @@ fn identifiers_in(part: &str, p: &Profile) -> Vec<TownIssue> {
     }
     // A house number before a word is an address even without its street word ("12 Acacia"); any other word with a
     // digit is a postcode or postal district ("LS6", "Dublin 8").
-    let toks = tokenize(part);
+    let toks = scan.tokens();
     for (i, t) in toks.iter().enumerate() {
         if t.num && toks.get(i + 1).is_some_and(|n| !n.num) {
             add(&mut out, TownIssue::Address);

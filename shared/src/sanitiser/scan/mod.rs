@@ -79,6 +79,11 @@ impl<'a> Scan<'a> {
         s
     }
 
+    /// The words of the text, as `tokenize` gives them.
+    pub fn tokens(&self) -> &[Tok<'a>] {
+        &self.toks
+    }
+
     /// Withholds what another text of the report withheld (`unknown::withhold_everywhere`).
     pub fn withhold_also(&mut self, forms: &super::lexicon::HashSet<String>) {
         let before = self.spans.len();
