@@ -57,7 +57,7 @@ impl<'a> Scan<'a> {
             profile,
             claimed: spans::Claimed::new(text.len()),
             // Room for the spans of a usual report without growing.
-            spans: Vec::with_capacity(32),
+            spans: Vec::with_capacity(16),
             toks: Vec::new(),
             found_phones: Vec::new(),
             found_emails: Vec::new(),
