@@ -107,20 +107,21 @@ impl Tok<'_> {
     pub fn role(&self) -> Option<Role> {
         if self.flags & ROLE != 0 { role_word(&self.low) } else { None }
     }
-    /// A word no rule of the word pass (`scan::words`) takes: in lower case, not a number, nothing to the report
-    /// (`pf`), and able to start no venue ("the", a chain, a venue noun), house number, street (a preposition) or
-    /// name (a given name). Each rule there starts with one of these tests.
+    /// A word no rule of the word pass (`scan::words`) takes: in lower case or a function word ("I", "He"), not a
+    /// number, nothing to the report (`pf`), and able to start no venue ("the", a chain, a venue noun), house number,
+    /// street (a preposition) or name (a given name). Each rule there starts with one of these tests; a capital
+    /// counts only on a word that is not a function word.
     pub fn passed_by_word_rules(&self) -> bool {
-        !self.cap
+        (!self.cap || self.stop())
             && !self.num
             && self.pf == 0
             && self.flags & (CHAIN | VENUE | PLACE_PREPOSITION | GIVEN | ADDRESS_NUMBER) == 0
             && self.low != "the"
     }
-    /// A word deny by default (`scan::unknown`) leaves: in lower case, a word of the language, and able to start
-    /// no place, house number or title.
+    /// A word deny by default (`scan::unknown`) leaves: in lower case or a function word, a word of the language,
+    /// and able to start no place, house number or title.
     pub fn passed_by_deny_rules(&self) -> bool {
-        !self.cap && self.flags & (PLACE | ADDRESS_NUMBER | TITLE) == 0 && self.vocabulary()
+        (!self.cap || self.stop()) && self.flags & (PLACE | ADDRESS_NUMBER | TITLE) == 0 && self.vocabulary()
     }
     /// Whether `role` may answer a role: false for most words, without looking the word up.
     pub fn may_name_role(&self) -> bool {
