@@ -19,6 +19,12 @@ use crate::sanitiser::tokens::{PF_PROTECTED, PF_TOWN, soft_gap};
 use super::Scan;
 use super::spans::Review;
 
+/// Whether `w` holds fewer than two characters, without counting them all.
+fn one_char(w: &str) -> bool {
+    let mut cs = w.chars();
+    cs.next().is_none() || cs.next().is_none()
+}
+
 /// Prepositions after which a withheld name is a place ("at the Lamplighter", "outside Harehills").
 fn place_before(w: &str) -> bool {
     matches!(
@@ -34,7 +40,7 @@ impl Scan<'_> {
         let (mut mid, mut capped) = (0usize, 0usize);
         for t in &self.toks {
             // "I" and the like are capitalised in any text.
-            if t.start || t.num || t.embedded || t.stop() || t.low.chars().count() < 2 {
+            if t.start || t.num || t.embedded || t.stop() || one_char(&t.low) {
                 continue;
             }
             mid += 1;
@@ -48,7 +54,7 @@ impl Scan<'_> {
     /// Whether word `i` is one the sanitiser cannot vouch for (see the module's rules).
     fn unknown(&self, i: usize) -> bool {
         let t = &self.toks[i];
-        if t.embedded || t.low.starts_with(|c: char| c.is_ascii_digit()) || t.low.chars().count() < 2 {
+        if t.embedded || t.low.starts_with(|c: char| c.is_ascii_digit()) || one_char(&t.low) {
             return false;
         }
         if t.stop() || t.calendar() || t.safe_name() || t.role().is_some() || t.pf & (PF_PROTECTED | PF_TOWN) != 0 {
