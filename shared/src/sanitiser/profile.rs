@@ -208,9 +208,9 @@ impl Profile {
                 w.and_then(|w| w.venue_address.as_deref()),
                 report.incident.location_detail.as_deref(),
             ];
-            let in_short = short.into_iter().flatten().any(|x| tokenize(x).iter().any(|t| town_words.contains(&*t.low)));
+            // The cheaper test first.
             let third = town_words.iter().any(|w| self.third.contains_key(w.as_str()));
-            if in_short || third {
+            if third || short.into_iter().flatten().any(|x| tokenize(x).iter().any(|t| town_words.contains(&*t.low))) {
                 return None;
             }
         }

@@ -123,6 +123,12 @@ impl Tok<'_> {
     pub fn passed_by_deny_rules(&self) -> bool {
         (!self.cap || self.stop()) && self.flags & (PLACE | ADDRESS_NUMBER | TITLE) == 0 && self.vocabulary()
     }
+    /// A word deny by default leaves when it starts a sentence, whatever its case, unless it is listed with a name
+    /// ("and", "or" beside it, which the caller tests): a word of the language that can start no place, house number
+    /// or title. A capital at a sentence start marks only a word that is not a word of the language.
+    pub fn passed_by_deny_rules_at_a_start(&self) -> bool {
+        self.start && self.flags & (PLACE | ADDRESS_NUMBER | TITLE) == 0 && self.vocabulary()
+    }
     /// Whether `role` may answer a role: false for most words, without looking the word up.
     pub fn may_name_role(&self) -> bool {
         self.flags & ROLE != 0

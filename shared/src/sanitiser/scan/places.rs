@@ -226,7 +226,8 @@ impl Scan<'_> {
             let mut k = i;
             while k < n && k < i + 3 && self.cap_name_word(&self.toks[k]) && (k == i || soft_gap(self.gap(k))) && self.tok_free(k) {
                 let next = k + 1;
-                if next < n && soft_gap(self.gap(next)) && self.toks[next].cap {
+                // Only a street word or its abbreviation can be a street suffix.
+                if next < n && self.toks[next].cap && self.toks[next].street() && soft_gap(self.gap(next)) {
                     let suffix = canon_street(&self.toks[next].low);
                     if STREET_SUFFIXES.contains_key(suffix) && !legal_court(&self.toks[k].low, suffix) {
                         let rep = building_or_street(suffix);
