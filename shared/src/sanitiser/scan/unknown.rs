@@ -136,16 +136,14 @@ impl Scan<'_> {
             at > 0 && people[at - 1].1 >= t.e
         };
         let n = self.toks.len();
-        self.each_free_word(|s, i| {
-            // A word of the language in lower case that starts no place, house number or title: nothing to withhold.
-            if s.toks[i].passed_by_deny_rules() {
-                return i + 1;
-            }
-            // A word of the language that starts a sentence, with no "and" or "or" beside it to list it with a name.
+        // A word of the language in lower case that starts no place, house number or title: nothing to withhold; nor
+        // one that starts a sentence, with no "and" or "or" beside it to list it with a name.
+        let passed = |s: &Self, i: usize| {
             let and_or = |k: Option<usize>| k.and_then(|k| s.toks.get(k)).is_some_and(|x| matches!(&*x.low, "and" | "or"));
-            if s.toks[i].passed_by_deny_rules_at_a_start() && !and_or(i.checked_sub(1)) && !and_or(Some(i + 1)) {
-                return i + 1;
-            }
+            s.toks[i].passed_by_deny_rules()
+                || (s.toks[i].passed_by_deny_rules_at_a_start() && !and_or(i.checked_sub(1)) && !and_or(Some(i + 1)))
+        };
+        self.each_free_word(passed, |s, i| {
             if let Some(len) = s.place_at(i) {
                 let (a, b) = (s.toks[i].s, s.toks[i + len - 1].e);
                 s.keep(a, b);

@@ -26,15 +26,24 @@ impl Scan<'_> {
 
     /// Every word not yet claimed, left to right, through the rules of `word_at`.
     pub(super) fn words(&mut self) {
-        self.each_free_word(Self::word_at);
+        self.each_free_word(|s, i| s.toks[i].passed_by_word_rules() && !s.maybe_reg(i), Self::word_at);
+    }
+
+    /// Whether the offender's registration may start at word `i`: he has one, and a digit stands in this word or the
+    /// next.
+    fn maybe_reg(&self, i: usize) -> bool {
+        let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
+        !self.profile.offender_regs.is_empty() && (has_digit(i) || has_digit(i + 1))
     }
 
     /// Runs `rule` at each word no span holds yet, left to right; `rule` answers the index of the next word to look
     /// at (at least the one after).
-    pub(super) fn each_free_word(&mut self, mut rule: impl FnMut(&mut Self, usize) -> usize) {
+    /// Words `pass` answers for are ones `rule` would pass over, claimed or not: they are passed over without
+    /// looking at what is claimed.
+    pub(super) fn each_free_word(&mut self, pass: impl Fn(&Self, usize) -> bool, mut rule: impl FnMut(&mut Self, usize) -> usize) {
         let mut i = 0;
         while i < self.toks.len() {
-            if !self.tok_free(i) {
+            if pass(self, i) || !self.tok_free(i) {
                 i += 1;
                 continue;
             }
@@ -50,8 +59,7 @@ impl Scan<'_> {
             (t.s, t.e, t.cap, t.embedded)
         };
         // The offender's registration split over two words, in any case.
-        let has_digit = |k: usize| self.toks.get(k).is_some_and(|x| x.low.bytes().any(|b| b.is_ascii_digit()));
-        let maybe_reg = !p.offender_regs.is_empty() && (has_digit(i) || has_digit(i + 1));
+        let maybe_reg = self.maybe_reg(i);
         // Irish registrations have three parts ("08-WD-1Q2", "151 D 12345").
         for len in [1usize, 2, 3] {
             if i + len <= self.toks.len() && maybe_reg {
