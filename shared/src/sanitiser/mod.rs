@@ -66,7 +66,8 @@ pub fn sanitise(report: &Report) -> Alert {
     let o = &report.offender;
     let account_words = tokenize(&report.account);
     let description_words = o.description.as_deref().map(tokenize);
-    let (p, town) = profile_and_town(report, &account_words, description_words.as_deref());
+    let known = known_digits(report);
+    let (p, town) = profile_and_town(report, &account_words, description_words.as_deref(), &known);
     let mut counts = Counts::default();
 
     let mut account = Scan::with_tokens(&report.account, account_words, &p);
@@ -104,12 +105,12 @@ pub fn sanitise(report: &Report) -> Alert {
 
     let mut phones: Vec<String> = Vec::new();
     for raw in o.phones.iter().chain(scans.iter().flat_map(|s| &s.found_phones)) {
-        if p.is_reporter_phone(&national_digits(raw)) {
+        let digits = known.iter().find(|(r, _)| *r == raw.as_str()).map_or_else(|| national_digits(raw), |(_, d)| d.clone());
+        if p.is_reporter_phone(&digits) {
             counts.add(RedactionKind::ReporterContact);
             continue;
         }
         let shown = PhoneNumber::parse(raw).map(|x| x.as_str().to_owned()).unwrap_or_else(|_| raw.trim().to_owned());
-        let digits = national_digits(raw);
         if !phones.contains(&shown) && !phones.iter().any(|x| national_digits(x) == digits) {
             phones.push(shown);
         }
@@ -197,11 +198,23 @@ fn review_spans(field: &str, marks: Vec<(usize, usize, ReviewKind)>) -> impl Ite
 
 /// The town the alert may publish, checked against a profile that does not yet trust the town's words, and the
 /// report's profile with that town as its public town.
-fn profile_and_town(report: &Report, account: &[tokens::Tok], description: Option<&[tokens::Tok]>) -> (Profile, TownCheck) {
-    let bare = Profile::build_with(report, account, description, "");
+fn profile_and_town(
+    report: &Report,
+    account: &[tokens::Tok],
+    description: Option<&[tokens::Tok]>,
+    known: &[(&str, String)],
+) -> (Profile, TownCheck) {
+    let bare = Profile::build_known(report, account, description, "", known);
     let town = town::check_town(report.incident.town.as_str(), &bare);
-    let p = bare.with_town(report, &town.town).unwrap_or_else(|| Profile::build_with(report, account, description, &town.town));
+    let p = bare.with_town(report, &town.town).unwrap_or_else(|| Profile::build_known(report, account, description, &town.town, known));
     (p, town)
+}
+
+/// The national digits of the offender's numbers and the reporter's, worked out once for the profile's builds and the
+/// alert's list of numbers.
+fn known_digits(report: &Report) -> Vec<(&str, String)> {
+    let reporter = report.reporter.as_ref().and_then(|r| r.phone.as_deref());
+    report.offender.phones.iter().map(String::as_str).chain(reporter).map(|raw| (raw, national_digits(raw))).collect()
 }
 
 /// The town a reviewer sets at publish, checked as the drafted town is (`check_town`) and published as typed only
@@ -250,7 +263,7 @@ fn clean_name(name: &str, p: &Profile) -> Option<String> {
 pub fn check_edit(report: &Report, edited: &Alert) -> Vec<Finding> {
     let account = tokenize(&report.account);
     let description = report.offender.description.as_deref().map(tokenize);
-    let (mut p, _) = profile_and_town(report, &account, description.as_deref());
+    let (mut p, _) = profile_and_town(report, &account, description.as_deref(), &known_digits(report));
     // The words of his own handles and emails ("derry" in "ciaranmc_derry") are his wherever they stand.
     let his: Vec<String> = p
         .offender_handles

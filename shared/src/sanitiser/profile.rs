@@ -113,6 +113,13 @@ impl Profile {
     /// the alert publishes, not the town as typed: that may hold an address) as the public town whose words are never
     /// taken for a name or a venue.
     pub fn build_with(report: &Report, account: &[Tok], description: Option<&[Tok]>, town: &str) -> Self {
+        Self::build_known(report, account, description, town, &[])
+    }
+
+    /// As `build_with`, with the national digits of some of the report's numbers worked out already (`known`: each
+    /// number as written, with `national_digits` of it).
+    pub fn build_known(report: &Report, account: &[Tok], description: Option<&[Tok]>, town: &str, known: &[(&str, String)]) -> Self {
+        let digits_of = |raw: &str| known.iter().find(|(r, _)| *r == raw).map_or_else(|| national_digits(raw), |(_, d)| d.clone());
         let mut p = Profile::default();
         let o = &report.offender;
         for n in &o.names_used {
@@ -129,7 +136,7 @@ impl Profile {
                 }
             }
         }
-        p.offender_phone_digits = o.phones.iter().map(|x| national_digits(x)).filter(|d| d.len() >= 6).collect();
+        p.offender_phone_digits = o.phones.iter().map(|x| digits_of(x)).filter(|d| d.len() >= 6).collect();
         p.offender_emails = o.emails.iter().map(|e| fold(e.trim())).filter(|e| !e.is_empty()).collect();
         p.offender_handles = o.online_handles.iter().map(|h| handle_key(h)).filter(|h| !h.is_empty()).collect();
         p.town_words = words_of(town).into_iter().collect();
@@ -147,7 +154,7 @@ impl Profile {
                 }
                 p.reporter_email = Some(e);
             }
-            p.reporter_phone_digits = r.phone.as_deref().map(national_digits).filter(|d| d.len() >= 6);
+            p.reporter_phone_digits = r.phone.as_deref().map(digits_of).filter(|d| d.len() >= 6);
             for h in &r.online_handles {
                 let h = handle_key(h);
                 // Her own handle is hers even where it is also typed into the offender block.
