@@ -546,12 +546,14 @@ fn may_hold_link(text: &str) -> bool {
             }
             let rest = &b[i + 1..];
             let before = &b[..i];
+            // Every ending starts with a letter: a dot before anything else (the end of a sentence) ends none.
             before.len() >= 3 && before[before.len() - 3..].eq_ignore_ascii_case(b"www")
-                || patterns::ENDINGS.iter().any(|e| {
-                    rest.len() >= e.len()
-                        && rest[..e.len()].eq_ignore_ascii_case(e.as_bytes())
-                        && !rest.get(e.len()).is_some_and(|x| x.is_ascii_alphanumeric() || *x >= 0x80)
-                })
+                || rest.first().is_some_and(u8::is_ascii_alphabetic)
+                    && patterns::ENDINGS.iter().any(|e| {
+                        rest.len() >= e.len()
+                            && rest[..e.len()].eq_ignore_ascii_case(e.as_bytes())
+                            && !rest.get(e.len()).is_some_and(|x| x.is_ascii_alphanumeric() || *x >= 0x80)
+                    })
         })
 }
 
@@ -629,6 +631,11 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn every_ending_of_a_link_starts_with_a_letter() {
+        assert!(patterns::ENDINGS.iter().all(|e| e.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)));
     }
 
     #[test]
