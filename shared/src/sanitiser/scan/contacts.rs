@@ -570,19 +570,14 @@ pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
         return out;
     }
     let joins = |c: char| c.is_alphanumeric() || c == '_' || c == '@';
-    let mut from = 0;
-    while let Some(pos) = hay[from..].find(needle) {
-        let s = from + pos;
+    // Each place after the end of the last: the searcher is built once for the needle.
+    for s in memchr::memmem::find_iter(hay.as_bytes(), needle.as_bytes()) {
         let e = s + needle.len();
         let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
         let after_ok =
             !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
         if before_ok && after_ok {
             out.push((s, e));
-        }
-        from = s + needle.len().max(1);
-        while !hay.is_char_boundary(from) {
-            from += 1;
         }
     }
     out
@@ -631,6 +626,32 @@ mod tests {
             }
         }
         out
+    }
+
+    /// `find_literal` with `str::find` from the end of each place found.
+    fn plain_find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let joins = |c: char| c.is_alphanumeric() || c == '_' || c == '@';
+        let mut from = 0;
+        while let Some(pos) = hay[from..].find(needle) {
+            let s = from + pos;
+            let e = s + needle.len();
+            let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
+            let after_ok =
+                !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
+            if before_ok && after_ok {
+                out.push((s, e));
+            }
+            from = s + needle.len();
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_literal_finds_as_str_find_does(hay in "[ab .@_é]{0,30}", needle in "[ab.é]{1,3}") {
+            proptest::prop_assert_eq!(find_literal(&hay, &needle), plain_find_literal(&hay, &needle));
+        }
     }
 
     #[test]
