@@ -296,12 +296,21 @@ impl Profile {
         if canon != low { f | (look(canon) & PF_PHRASE) } else { f }
     }
 
-    fn add_phrase(&mut self, words: Vec<String>, kind: RedactionKind, rep: &'static str) {
+    fn add_phrase(&mut self, mut words: Vec<String>, kind: RedactionKind, rep: &'static str) {
         if words.is_empty() {
             return;
         }
-        let words: Vec<String> = words.iter().map(|w| canon_street(w).to_owned()).collect();
-        let list = self.phrases.entry(words[0].clone()).or_default();
+        // Street abbreviations in their long form; every other word as it is, not copied.
+        for w in &mut words {
+            let canon = canon_street(w);
+            if canon != w.as_str() {
+                *w = canon.to_owned();
+            }
+        }
+        let list = match self.phrases.get_mut(words[0].as_str()) {
+            Some(list) => list,
+            None => self.phrases.entry(words[0].clone()).or_default(),
+        };
         if !list.iter().any(|p| p.words == words) {
             list.push(Phrase { words, kind, rep });
             list.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
