@@ -20,6 +20,7 @@ import json
 import os
 import queue
 import select
+import shlex
 import socket
 import statistics
 import subprocess
@@ -440,8 +441,11 @@ def one_run(name, path, env, relay):
     server.handle_error = lambda request, address: None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(function_env(env, name), AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
+    # NUM_BENCH_WRAP: a command to run each binary under, to see where init goes (say `perf stat -e page-faults` or
+    # `valgrind --tool=callgrind`); the times it prints are then the wrapper's, not the binary's.
+    wrap = shlex.split(os.environ.get("NUM_BENCH_WRAP", ""))
     t0 = time.perf_counter_ns()
-    proc = subprocess.Popen([path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(wrap + [path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     failure = None
     rss = None
     if not run.got_next.wait(30) or run.t_next is None:
@@ -450,7 +454,8 @@ def one_run(name, path, env, relay):
         failure = "no answer to the first event within 30 s"
     else:
         rss = peak_rss_kb(proc.pid)
-    proc.kill()
+    # A wrapper writes its figures when the process ends on a signal it can catch.
+    proc.terminate() if wrap else proc.kill()
     run.stop.set()
     _, err = proc.communicate()
     server.shutdown()

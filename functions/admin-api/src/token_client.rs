@@ -3,7 +3,6 @@
 //! Amazon's roots, so this client trusts the same compiled-in roots as the AWS clients and reads nothing from the
 //! system's store at start-up.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,15 +20,7 @@ pub struct HttpsForm {
 
 impl HttpsForm {
     pub fn new() -> anyhow::Result<Self> {
-        use rustls::pki_types::CertificateDer;
-        use rustls::pki_types::pem::PemObject;
-        let mut roots = rustls::RootCertStore::empty();
-        let (added, _) = roots.add_parsable_certificates(CertificateDer::pem_slice_iter(shared::adapters::aws::AWS_ROOTS_PEM).flatten());
-        anyhow::ensure!(added > 0, "no root certificate could be read from the compiled-in roots");
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls = shared::adapters::aws::tls_config();
         let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().build();
         Ok(Self { client: Client::builder(TokioExecutor::new()).build(https) })
     }

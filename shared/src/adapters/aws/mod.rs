@@ -8,6 +8,7 @@
 mod amazon_roots;
 #[cfg(feature = "aws-dynamodb")]
 pub mod dynamo;
+mod http;
 #[cfg(feature = "aws-kms")]
 pub mod kms;
 #[cfg(feature = "aws-ses")]
@@ -37,16 +38,7 @@ pub use sns::SnsSms;
 /// vouch for a DynamoDB or KMS endpoint. The cost: a new AWS root needs a new build (they run to 2037-2040).
 pub const AWS_ROOTS_PEM: &[u8] = amazon_roots::PEM.as_bytes();
 
-/// The SDK's own HTTPS client (hyper 1, rustls with aws-lc), trusting [`AWS_ROOTS_PEM`] only.
-pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS_PEM);
-    let context = tls::TlsContext::builder().with_trust_store(trust).build().expect("a TLS context holds any trust store");
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-        .tls_context(context)
-        .build_https()
-}
+pub use http::{https_client, tls_config};
 
 /// The SDK configuration of every client of a function, built from the environment Lambda gives a function:
 /// `AWS_REGION`, the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
