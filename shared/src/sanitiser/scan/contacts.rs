@@ -440,21 +440,7 @@ fn handle_runs(text: &str) -> Vec<(usize, usize)> {
         while i > 0 && run_char_before(i) {
             i -= text[..i].chars().next_back().map_or(1, char::len_utf8);
         }
-        let mut end = p;
-        while end < b.len() {
-            let c = b[end];
-            if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
-                end += 1;
-            } else if c < 0x80 {
-                break;
-            } else {
-                let ch = text[end..].chars().next().unwrap_or(' ');
-                if !(ch.is_alphanumeric() || is_mark(ch)) {
-                    break;
-                }
-                end += ch.len_utf8();
-            }
-        }
+        let end = run_end(text, p);
         done = end;
         let starts = !matches!(b[i], b'.' | b'_') && (i == 0 || !(b[i - 1] >= 0x80 || matches!(b[i - 1], b'@' | b'/')));
         let run = text[i..end].trim_end_matches('.');
@@ -468,6 +454,27 @@ fn handle_runs(text: &str) -> Vec<(usize, usize)> {
 /// Where `find` finds its shape in `text`, looked for only in the words (runs of text between white space) that hold one of
 /// `triggers` and that `worth` accepts. An email, a link or a handle holds no white space, so nothing is missed, and
 /// the patterns run over a few short words instead of the whole report.
+/// Where a run of a handle's characters (letters, digits, marks, '.' and '_') that goes on at byte `from` ends.
+fn run_end(text: &str, from: usize) -> usize {
+    let b = text.as_bytes();
+    let mut end = from;
+    while end < b.len() {
+        let c = b[end];
+        if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
+            end += 1;
+        } else if c < 0x80 {
+            break;
+        } else {
+            let ch = text[end..].chars().next().unwrap_or(' ');
+            if !(ch.is_alphanumeric() || is_mark(ch)) {
+                break;
+            }
+            end += ch.len_utf8();
+        }
+    }
+    end
+}
+
 fn matches_in_words(
     find: impl Fn(&str) -> Vec<(usize, usize)>,
     text: &str,
@@ -599,21 +606,7 @@ mod tests {
                 i += 1;
                 continue;
             }
-            let mut run_end = i;
-            while run_end < b.len() {
-                let c = b[run_end];
-                if c.is_ascii_alphanumeric() || c == b'.' || c == b'_' {
-                    run_end += 1;
-                } else if c < 0x80 {
-                    break;
-                } else {
-                    let ch = text[run_end..].chars().next().unwrap_or(' ');
-                    if !(ch.is_alphanumeric() || is_mark(ch)) {
-                        break;
-                    }
-                    run_end += ch.len_utf8();
-                }
-            }
+            let run_end = run_end(text, i);
             let run = text[i..run_end].trim_end_matches('.');
             if run.bytes().any(|c| c == b'.' || c == b'_') {
                 out.push((i, i + run.len()));
