@@ -36,12 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.wait import WebDriverWait
 
 # Every language the pages must offer (issue 13); English is the fallback.
@@ -173,6 +172,21 @@ return '<' + e.tagName.toLowerCase() + (e.id ? ' id=' + e.id : '') + (e.name ? '
 
 # What WebDriver says when a page changed between two of its commands (a race of the driver, not a fault of the page).
 STALE = ("stale element", "does not belong to the document", "Cannot find context with specified id")
+
+
+def replaced(element) -> bool:
+    """Whether `element` has left the document: what `EC.staleness_of` asks, except that chromedriver sometimes answers
+    a node detached in the middle of a navigation with an "unknown error" naming it (one of `STALE`) rather than as
+    stale, which is the same answer."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if any(w in str(e) for w in STALE):
+            return True
+        raise
 
 
 class Failure(Exception):
@@ -702,7 +716,7 @@ class Run:
         old = self.d.find_element(By.TAG_NAME, "html")
         t = time.monotonic()
         button.click()
-        WebDriverWait(self.d, 20).until(EC.staleness_of(old))
+        WebDriverWait(self.d, 20).until(lambda _: replaced(old))
         WebDriverWait(self.d, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
         self.spent["load"] = self.spent.get("load", 0.0) + time.monotonic() - t
 
