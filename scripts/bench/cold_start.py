@@ -441,8 +441,8 @@ def one_run(name, path, env, relay):
     server.handle_error = lambda request, address: None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(function_env(env, name), AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
-    # NUM_BENCH_WRAP: a command to run each binary under, to see where init goes (say `perf stat -e page-faults` or
-    # `valgrind --tool=callgrind`); the times it prints are then the wrapper's, not the binary's.
+    # NUM_BENCH_WRAP: a command to run each binary under, to see where init goes; the run ends with SIGTERM, so the
+    # tool must write what it measured on that signal. The times printed are then the wrapper's, not the binary's.
     wrap = shlex.split(os.environ.get("NUM_BENCH_WRAP", ""))
     t0 = time.perf_counter_ns()
     proc = subprocess.Popen(wrap + [path], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
