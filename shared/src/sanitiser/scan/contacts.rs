@@ -576,18 +576,22 @@ pub(crate) fn find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
     if needle.is_empty() {
         return out;
     }
-    let joins = |c: char| c.is_alphanumeric() || c == '_' || c == '@';
     // Each place after the end of the last: the searcher is built once for the needle.
     for s in memchr::memmem::find_iter(hay.as_bytes(), needle.as_bytes()) {
         let e = s + needle.len();
-        let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
-        let after_ok =
-            !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
-        if before_ok && after_ok {
+        if stands_whole(hay, s, e) {
             out.push((s, e));
         }
     }
     out
+}
+
+/// Whether `hay[s..e]` is not part of a longer word, handle or address: no letter, digit, '_' or '@' touches it, and
+/// no '.' followed by a letter or digit after it.
+fn stands_whole(hay: &str, s: usize, e: usize) -> bool {
+    let joins = |c: char| c.is_alphanumeric() || c == '_' || c == '@';
+    !hay[..s].chars().next_back().is_some_and(joins)
+        && !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())))
 }
 
 #[cfg(test)]
@@ -624,15 +628,11 @@ mod tests {
     /// `find_literal` with `str::find` from the end of each place found.
     fn plain_find_literal(hay: &str, needle: &str) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        let joins = |c: char| c.is_alphanumeric() || c == '_' || c == '@';
         let mut from = 0;
         while let Some(pos) = hay[from..].find(needle) {
             let s = from + pos;
             let e = s + needle.len();
-            let before_ok = !hay[..s].chars().next_back().is_some_and(joins);
-            let after_ok =
-                !hay[e..].chars().next().is_some_and(|c| joins(c) || (c == '.' && hay[e + 1..].starts_with(|d: char| d.is_alphanumeric())));
-            if before_ok && after_ok {
+            if stands_whole(hay, s, e) {
                 out.push((s, e));
             }
             from = s + needle.len();
