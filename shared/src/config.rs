@@ -2,7 +2,7 @@
 //!
 //! One small struct per need, so each function reads only what it uses (the function that takes reports knows
 //! nothing of email). A missing or empty variable stops start-up with a message that names it; nothing falls back
-//! to a default. `AWS_REGION`, credentials and, in tests, `AWS_ENDPOINT_URL` are read by `adapters::aws::load_sdk_config`.
+//! to a default. `AWS_REGION`, credentials and, in tests, `AWS_ENDPOINT_URL` are read by `adapters::aws::load_aws_client`.
 
 use std::collections::BTreeMap;
 

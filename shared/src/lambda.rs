@@ -183,7 +183,7 @@ mod tests {
         assert!(on(&debug, "shared::adapters::aws", Level::DEBUG) && on(&debug, "deliver_alert", Level::DEBUG));
         let quiet = log_filter("deliver-alert", Some("warn"));
         assert!(!on(&quiet, "deliver_alert", Level::INFO) && on(&quiet, "deliver_alert", Level::WARN));
-        assert!(on(&quiet, "aws_smithy_runtime", Level::INFO), "other crates keep info");
+        assert!(on(&quiet, "hyper_util", Level::INFO), "other crates keep info");
     }
 
     fn cfg() -> StaffIdentityConfig {

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-use shared::adapters::aws::{DynamoTables, KmsKeys, SesEmail, SnsSms};
+use shared::adapters::aws::{AwsClient, DynamoTables, KmsKeys, SesEmail, SnsSms};
 use shared::config::{EmailConfig, SmsConfig, TableNames};
 use shared::domain::ids::random_base32;
 use shared::ports::Table;
@@ -52,9 +52,20 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// The adapters' own client for `endpoint` (moto, or a socket playing a provider): the region and the dummy
+/// credentials the SDK set-up uses, built as a function builds it from its environment.
+pub fn client_at(endpoint: &str) -> AwsClient {
+    let vars = [("AWS_REGION", REGION), ("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", endpoint)];
+    let vars = move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned());
+    shared::adapters::aws::aws_client_from(&vars).expect("the test client's variables are complete")
+}
+
 /// Everything a test needs on the AWS side.
 pub struct AwsBackend {
+    /// The SDK, for set-up and for reading back what the adapters wrote.
     pub sdk: aws_config::SdkConfig,
+    /// The adapters' client for moto, unmetered (build adapters of a test's own on it).
+    pub client: AwsClient,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub kms: aws_sdk_kms::Client,
     pub names: TableNames,
@@ -155,18 +166,31 @@ pub async fn aws_backend() -> AwsBackend {
         .await
         .unwrap_or_else(|e| panic!("creating the SES configuration set: {}", aws_sdk_sesv2::error::DisplayErrorContext(e)));
 
-    // The adapters' own clients carry the meter; the set-up above does not count.
+    // The adapters' own client carries the meter; the set-up above does not count.
     let meter = crate::meter::Meter::default();
-    let metered_dynamo =
-        aws_sdk_dynamodb::Client::from_conf(aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(meter.clone()).build());
-    let metered_kms = aws_sdk_kms::Client::from_conf(aws_sdk_kms::config::Builder::from(&sdk).interceptor(meter.clone()).build());
-    let metered_ses = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&sdk).interceptor(meter.clone()).build());
-    let metered_sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&sdk).interceptor(meter.clone()).build());
-    let tables = DynamoTables::new(metered_dynamo, names.clone());
-    let keys = KmsKeys::new(metered_kms, data_key_id.clone(), Some(mac_key_id.clone())).with_audit_key(audit_key_id.clone());
-    let email = SesEmail::new(metered_ses, EmailConfig { from_address: from_address.clone(), configuration_set });
-    let sms = SnsSms::new(metered_sns, SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
-    AwsBackend { sdk, dynamo, kms, names, tables, keys, email, sms, data_key_id, mac_key_id, audit_key_id, from_address, prefix, meter }
+    let client = client_at(&endpoint());
+    let metered = client.with_observer(std::sync::Arc::new(meter.clone()));
+    let tables = DynamoTables::new(metered.clone(), names.clone());
+    let keys = KmsKeys::new(metered.clone(), data_key_id.clone(), Some(mac_key_id.clone())).with_audit_key(audit_key_id.clone());
+    let email = SesEmail::new(metered.clone(), EmailConfig { from_address: from_address.clone(), configuration_set });
+    let sms = SnsSms::new(metered, SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
+    AwsBackend {
+        sdk,
+        client,
+        dynamo,
+        kms,
+        names,
+        tables,
+        keys,
+        email,
+        sms,
+        data_key_id,
+        mac_key_id,
+        audit_key_id,
+        from_address,
+        prefix,
+        meter,
+    }
 }
 
 impl AwsBackend {

@@ -2,14 +2,14 @@
 //! provider (`provider`): the fan-out bench (`tests/benches/fanout.rs`) and its smoke test run this.
 //!
 //! The tables, keys and stream pollers are `num serve`'s (SQLite, the local key file), so what is measured is the
-//! deliverer against the provider; the SDK clients are configured as the functions configure them
-//! (`sdk_config_from`, as `load_sdk_config` builds it: the SDK's own retries off, the retry wrapper in front), pointed at the provider.
+//! deliverer against the provider; the AWS client is built as the functions build it (`aws_client_from`, as
+//! `load_aws_client` does: one attempt per call, the retry wrapper in front), pointed at the provider.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use shared::adapters::aws::{SesEmail, SnsSms, sdk_config_from};
+use shared::adapters::aws::{SesEmail, SnsSms, aws_client_from};
 use shared::adapters::{Paced, RetryPolicy, Retrying};
 use shared::config::{EmailConfig, SmsConfig};
 use shared::usecases::subscriptions::{SubscribeRequest, import_verified};
@@ -121,19 +121,17 @@ pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figur
     let n = members;
     let provider = FakeProvider::start(behaviour).await;
 
-    // The functions' SDK configuration, given the fake provider's endpoint and dummy credentials as its environment.
+    // The functions' AWS client, given the fake provider's endpoint and dummy credentials as its environment.
     let env = |name: &str| match name {
         "AWS_REGION" => Some("eu-west-2".to_owned()),
         "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
         "AWS_ENDPOINT_URL" => Some(provider.url.clone()),
         _ => None,
     };
-    let sdk = sdk_config_from(&env).expect("the fan-out bench's environment is complete");
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let sns = aws_sdk_sns::Client::new(&sdk);
+    let aws = aws_client_from(&env).expect("the fan-out bench's environment is complete");
     let policy = RetryPolicy::default();
-    let email = SesEmail::new(ses, EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
-    let sms = SnsSms::new(sns, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
+    let email = SesEmail::new(aws.clone(), EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
+    let sms = SnsSms::new(aws, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
     let (email, sms): (Arc<dyn shared::ports::messaging::EmailSender>, Arc<dyn shared::ports::messaging::SmsSender>) = if paced {
         (
             Arc::new(Retrying::new(Paced::new(email, behaviour.email_rate), policy)),

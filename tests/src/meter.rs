@@ -1,6 +1,7 @@
 //! Counts the calls the AWS adapters make, by service and operation, with the bytes of each request and answer: the
-//! figures the cost model (`scripts/cost-model`) prices. An SDK interceptor on every client of an `AwsBackend`, so
-//! it sees exactly what the adapters send (retries included), and nothing the tests' own set-up or stream reading does.
+//! figures the cost model (`scripts/cost-model`) prices. The observer of the adapters' client of an `AwsBackend`
+//! (`AwsClient::with_observer`), so it sees exactly what the adapters send (retries included), and nothing the tests'
+//! own set-up or stream reading does.
 //!
 //! DynamoDB is billed by capacity units, not calls: each call's units are worked out here from the JSON it carried,
 //! which is larger than DynamoDB's own item size (type tags, attribute names quoted, binary in base64), so the units
@@ -10,14 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
-};
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use shared::adapters::aws::{CallObserver, ObservedCall};
 
 /// What one operation of one service cost so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -33,21 +27,10 @@ pub struct Calls {
 /// `(service, operation)` → what it cost.
 pub type Tally = BTreeMap<(String, String), Calls>;
 
-/// The interceptor; clones share one tally.
+/// The observer; clones share one tally.
 #[derive(Debug, Clone, Default)]
 pub struct Meter {
     tally: Arc<Mutex<Tally>>,
-}
-
-/// The request's size, kept in the call's config bag until its answer comes.
-#[derive(Debug, Clone, Copy)]
-struct Sent {
-    bytes: u64,
-    write_units: f64,
-}
-
-impl Storable for Sent {
-    type Storer = StoreReplace<Self>;
 }
 
 impl Meter {
@@ -74,10 +57,6 @@ impl Meter {
         }
         out
     }
-}
-
-fn operation(cfg: &ConfigBag) -> (String, String) {
-    cfg.load::<Metadata>().map(|m| (m.service().to_owned(), m.name().to_owned())).unwrap_or_else(|| ("unknown".into(), "unknown".into()))
 }
 
 /// Write units for a DynamoDB request body: one per started KB of each item written, twice in a transaction.
@@ -113,47 +92,21 @@ pub fn read_units(op: &str, n: u64) -> f64 {
     }
 }
 
-impl Intercept for Meter {
-    fn name(&self) -> &'static str {
-        "num-tests-meter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let body = context.request().body().bytes().unwrap_or_default();
-        let (service, op) = operation(cfg);
-        let units = if service == "DynamoDB" { write_units(&op, body) } else { 0.0 };
-        cfg.interceptor_state().store_put(Sent { bytes: body.len() as u64, write_units: units });
-        Ok(())
-    }
-
-    fn read_after_transmit(
-        &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let response = context.response();
-        let answered = response
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.parse::<u64>().ok())
-            .or_else(|| response.body().bytes().map(|b| b.len() as u64))
-            .unwrap_or(0);
-        let (service, op) = operation(cfg);
-        let sent = cfg.load::<Sent>().copied().unwrap_or(Sent { bytes: 0, write_units: 0.0 });
-        let read = if service == "DynamoDB" { read_units(&op, answered) } else { 0.0 };
+impl CallObserver for Meter {
+    /// Counts a call that was answered (as the bill does: a call that never reached the service costs nothing).
+    fn observe(&self, call: &ObservedCall<'_>) {
+        if call.status.is_none() {
+            return;
+        }
+        let dynamo = call.service == "DynamoDB";
+        let write = if dynamo { write_units(call.operation, call.request) } else { 0.0 };
+        let read = if dynamo { read_units(call.operation, call.response_bytes) } else { 0.0 };
         let mut tally = self.tally.lock().expect("meter");
-        let c = tally.entry((service, op)).or_default();
+        let c = tally.entry((call.service.to_owned(), call.operation.to_owned())).or_default();
         c.calls += 1;
-        c.request_bytes += sent.bytes;
-        c.response_bytes += answered;
-        c.write_units += sent.write_units;
+        c.request_bytes += call.request.len() as u64;
+        c.response_bytes += call.response_bytes;
+        c.write_units += write;
         c.read_units += read;
-        Ok(())
     }
 }

@@ -34,15 +34,15 @@ struct Cloud {
 
 fn cloud(b: AwsBackend, clock: Arc<FixedClock>) -> Cloud {
     let streams = DynamoStreams::new(&b.sdk, b.names.clone());
-    let tables: Arc<dyn Tables> = Arc::new(DynamoTables::new(b.dynamo.clone(), b.names.clone()));
+    let tables: Arc<dyn Tables> = Arc::new(DynamoTables::new(b.client.clone(), b.names.clone()));
     let keys: Arc<dyn KeyService> =
-        Arc::new(KmsKeys::new(b.kms.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()));
+        Arc::new(KmsKeys::new(b.client.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()));
     let c: Arc<dyn Clock> = clock.clone();
     let email = SesEmail::new(
-        aws_sdk_sesv2::Client::new(&b.sdk),
+        b.client.clone(),
         EmailConfig { from_address: b.from_address.clone(), configuration_set: format!("{}-alerts", b.prefix) },
     );
-    let sms = SnsSms::new(aws_sdk_sns::Client::new(&b.sdk), SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
+    let sms = SnsSms::new(b.client.clone(), SmsConfig { sender_id: "NUMTest".into(), origination_number: None });
     let duty = DutyDeps {
         tables: tables.clone(),
         keys: keys.clone(),

@@ -1,6 +1,6 @@
 //! What the SES and SNS adapters put on the wire. Moto keeps neither SES headers, tags nor configuration set, nor SNS
-//! message attributes, so these tests read each request body as the SDK sends it (an interceptor) and then let it go
-//! on to moto, which must accept it.
+//! message attributes, so these tests read each request body as the adapters send it (an observer of their client)
+//! and moto must accept it.
 
 use std::sync::{Arc, Mutex};
 
@@ -20,20 +20,10 @@ impl Capture {
     }
 }
 
-/// One implementation serves every client: the SDK crates share the interceptor trait.
-impl aws_sdk_sesv2::config::Intercept for Capture {
-    fn name(&self) -> &'static str {
-        "Capture"
-    }
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_sesv2::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _: &aws_sdk_sesv2::config::RuntimeComponents,
-        _: &mut aws_sdk_sesv2::config::ConfigBag,
-    ) -> Result<(), aws_sdk_sesv2::error::BoxError> {
-        let body = context.request().body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-        self.0.lock().unwrap().push(body);
-        Ok(())
+impl shared::adapters::aws::CallObserver for Capture {
+    fn observe(&self, call: &shared::adapters::aws::ObservedCall<'_>) {
+        assert_eq!(call.status, Some(200), "moto took the {} request", call.operation);
+        self.0.lock().unwrap().push(String::from_utf8_lossy(call.request).into_owned());
     }
 }
 
@@ -41,7 +31,7 @@ impl aws_sdk_sesv2::config::Intercept for Capture {
 async fn an_alert_email_carries_list_unsubscribe_the_configuration_set_and_a_safe_tag() {
     let aws = aws_backend().await;
     let capture = Capture::default();
-    let client = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
+    let client = aws.client.with_observer(Arc::new(capture.clone()));
     let configuration_set = format!("{}-alerts", aws.prefix);
     let ses = SesEmail::new(client, EmailConfig { from_address: aws.from_address.clone(), configuration_set: configuration_set.clone() });
     let m = EmailMessage {
@@ -92,7 +82,7 @@ async fn an_unsubscribe_link_with_a_line_break_is_refused_before_sending() {
 async fn an_sms_is_transactional_with_the_configured_sender_id() {
     let aws = aws_backend().await;
     let capture = Capture::default();
-    let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
+    let client = aws.client.with_observer(Arc::new(capture.clone()));
     let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
     sms.send_sms(&SmsMessage { to: PhoneNumber::parse("+447700900321").unwrap(), text: "NUM alert".into() }, "k").await.unwrap();
 
@@ -116,7 +106,7 @@ async fn an_sms_is_transactional_with_the_configured_sender_id() {
 async fn the_sms_adapter_asks_sns_whether_a_number_opted_out() {
     let aws = aws_backend().await;
     let capture = Capture::default();
-    let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
+    let client = aws.client.with_observer(Arc::new(capture.clone()));
     let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
     // moto keeps every number ending in 99 on its opt-out list.
     assert!(sms.opted_out(&PhoneNumber::parse("+447700900199").unwrap()).await.unwrap());
@@ -131,7 +121,7 @@ async fn the_sms_adapter_asks_sns_whether_a_number_opted_out() {
 async fn with_a_two_way_number_texts_come_from_it_so_a_reply_can_come_back() {
     let aws = aws_backend().await;
     let capture = Capture::default();
-    let client = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(&aws.sdk).interceptor(capture.clone()).build());
+    let client = aws.client.with_observer(Arc::new(capture.clone()));
     let number = PhoneNumber::parse("+447700900100").unwrap();
     let sms = SnsSms::new(client, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: Some(number) });
     sms.send_sms(&SmsMessage { to: PhoneNumber::parse("+447700900321").unwrap(), text: "NUM alert".into() }, "k").await.unwrap();

@@ -205,9 +205,9 @@ async fn on_aws() -> (Deps, Arc<FixedClock>) {
     let b = aws_backend().await;
     let clock = Arc::new(FixedClock::at(start()));
     let deps = Deps {
-        tables: Arc::new(DynamoTables::new(b.dynamo.clone(), b.names.clone())),
+        tables: Arc::new(DynamoTables::new(b.client.clone(), b.names.clone())),
         keys: Arc::new(
-            KmsKeys::new(b.kms.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()),
+            KmsKeys::new(b.client.clone(), b.data_key_id.clone(), Some(b.mac_key_id.clone())).with_audit_key(b.audit_key_id.clone()),
         ),
         clock: clock.clone(),
     };

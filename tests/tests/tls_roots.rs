@@ -2,7 +2,7 @@
 //! Services' four and the Starfield root that cross-signs them, and nothing read from the machine.
 
 use base64::Engine;
-use shared::adapters::aws::{AWS_ROOTS_PEM, load_sdk_config};
+use shared::adapters::aws::{AWS_ROOTS_PEM, load_aws_client};
 
 /// The DER of each certificate in a PEM text (lines outside the sections are comments).
 fn certificates(pem: &str) -> Vec<Vec<u8>> {
@@ -38,11 +38,10 @@ fn the_compiled_in_roots_are_the_five_amazon_trust_services_certificates() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_functions_sdk_configuration_reaches_the_endpoint_it_is_given() {
-    // load_sdk_config reads the endpoint and credentials from the environment scripts/test sets for moto.
-    let endpoint = num_tests::aws::endpoint();
-    let sdk = load_sdk_config().expect("scripts/test sets the AWS variables");
-    assert_eq!(sdk.endpoint_url(), Some(endpoint.as_str()));
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    kms.list_keys().send().await.expect("the functions' HTTPS client speaks to moto");
+async fn the_functions_client_reaches_the_endpoint_it_is_given() {
+    // load_aws_client reads the endpoint and credentials from the environment scripts/test sets for moto.
+    let aws = num_tests::aws::aws_backend().await;
+    let client = load_aws_client().expect("scripts/test sets the AWS variables");
+    let keys = shared::adapters::aws::KmsKeys::new(client, aws.data_key_id.clone(), None);
+    keys.warm_up().await.expect("the functions' HTTPS client speaks to moto, and moto knows the key");
 }

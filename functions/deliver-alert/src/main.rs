@@ -33,10 +33,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         keys: Arc::new(CachedKeys::new(core.keys, Duration::from_secs(300))),
         // Paced inside the retries: every attempt waits for its slot (docs/performance.md, "Fan-out").
         email: Arc::new(Retrying::new(
-            Paced::new(SesEmail::new(aws_sdk_sesv2::Client::new(&core.sdk), email), rates.email_per_second),
+            Paced::new(SesEmail::new(core.aws.clone(), email), rates.email_per_second),
             policy,
         )),
-        sms: Arc::new(Retrying::new(Paced::new(SnsSms::new(aws_sdk_sns::Client::new(&core.sdk), sms), rates.sms_per_second), policy)),
+        sms: Arc::new(Retrying::new(Paced::new(SnsSms::new(core.aws.clone(), sms), rates.sms_per_second), policy)),
         clock: Arc::new(SystemClock),
         site_url: site.site_url,
     };

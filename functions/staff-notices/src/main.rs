@@ -34,8 +34,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tables: core.tables,
         keys: core.keys,
         clock: Arc::new(SystemClock),
-        email: Arc::new(Retrying::new(SesEmail::new(aws_sdk_sesv2::Client::new(&core.sdk), email), policy)),
-        sms: Arc::new(Retrying::new(SnsSms::new(aws_sdk_sns::Client::new(&core.sdk), sms), policy)),
+        email: Arc::new(Retrying::new(SesEmail::new(core.aws.clone(), email), policy)),
+        sms: Arc::new(Retrying::new(SnsSms::new(core.aws.clone(), sms), policy)),
         site_url: site.site_url,
         draft_reminder_minutes,
     };

@@ -7,8 +7,7 @@
 //! (`SendError::Unknown`) goes back at once: the message may have gone, and a retry could send it twice; the delivery
 //! use case records it as unconfirmed.
 //!
-//! The SDK's own retries are off (`aws::load_sdk_config`, and the SES and SNS adapters force it for their clients), so
-//! this is the one place that retries.
+//! The AWS adapters make one attempt per call (`adapters::aws`), so this is the one place that retries.
 //!
 //! A retried write may have landed the first time (the answer was lost, not the request). For `put` that shows up as
 //! `ConditionFailed` on the retry of a `NotExists` put; the wrapper then reads the item back and, if it is exactly the

@@ -25,12 +25,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue as SdkValue, ReturnValue};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 
-use super::Failure;
+use super::{AwsClient, DYNAMODB, Failure, read_answer};
 use crate::config::TableNames;
 use crate::ports::tables::{
     AttributeValue, Condition, Cursor, Index, Item, Key, Page, Query, SortCondition, StoreError, Table, Tables, Update,
@@ -43,30 +42,12 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 #[derive(Clone)]
 pub struct DynamoTables {
-    client: Client,
+    client: AwsClient,
     names: TableNames,
 }
 
-type SdkItem = HashMap<String, SdkValue>;
-
 fn other(msg: impl std::fmt::Display) -> StoreError {
     StoreError::Other(anyhow::anyhow!("dynamodb: {msg}"))
-}
-
-fn store_error<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    operation: &str,
-    table: Table,
-    err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> StoreError {
-    let f = Failure::of(&err);
-    tracing::debug!(
-        table = table.as_str(),
-        operation,
-        code = f.code.as_deref().unwrap_or("-"),
-        transient = f.transient,
-        "dynamodb call failed"
-    );
-    store_error_of(&f, &format!("dynamodb {operation} on {}", table.as_str()))
 }
 
 /// A failed condition is the caller's business; what may pass is `Unavailable`; the rest is `Other`.
@@ -79,20 +60,11 @@ pub(crate) fn store_error_of(f: &Failure, what: &str) -> StoreError {
     if f.transient { StoreError::Unavailable(e) } else { StoreError::Other(e) }
 }
 
-fn to_sdk(item: Item) -> SdkItem {
-    item.into()
-}
-
-fn from_sdk(item: SdkItem) -> Item {
-    item.into()
-}
-
-fn sdk_value(v: &AttributeValue) -> SdkValue {
-    v.clone().into()
-}
-
-fn key_item(key: &Key) -> SdkItem {
-    HashMap::from([("pk".to_owned(), SdkValue::S(key.pk.clone())), ("sk".to_owned(), SdkValue::S(key.sk.clone()))])
+fn key_item(key: &Key) -> Item {
+    let mut item = Item::default();
+    item.insert("pk".to_owned(), AttributeValue::S(key.pk.clone()));
+    item.insert("sk".to_owned(), AttributeValue::S(key.sk.clone()));
+    item
 }
 
 fn item_key(item: &Item) -> Result<Key, StoreError> {
@@ -102,11 +74,54 @@ fn item_key(item: &Item) -> Result<Key, StoreError> {
     }
 }
 
+/// The request of every operation used, as DynamoDB's JSON takes it (absent fields left out).
+#[derive(Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Request<'a> {
+    table_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_name: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_condition_expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition_expression: Option<String>,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    expression_attribute_names: HashMap<String, String>,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    expression_attribute_values: HashMap<String, AttributeValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consistent_read: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_index_forward: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exclusive_start_key: Option<Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_values: Option<&'static str>,
+}
+
+/// What the operations answer that is read here.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Answer {
+    item: Option<Item>,
+    attributes: Option<Item>,
+    items: Option<Vec<Item>>,
+    last_evaluated_key: Option<Item>,
+}
+
 /// Placeholders for one request's expressions.
 #[derive(Default)]
 struct Expr {
     names: HashMap<String, String>,
-    values: HashMap<String, SdkValue>,
+    values: HashMap<String, AttributeValue>,
 }
 
 impl Expr {
@@ -119,7 +134,7 @@ impl Expr {
         p
     }
 
-    fn value(&mut self, v: SdkValue) -> String {
+    fn value(&mut self, v: AttributeValue) -> String {
         let p = format!(":v{}", self.values.len());
         self.values.insert(p.clone(), v);
         p
@@ -132,7 +147,7 @@ impl Expr {
             Condition::NotExists => Some(format!("attribute_not_exists({})", self.name("pk"))),
             Condition::Exists => Some(format!("attribute_exists({})", self.name("pk"))),
             Condition::Equals(name, v) => {
-                let (n, v) = (self.name(name), self.value(sdk_value(v)));
+                let (n, v) = (self.name(name), self.value(v.clone()));
                 Some(format!("{n} = {v}"))
             }
             Condition::In(_, vs) if vs.is_empty() => {
@@ -142,7 +157,7 @@ impl Expr {
             }
             Condition::In(name, vs) => {
                 let n = self.name(name);
-                let vs: Vec<String> = vs.iter().map(|v| self.value(sdk_value(v))).collect();
+                let vs: Vec<String> = vs.iter().map(|v| self.value(v.clone())).collect();
                 Some(format!("{n} IN ({})", vs.join(", ")))
             }
             Condition::AttrNotExists(name) => Some(format!("attribute_not_exists({})", self.name(name))),
@@ -156,7 +171,7 @@ impl Expr {
     fn update(&mut self, u: &Update) -> Option<String> {
         let mut clauses = Vec::new();
         if !u.set.is_empty() {
-            let sets: Vec<String> = u.set.iter().map(|(n, v)| format!("{} = {}", self.name(n), self.value(sdk_value(v)))).collect();
+            let sets: Vec<String> = u.set.iter().map(|(n, v)| format!("{} = {}", self.name(n), self.value(v.clone()))).collect();
             clauses.push(format!("SET {}", sets.join(", ")));
         }
         if !u.remove.is_empty() {
@@ -165,18 +180,16 @@ impl Expr {
         }
         if !u.add.is_empty() {
             let adds: Vec<String> =
-                u.add.iter().map(|(n, d)| format!("{} {}", self.name(n), self.value(SdkValue::N(d.to_string())))).collect();
+                u.add.iter().map(|(n, d)| format!("{} {}", self.name(n), self.value(AttributeValue::N(d.to_string())))).collect();
             clauses.push(format!("ADD {}", adds.join(", ")));
         }
         if clauses.is_empty() { None } else { Some(clauses.join(" ")) }
     }
 
-    fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| self.names.clone())
-    }
-
-    fn values(&self) -> Option<HashMap<String, SdkValue>> {
-        (!self.values.is_empty()).then(|| self.values.clone())
+    /// Moves the placeholders into `request`.
+    fn into(self, request: &mut Request<'_>) {
+        request.expression_attribute_names = self.names;
+        request.expression_attribute_values = self.values;
     }
 }
 
@@ -199,7 +212,7 @@ fn encode_cursor(position: &Item) -> Result<Cursor, StoreError> {
     Ok(Cursor(URL_SAFE_NO_PAD.encode(raw)))
 }
 
-fn decode_cursor(index: Index, c: &Cursor) -> Result<SdkItem, StoreError> {
+fn decode_cursor(index: Index, c: &Cursor) -> Result<Item, StoreError> {
     let raw = URL_SAFE_NO_PAD.decode(&c.0).map_err(|_| StoreError::BadCursor)?;
     let item: Item = serde_json::from_slice(&raw).map_err(|_| StoreError::BadCursor)?;
     // Only key attributes, all strings: a cursor can't smuggle anything else into the request.
@@ -207,25 +220,38 @@ fn decode_cursor(index: Index, c: &Cursor) -> Result<SdkItem, StoreError> {
     if item.len() != expected || item.values().any(|v| !matches!(v, AttributeValue::S(_))) || position(index, &item).is_err() {
         return Err(StoreError::BadCursor);
     }
-    Ok(to_sdk(item))
+    Ok(item)
 }
 
 impl DynamoTables {
-    pub fn new(client: Client, names: TableNames) -> Self {
+    pub fn new(client: AwsClient, names: TableNames) -> Self {
         Self { client, names }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     fn name(&self, table: Table) -> Result<&str, StoreError> {
         self.names.name(table).ok_or_else(|| other(format!("no table is configured for {}", table.as_str())))
     }
 
+    /// One call: the request as JSON, the answer read, a failure logged (code only) and mapped.
+    async fn call(&self, operation: &str, table: Table, request: &Request<'_>) -> Result<Answer, StoreError> {
+        let answer = self.client.json_call(&DYNAMODB, "application/x-amz-json-1.0", "DynamoDB_20120810", operation, request).await;
+        let fail = |f: Failure| {
+            tracing::debug!(
+                table = table.as_str(),
+                operation,
+                code = f.code.as_deref().unwrap_or("-"),
+                transient = f.transient,
+                "dynamodb call failed"
+            );
+            store_error_of(&f, &format!("dynamodb {operation} on {}", table.as_str()))
+        };
+        let body = answer.map_err(fail)?;
+        read_answer(&body).map_err(fail)
+    }
+
     /// A cheap call that opens the connection and checks the table is there (needs `dynamodb:DescribeTable`).
     pub async fn warm_up(&self, table: Table) -> Result<(), StoreError> {
-        self.client.describe_table().table_name(self.name(table)?).send().await.map_err(|e| store_error("DescribeTable", table, e))?;
+        self.call("DescribeTable", table, &Request { table_name: self.name(table)?, ..Request::default() }).await?;
         Ok(())
     }
 }
@@ -233,53 +259,34 @@ impl DynamoTables {
 #[async_trait]
 impl Tables for DynamoTables {
     async fn get(&self, table: Table, key: &Key) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.name(table)?)
-            .set_key(Some(key_item(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_error("GetItem", table, e))?;
-        Ok(out.item.map(from_sdk))
+        let request = Request { table_name: self.name(table)?, key: Some(key_item(key)), consistent_read: Some(true), ..Request::default() };
+        Ok(self.call("GetItem", table, &request).await?.item)
     }
 
     async fn put(&self, table: Table, item: Item, condition: Condition) -> Result<(), StoreError> {
         item_key(&item)?;
         let mut expr = Expr::default();
-        let cond = expr.condition(&condition);
-        self.client
-            .put_item()
-            .table_name(self.name(table)?)
-            .set_item(Some(to_sdk(item)))
-            .set_condition_expression(cond)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .send()
-            .await
-            .map_err(|e| store_error("PutItem", table, e))?;
+        let mut request = Request { table_name: self.name(table)?, condition_expression: expr.condition(&condition), ..Request::default() };
+        expr.into(&mut request);
+        request.item = Some(item);
+        self.call("PutItem", table, &request).await?;
         Ok(())
     }
 
     async fn update(&self, table: Table, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
         let mut expr = Expr::default();
-        let cond = expr.condition(&condition);
-        let upd = expr.update(&update);
-        let out = self
-            .client
-            .update_item()
-            .table_name(self.name(table)?)
-            .set_key(Some(key_item(key)))
-            .set_update_expression(upd)
-            .set_condition_expression(cond)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(|e| store_error("UpdateItem", table, e))?;
-        let mut item = out.attributes.map(from_sdk).unwrap_or_default();
+        let condition_expression = expr.condition(&condition);
+        let update_expression = expr.update(&update);
+        let mut request = Request {
+            table_name: self.name(table)?,
+            key: Some(key_item(key)),
+            update_expression,
+            condition_expression,
+            return_values: Some("ALL_NEW"),
+            ..Request::default()
+        };
+        expr.into(&mut request);
+        let mut item = self.call("UpdateItem", table, &request).await?.attributes.unwrap_or_default();
         // An update that changes nothing returns no attributes; the item is then its key.
         if item.is_empty() {
             item.insert("pk".into(), AttributeValue::S(key.pk.clone()));
@@ -290,17 +297,10 @@ impl Tables for DynamoTables {
 
     async fn delete(&self, table: Table, key: &Key, condition: Condition) -> Result<(), StoreError> {
         let mut expr = Expr::default();
-        let cond = expr.condition(&condition);
-        self.client
-            .delete_item()
-            .table_name(self.name(table)?)
-            .set_key(Some(key_item(key)))
-            .set_condition_expression(cond)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .send()
-            .await
-            .map_err(|e| store_error("DeleteItem", table, e))?;
+        let condition_expression = expr.condition(&condition);
+        let mut request = Request { table_name: self.name(table)?, key: Some(key_item(key)), condition_expression, ..Request::default() };
+        expr.into(&mut request);
+        self.call("DeleteItem", table, &request).await?;
         Ok(())
     }
 
@@ -313,44 +313,41 @@ impl Tables for DynamoTables {
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
         };
         let mut expr = Expr::default();
-        let mut key_cond = format!("{} = {}", expr.name(pk), expr.value(SdkValue::S(q.partition.clone())));
+        let mut key_cond = format!("{} = {}", expr.name(pk), expr.value(AttributeValue::S(q.partition.clone())));
         match &q.sort {
             SortCondition::Any => {}
-            SortCondition::Equals(v) => key_cond += &format!(" AND {} = {}", expr.name(sk), expr.value(SdkValue::S(v.clone()))),
+            SortCondition::Equals(v) => key_cond += &format!(" AND {} = {}", expr.name(sk), expr.value(AttributeValue::S(v.clone()))),
             SortCondition::BeginsWith(p) => {
-                key_cond += &format!(" AND begins_with({}, {})", expr.name(sk), expr.value(SdkValue::S(p.clone())))
+                key_cond += &format!(" AND begins_with({}, {})", expr.name(sk), expr.value(AttributeValue::S(p.clone())))
             }
             SortCondition::Between(lo, hi) => {
                 let n = expr.name(sk);
-                let (a, b) = (expr.value(SdkValue::S(lo.clone())), expr.value(SdkValue::S(hi.clone())));
+                let (a, b) = (expr.value(AttributeValue::S(lo.clone())), expr.value(AttributeValue::S(hi.clone())));
                 key_cond += &format!(" AND {n} BETWEEN {a} AND {b}");
             }
         }
         let start = q.start.as_ref().map(|c| decode_cursor(q.index, c)).transpose()?;
         // Ask for one item more than the page holds, so `next` is there only when more items follow, as with the
         // embedded adapter (DynamoDB alone would hand back a cursor to an empty last page).
-        let out = self
-            .client
-            .query()
-            .table_name(self.name(table)?)
-            .set_index_name((q.index == Index::Gsi1).then(|| GSI1.to_owned()))
-            .key_condition_expression(key_cond)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .scan_index_forward(!q.descending)
-            .limit(q.limit as i32 + 1)
-            .set_exclusive_start_key(start)
-            .consistent_read(q.index == Index::Primary)
-            .send()
-            .await
-            .map_err(|e| store_error("Query", table, e))?;
-        let mut items: Vec<Item> = out.items.unwrap_or_default().into_iter().map(from_sdk).collect();
+        let mut request = Request {
+            table_name: self.name(table)?,
+            index_name: (q.index == Index::Gsi1).then_some(GSI1),
+            key_condition_expression: Some(key_cond),
+            scan_index_forward: Some(!q.descending),
+            limit: Some(q.limit + 1),
+            exclusive_start_key: start,
+            consistent_read: Some(q.index == Index::Primary),
+            ..Request::default()
+        };
+        expr.into(&mut request);
+        let out = self.call("Query", table, &request).await?;
+        let mut items: Vec<Item> = out.items.unwrap_or_default();
         let next = if items.len() > q.limit as usize {
             items.truncate(q.limit as usize);
             Some(encode_cursor(&position(q.index, items.last().expect("a full page has a last item"))?)?)
         } else {
             // Fewer items than asked for and a LastEvaluatedKey: DynamoDB stopped at its 1 MB page size.
-            out.last_evaluated_key.map(|k| encode_cursor(&from_sdk(k))).transpose()?
+            out.last_evaluated_key.map(|k| encode_cursor(&k)).transpose()?
         };
         Ok(Page { items, next })
     }

@@ -1,40 +1,37 @@
-//! The HTTPS client every AWS client of a function shares: HTTP/1.1 over rustls with aws-lc, trusting the compiled-in
-//! Amazon roots only, one connection pool.
+//! The HTTPS client every AWS call of a function goes through: HTTP/1.1 over rustls with aws-lc, trusting the
+//! compiled-in Amazon roots only, one connection pool.
 //!
-//! Why not the SDK's own client (aws-smithy-http-client): it links HTTP/2 (the h2 crate and hyper's HTTP/2 half) and
-//! proxy support that no call here uses: DynamoDB, KMS, SES and SNS all speak HTTP/1.1, and a Lambda has no proxy.
-//! This one does what that client does for these calls, in fewer pieces:
+//! What it does for these calls:
 //! - the TLS handshake prefers the hybrid post-quantum key exchange (X25519 with ML-KEM-768), so what is recorded of
 //!   the traffic today (KMS hands out data keys over it) cannot be read by a quantum computer later; classical groups
 //!   stay as fallbacks;
 //! - the connect timeout bounds the whole connection set-up (DNS, TCP and the TLS handshake), so a call that could not
 //!   connect is told apart from one whose request may have gone out (`could_not_connect`);
-//! - the read timeout, when the SDK sets one, bounds the wait for the answer's head.
+//! - each call is bounded as a whole (request, answer and its body), and an answer's body is read up to a limit.
 //!
+//! DynamoDB, KMS, SES and SNS all speak HTTP/1.1, and a Lambda has no proxy: no HTTP/2, no proxy support.
 //! Plain `http://` is allowed too, for the emulator the tests run against (`AWS_ENDPOINT_URL`).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::ConnectorError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::{Failure, Reached};
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Connect = Bounded<hyper_rustls::HttpsConnector<TcpConnector>>;
-/// A connect timeout and a read timeout.
-type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// The largest answer read: a DynamoDB page is at most 1 MB of items, a few times that as JSON.
+const MAX_ANSWER: usize = 16 << 20;
 
 /// The rustls configuration of the AWS clients: aws-lc, TLS 1.2 and 1.3, the post-quantum hybrid first, trusting
 /// [`super::AWS_ROOTS_PEM`] only.
@@ -52,103 +49,75 @@ pub fn tls_config() -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-/// The client, as the SDK configuration takes it.
-pub fn https_client() -> SharedHttpClient {
-    SharedHttpClient::new(Http1Client { tls: tls_config(), pools: Mutex::new(Vec::new()) })
+/// One pool of connections, shared by every AWS client of a process.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: Client<Connect, Full<Bytes>>,
 }
 
-/// Hands the SDK one connector per distinct pair of timeouts (in practice one: every client of a function shares the
-/// same SDK configuration), each with its own pool, built on first use and then reused.
-struct Http1Client {
-    tls: rustls::ClientConfig,
-    pools: Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
+/// An answer, read whole.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
 }
 
-impl fmt::Debug for Http1Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Http1Client")
-    }
-}
-
-impl HttpClient for Http1Client {
-    fn http_connector(&self, settings: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
-        self.connector((settings.connect_timeout(), settings.read_timeout()))
-    }
-}
-
-impl Http1Client {
-    /// The connector for a connect and a read timeout.
-    fn connector(&self, key: Timeouts) -> SharedHttpConnector {
-        let mut pools = self.pools.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, c)) = pools.iter().find(|(k, _)| *k == key) {
-            return c.clone();
-        }
+impl Transport {
+    /// A pool whose connections must be made (DNS, TCP, TLS) within `connect_timeout`.
+    pub(crate) fn new(connect_timeout: Duration) -> Self {
         let mut tcp = TcpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        let https =
-            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(self.tls.clone()).https_or_http().enable_http1().wrap_connector(tcp);
-        let client = Client::builder(TokioExecutor::new()).build(Bounded { inner: https, limit: key.0 });
-        let connector = SharedHttpConnector::new(Http1Connector { client, read_timeout: key.1 });
-        pools.push((key, connector.clone()));
-        connector
+        let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls_config()).https_or_http().enable_http1().wrap_connector(tcp);
+        Self { client: Client::builder(TokioExecutor::new()).build(Bounded { inner: https, limit: Some(connect_timeout) }) }
     }
-}
 
-struct Http1Connector {
-    client: Client<Connect, SdkBody>,
-    read_timeout: Option<Duration>,
-}
-
-impl fmt::Debug for Http1Connector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Http1Connector")
-    }
-}
-
-impl HttpConnector for Http1Connector {
-    fn call(&self, request: aws_smithy_runtime_api::client::orchestrator::HttpRequest) -> HttpConnectorFuture {
-        let request = match request.try_into_http1x() {
-            Ok(r) => r,
-            Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
+    /// Sends one request and reads its answer, all within `limit`. A failure says how far the request got: no
+    /// connection (certainly not sent), or sent with no usable answer (a timeout, a lost connection, an answer that
+    /// could not be read or was too long).
+    pub(crate) async fn send(&self, request: http::Request<Full<Bytes>>, limit: Duration) -> Result<Answer, Failure> {
+        let call = async {
+            let response = self.client.request(request).await.map_err(|e| {
+                let reached = if could_not_connect(&e) { Reached::NotSent } else { Reached::NoAnswer };
+                tracing::debug!(error = %e, ?reached, "aws call failed before an answer");
+                Failure::transport(reached)
+            })?;
+            let (head, body) = response.into_parts();
+            let body = Limited::new(body, MAX_ANSWER).collect().await.map_err(|e| {
+                tracing::debug!(error = %e, "aws answer could not be read");
+                Failure::transport(Reached::NoAnswer)
+            })?;
+            Ok(Answer { status: head.status.as_u16(), headers: head.headers, body: body.to_bytes() })
         };
-        let answer = self.client.request(request);
-        let read_timeout = self.read_timeout;
-        HttpConnectorFuture::new(async move {
-            let answer = match read_timeout {
-                Some(limit) => match tokio::time::timeout(limit, answer).await {
-                    Ok(a) => a,
-                    Err(_) => return Err(ConnectorError::timeout(Box::new(TimedOut("the answer")))),
-                },
-                None => answer.await,
-            };
-            match answer {
-                Ok(response) => {
-                    HttpResponse::try_from(response.map(SdkBody::from_body_1_x)).map_err(|e| ConnectorError::other(e.into(), None))
-                }
-                Err(e) => Err(classify(e)),
-            }
-        })
+        match tokio::time::timeout(limit, call).await {
+            Ok(done) => done,
+            Err(_) => Err(Failure::transport(Reached::NoAnswer)),
+        }
     }
 }
 
-/// The SDK's kinds for a failed call: the connection could not be made or broke (`io`, may be retried), the client was
-/// misused (`user`), anything else (`other`). Whether the request may have gone out is decided from the error chain
-/// itself (`could_not_connect`), not from the kind.
-fn classify(e: hyper_util::client::legacy::Error) -> ConnectorError {
-    let io = e.is_connect() || {
-        let mut next = std::error::Error::source(&e);
-        let mut found = false;
-        while let Some(s) = next {
-            if s.is::<std::io::Error>() || s.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_closed() || h.is_canceled()) {
-                found = true;
-                break;
-            }
-            next = s.source();
+/// Whether a failed call never got a connection, so no byte of the request went out: hyper-util's connect errors
+/// (DNS, TCP, TLS and the connect timeout), or the operating system refusing the connection. Anything else (a reset,
+/// a closed connection) may have come after the request was sent.
+pub(crate) fn could_not_connect(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect())
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::AddrNotAvailable
+                        | std::io::ErrorKind::NetworkUnreachable
+                        | std::io::ErrorKind::HostUnreachable
+                )
+            })
+        {
+            return true;
         }
-        found
-    };
-    if io { ConnectorError::io(Box::new(e)) } else { ConnectorError::other(Box::new(e), None) }
+        next = e.source();
+    }
+    false
 }
 
 #[derive(Debug)]
@@ -218,42 +187,81 @@ mod tests {
         assert_eq!(pem, 5);
     }
 
-    #[tokio::test]
-    async fn a_refused_connection_is_a_connect_error() {
-        // A port nobody listens on: bind one, note it, close it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let connector = client().connector((Some(Duration::from_secs(2)), None));
-        let request = http::Request::get(format!("http://127.0.0.1:{port}/")).body(SdkBody::empty()).unwrap();
-        let err = connector.call(request.try_into().unwrap()).await.unwrap_err();
-        assert!(err.is_io(), "{err:?}");
-        assert!(super::super::could_not_connect(&err), "{err:?}");
+    fn get(url: String) -> http::Request<Full<Bytes>> {
+        http::Request::get(url).body(Full::default()).unwrap()
     }
 
     #[tokio::test]
-    async fn a_connection_that_never_completes_times_out_as_a_connect_error() {
+    async fn a_refused_connection_was_not_sent() {
+        // A port nobody listens on: bind one, note it, close it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let err = Transport::new(Duration::from_secs(2)).send(get(format!("http://127.0.0.1:{port}/")), Duration::from_secs(5)).await;
+        let err = err.err().expect("nobody listens");
+        assert_eq!((err.reached, err.transient), (Reached::NotSent, true));
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_never_completes_times_out_as_not_sent() {
         // A listener that accepts TCP but never answers the TLS handshake.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let connector = client().connector((Some(Duration::from_millis(200)), None));
-        let request = http::Request::get(format!("https://127.0.0.1:{port}/")).body(SdkBody::empty()).unwrap();
         let started = std::time::Instant::now();
-        let err = connector.call(request.try_into().unwrap()).await.unwrap_err();
+        let err = Transport::new(Duration::from_millis(200)).send(get(format!("https://127.0.0.1:{port}/")), Duration::from_secs(5)).await;
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-        assert!(super::super::could_not_connect(&err), "{err:?}");
+        assert_eq!(err.err().expect("no handshake").reached, Reached::NotSent);
         drop(listener);
     }
 
-    fn client() -> Http1Client {
-        Http1Client { tls: tls_config(), pools: Mutex::new(Vec::new()) }
+    /// A server on loopback that reads a request and then does `then` with the connection.
+    async fn server(then: impl FnOnce(tokio::net::TcpStream) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static) -> u16 {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = conn.read(&mut buf).await;
+            then(conn).await;
+        });
+        port
     }
 
     #[tokio::test]
-    async fn one_pool_per_pair_of_timeouts() {
-        let client = client();
-        let a = (Some(Duration::from_secs(2)), None);
-        client.connector(a);
-        client.connector(a);
-        client.connector((Some(Duration::from_secs(3)), None));
-        assert_eq!(client.pools.lock().unwrap().len(), 2);
+    async fn a_connection_closed_after_the_request_went_may_have_been_taken() {
+        let port = server(|conn| Box::pin(async move { drop(conn) })).await;
+        let err = Transport::new(Duration::from_secs(2)).send(get(format!("http://127.0.0.1:{port}/")), Duration::from_secs(5)).await;
+        assert_eq!(err.err().expect("closed").reached, Reached::NoAnswer);
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_does_not_come_in_time_may_have_been_taken() {
+        let port = server(|conn| {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                drop(conn)
+            })
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let err = Transport::new(Duration::from_secs(2)).send(get(format!("http://127.0.0.1:{port}/")), Duration::from_millis(300)).await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(err.err().expect("timed out").reached, Reached::NoAnswer);
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_read_whole_with_its_status_and_headers() {
+        use tokio::io::AsyncWriteExt;
+        let port = server(|mut conn| {
+            Box::pin(async move {
+                let answer = "HTTP/1.1 400 Bad Request\r\nx-amzn-ErrorType: ValidationException\r\ncontent-length: 2\r\n\r\n{}";
+                conn.write_all(answer.as_bytes()).await.unwrap();
+            })
+        })
+        .await;
+        let answer =
+            Transport::new(Duration::from_secs(2)).send(get(format!("http://127.0.0.1:{port}/")), Duration::from_secs(5)).await.ok().unwrap();
+        assert_eq!(answer.status, 400);
+        assert_eq!(answer.headers.get("x-amzn-errortype").unwrap(), "ValidationException");
+        assert_eq!(&answer.body[..], b"{}");
     }
 }

@@ -13,12 +13,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_kms::Client;
-use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{DataKeySpec, MacAlgorithmSpec};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::Failure;
+use super::{AwsClient, Failure, KMS, read_answer};
 use crate::ports::{DataKey, EncryptionContext, KeyError, KeyService, MacPurpose};
 
 /// GenerateMac takes at most 4096 bytes of message.
@@ -26,7 +26,7 @@ const MAX_MAC_MESSAGE: usize = 4096;
 
 #[derive(Clone)]
 pub struct KmsKeys {
-    client: Client,
+    client: AwsClient,
     data_key_id: String,
     /// Only functions that compute blind indexes have one (and the permission to use it).
     mac_key_id: Option<String>,
@@ -34,14 +34,40 @@ pub struct KmsKeys {
     audit_key_id: Option<String>,
 }
 
-fn key_error<E: aws_sdk_kms::error::ProvideErrorMetadata>(
-    operation: &str,
-    err: aws_sdk_kms::error::SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
-) -> KeyError {
-    let f = Failure::of(&err);
-    tracing::debug!(operation, code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "kms call failed");
-    key_error_of(&f, operation)
+/// The request of every operation used, as KMS's JSON takes it; binary fields in base64.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Request<'a> {
+    key_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_spec: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_context: Option<HashMap<&'a str, &'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_blob: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mac_algorithm: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
+
+/// What the operations answer that is read here. `Plaintext` is a data key: wiped with the answer it came in.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Answer {
+    plaintext: Option<String>,
+    ciphertext_blob: Option<String>,
+    mac: Option<String>,
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        if let Some(p) = self.plaintext.as_mut() {
+            p.zeroize();
+        }
+    }
+}
+
 
 pub(crate) fn key_error_of(f: &Failure, operation: &str) -> KeyError {
     if f.is("InvalidCiphertextException") || f.is("IncorrectKeyException") {
@@ -52,24 +78,33 @@ pub(crate) fn key_error_of(f: &Failure, operation: &str) -> KeyError {
     if f.transient { KeyError::Unavailable(e) } else { KeyError::Other(e) }
 }
 
-fn context(ctx: &EncryptionContext) -> HashMap<String, String> {
-    ctx.pairs().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+fn context(ctx: &EncryptionContext) -> HashMap<&str, &str> {
+    ctx.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-/// Copies a 32-byte secret out of the SDK's buffer and wipes the buffer.
-fn take_key(blob: Option<Blob>) -> Result<Zeroizing<[u8; 32]>, KeyError> {
-    let mut bytes = blob.ok_or_else(|| KeyError::Other(anyhow::anyhow!("kms answered without a plaintext key")))?.into_inner();
+fn missing(what: &str) -> KeyError {
+    KeyError::Other(anyhow::anyhow!("kms answered without {what}"))
+}
+
+/// A base64 field of an answer, decoded.
+fn decoded(field: Option<&String>, what: &str) -> Result<Vec<u8>, KeyError> {
+    STANDARD.decode(field.ok_or_else(|| missing(what))?).map_err(|_| KeyError::Other(anyhow::anyhow!("kms answered with {what} that is not base64")))
+}
+
+/// The 256-bit plaintext key of an answer; every copy made on the way is wiped.
+fn take_key(answer: &Answer) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let mut bytes = Zeroizing::new(decoded(answer.plaintext.as_ref(), "a plaintext key")?);
     let mut key = Zeroizing::new([0u8; 32]);
-    let ok = bytes.len() == 32;
-    if ok {
-        key.copy_from_slice(&bytes);
+    if bytes.len() != 32 {
+        bytes.zeroize();
+        return Err(KeyError::Other(anyhow::anyhow!("kms answered with a key that is not 256 bits")));
     }
-    bytes.zeroize();
-    if ok { Ok(key) } else { Err(KeyError::Other(anyhow::anyhow!("kms answered with a key that is not 256 bits"))) }
+    key.copy_from_slice(&bytes);
+    Ok(key)
 }
 
 impl KmsKeys {
-    pub fn new(client: Client, data_key_id: impl Into<String>, mac_key_id: Option<String>) -> Self {
+    pub fn new(client: AwsClient, data_key_id: impl Into<String>, mac_key_id: Option<String>) -> Self {
         Self { client, data_key_id: data_key_id.into(), mac_key_id, audit_key_id: None }
     }
 
@@ -79,9 +114,22 @@ impl KmsKeys {
         self
     }
 
+    /// One call. The answer's body is wiped once read: for GenerateDataKey and Decrypt it holds the plaintext key.
+    async fn call(&self, operation: &str, request: &Request<'_>) -> Result<Answer, KeyError> {
+        let fail = |f: Failure| {
+            tracing::debug!(operation, code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "kms call failed");
+            key_error_of(&f, operation)
+        };
+        let body = self.client.json_call(&KMS, "application/x-amz-json-1.1", "TrentService", operation, request).await.map_err(fail)?;
+        let mut body = Zeroizing::new(Vec::from(body));
+        let answer = read_answer(&body).map_err(fail);
+        body.zeroize();
+        answer
+    }
+
     /// A cheap call that opens the connection and checks the data key is there (needs `kms:DescribeKey`).
     pub async fn warm_up(&self) -> Result<(), KeyError> {
-        self.client.describe_key().key_id(&self.data_key_id).send().await.map_err(|e| key_error("DescribeKey", e))?;
+        self.call("DescribeKey", &Request { key_id: &self.data_key_id, ..Request::default() }).await?;
         Ok(())
     }
 }
@@ -98,32 +146,22 @@ pub fn mac_message(purpose: MacPurpose, message: &[u8]) -> Zeroizing<Vec<u8>> {
 #[async_trait]
 impl KeyService for KmsKeys {
     async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<DataKey, KeyError> {
-        let out = self
-            .client
-            .generate_data_key()
-            .key_id(&self.data_key_id)
-            .key_spec(DataKeySpec::Aes256)
-            .set_encryption_context(Some(context(ctx)))
-            .send()
-            .await
-            .map_err(|e| key_error("GenerateDataKey", e))?;
-        let plaintext = take_key(out.plaintext)?;
-        let wrapped =
-            out.ciphertext_blob.ok_or_else(|| KeyError::Other(anyhow::anyhow!("kms answered without a ciphertext blob")))?.into_inner();
+        let request =
+            Request { key_id: &self.data_key_id, key_spec: Some("AES_256"), encryption_context: Some(context(ctx)), ..Request::default() };
+        let answer = self.call("GenerateDataKey", &request).await?;
+        let plaintext = take_key(&answer)?;
+        let wrapped = decoded(answer.ciphertext_blob.as_ref(), "a ciphertext blob")?;
         Ok(DataKey { plaintext, wrapped })
     }
 
     async fn decrypt_data_key(&self, wrapped: &[u8], ctx: &EncryptionContext) -> Result<Zeroizing<[u8; 32]>, KeyError> {
-        let out = self
-            .client
-            .decrypt()
-            .key_id(&self.data_key_id)
-            .ciphertext_blob(Blob::new(wrapped))
-            .set_encryption_context(Some(context(ctx)))
-            .send()
-            .await
-            .map_err(|e| key_error("Decrypt", e))?;
-        take_key(out.plaintext)
+        let request = Request {
+            key_id: &self.data_key_id,
+            ciphertext_blob: Some(STANDARD.encode(wrapped)),
+            encryption_context: Some(context(ctx)),
+            ..Request::default()
+        };
+        take_key(&self.call("Decrypt", &request).await?)
     }
 
     async fn mac(&self, purpose: MacPurpose, message: &[u8]) -> Result<[u8; 32], KeyError> {
@@ -138,16 +176,14 @@ impl KeyService for KmsKeys {
         if msg.len() > MAX_MAC_MESSAGE {
             return Err(KeyError::Other(anyhow::anyhow!("a keyed-hash message is longer than KMS takes ({MAX_MAC_MESSAGE} bytes)")));
         }
-        let out = self
-            .client
-            .generate_mac()
-            .key_id(key_id)
-            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
-            .message(Blob::new(msg.as_slice()))
-            .send()
-            .await
-            .map_err(|e| key_error("GenerateMac", e))?;
-        let mac = out.mac.ok_or_else(|| KeyError::Other(anyhow::anyhow!("kms answered without a mac")))?.into_inner();
+        let request =
+            Request { key_id, mac_algorithm: Some("HMAC_SHA_256"), message: Some(STANDARD.encode(msg.as_slice())), ..Request::default() };
+        let answer = self.call("GenerateMac", &request).await;
+        // The message can hold a contact detail (an email address, for its blind index): its base64 copy is wiped.
+        if let Some(mut m) = request.message {
+            m.zeroize();
+        }
+        let mac = decoded(answer?.mac.as_ref(), "a mac")?;
         mac.try_into().map_err(|_| KeyError::Other(anyhow::anyhow!("kms answered with a mac that is not 256 bits")))
     }
 }

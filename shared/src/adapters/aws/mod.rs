@@ -1,9 +1,16 @@
 //! The cloud adapters: DynamoDB tables, KMS keys, SES v2 email and SNS SMS, behind the same ports as the embedded
 //! adapters and held to the same contract tests (`tests/tests/contract.rs`, run against moto).
 //!
-//! Errors from the SDK are classified here once: what may pass on a retry (throttling, 5xx, timeouts, a lost
-//! connection) and what will not. Error texts we build carry the service, operation, error code and HTTP status, never
-//! the request: SES and SNS messages echo addresses and phone numbers, so their service messages are dropped too.
+//! They speak to AWS themselves, not through the AWS SDK: thirteen operations of four services, each a signed POST
+//! of JSON (DynamoDB, KMS, SES v2) or of a form (SNS), through one HTTPS client (`http`) and one signer (`sign`,
+//! Signature Version 4). The SDK's service clients, runtime and codecs were most of each function's size and start-up
+//! (docs/performance.md), and of what they offer the adapters used none but these calls: the SDK's own retries were
+//! off (the retry wrapper, `adapters::retry`, is the one place that retries), and so was its credential chain.
+//!
+//! Errors are classified here once: what may pass on a retry (throttling, 5xx, timeouts, a lost connection) and what
+//! will not, and how far the request got. Error texts we build carry the service, operation, error code and HTTP
+//! status, never the request: SES and SNS messages echo addresses and phone numbers, so their service messages are
+//! dropped too.
 
 mod amazon_roots;
 #[cfg(feature = "aws-dynamodb")]
@@ -13,14 +20,14 @@ mod http;
 pub mod kms;
 #[cfg(feature = "aws-ses")]
 pub mod ses;
+mod sign;
 #[cfg(feature = "aws-sns")]
 pub mod sns;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use bytes::Bytes;
 
 #[cfg(feature = "aws-dynamodb")]
 pub use dynamo::DynamoTables;
@@ -28,6 +35,7 @@ pub use dynamo::DynamoTables;
 pub use kms::KmsKeys;
 #[cfg(feature = "aws-ses")]
 pub use ses::SesEmail;
+pub use sign::Credentials;
 #[cfg(feature = "aws-sns")]
 pub use sns::SnsSms;
 
@@ -38,64 +46,264 @@ pub use sns::SnsSms;
 /// vouch for a DynamoDB or KMS endpoint. The cost: a new AWS root needs a new build (they run to 2037-2040).
 pub const AWS_ROOTS_PEM: &[u8] = amazon_roots::PEM.as_bytes();
 
-pub use http::{https_client, tls_config};
+pub use http::tls_config;
 
-/// The SDK configuration of every client of a function, built from the environment Lambda gives a function:
-/// `AWS_REGION`, the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-/// `AWS_SESSION_TOKEN`) and, in tests and benchmarks, `AWS_ENDPOINT_URL`; with [`https_client`]. The SDK's own
-/// retries are off: the retry wrapper (`adapters::retry`) is the one place that retries, so attempts don't multiply.
-/// Each attempt is bounded, so a stalled connection becomes a transient error well within a Lambda's time.
-///
-/// Built by hand rather than by aws-config's loader: that loader's credential chain (profile files, SSO, STS web
-/// identity, ECS and instance metadata), the STS client under it and its profile-file reads at start-up are of no use
-/// in a Lambda (figures in docs/performance.md).
-pub fn load_sdk_config() -> Result<aws_types::SdkConfig, AwsEnvError> {
-    sdk_config_from(&crate::config::Env)
+/// How long a connection may take to make (DNS, TCP, TLS).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one call may take in all, from connecting to the answer's last byte: a stalled call becomes a transient
+/// error well within a Lambda's time, and the retry wrapper decides what happens next.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One service: its name in the figures (`CallObserver`), its signing name and its endpoint's host prefix.
+pub(crate) struct Service {
+    pub name: &'static str,
+    pub signing_name: &'static str,
+    pub host_prefix: &'static str,
 }
 
-/// [`load_sdk_config`] from any source of variables (a map in tests).
-pub fn sdk_config_from(src: &dyn crate::config::Source) -> Result<aws_types::SdkConfig, AwsEnvError> {
-    use aws_credential_types::provider::SharedCredentialsProvider;
-    use aws_smithy_types::retry::RetryConfig;
-    use aws_smithy_types::timeout::TimeoutConfig;
+#[cfg(feature = "aws-dynamodb")]
+pub(crate) const DYNAMODB: Service = Service { name: "DynamoDB", signing_name: "dynamodb", host_prefix: "dynamodb" };
+#[cfg(feature = "aws-kms")]
+pub(crate) const KMS: Service = Service { name: "KMS", signing_name: "kms", host_prefix: "kms" };
+#[cfg(feature = "aws-ses")]
+pub(crate) const SES: Service = Service { name: "SESv2", signing_name: "ses", host_prefix: "email" };
+#[cfg(feature = "aws-sns")]
+pub(crate) const SNS: Service = Service { name: "SNS", signing_name: "sns", host_prefix: "sns" };
 
+/// Sees every call the adapters make, after its answer (or its failure): what the tests count and price
+/// (`tests/src/meter.rs`). It is given the request's body, never the answer's: a KMS answer holds a plaintext key.
+pub trait CallObserver: Send + Sync {
+    fn observe(&self, call: &ObservedCall<'_>);
+}
+
+/// One call, as a [`CallObserver`] sees it.
+#[derive(Debug)]
+pub struct ObservedCall<'a> {
+    /// `DynamoDB`, `KMS`, `SESv2` or `SNS`.
+    pub service: &'a str,
+    /// The operation: `PutItem`, `GenerateDataKey`, `SendEmail`, `Publish`...
+    pub operation: &'a str,
+    pub request: &'a [u8],
+    /// The answer's status, when one came.
+    pub status: Option<u16>,
+    pub response_bytes: u64,
+}
+
+/// What every AWS adapter of a function shares: the region, the credentials, where the services are, and one pool of
+/// connections. Cheap to clone.
+#[derive(Clone)]
+pub struct AwsClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    region: String,
+    credentials: Credentials,
+    /// `AWS_ENDPOINT_URL` (moto in the tests), as scheme and authority; `None` for AWS itself.
+    endpoint: Option<(String, String)>,
+    transport: http::Transport,
+    observer: Option<Arc<dyn CallObserver>>,
+}
+
+impl std::fmt::Debug for AwsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsClient").field("region", &self.inner.region).field("endpoint", &self.inner.endpoint).finish_non_exhaustive()
+    }
+}
+
+/// How a service answers errors.
+#[derive(Clone, Copy)]
+pub(crate) enum Protocol {
+    /// JSON, with the error code in `x-amzn-ErrorType` or `__type` (DynamoDB, KMS, SES v2).
+    Json,
+    /// XML, with the error code in `<Error><Code>` (SNS).
+    Query,
+}
+
+/// The client every adapter of a function uses, built from the environment Lambda gives a function: `AWS_REGION`,
+/// the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and, in tests
+/// and benchmarks, `AWS_ENDPOINT_URL`.
+pub fn load_aws_client() -> Result<AwsClient, AwsEnvError> {
+    aws_client_from(&crate::config::Env)
+}
+
+/// [`load_aws_client`] from any source of variables (a map in tests).
+pub fn aws_client_from(src: &dyn crate::config::Source) -> Result<AwsClient, AwsEnvError> {
     let var = |name: &'static str| src.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let needed = |name: &'static str| var(name).ok_or(AwsEnvError::Missing { name });
     // Lambda sets both; AWS_DEFAULT_REGION is the older name other AWS tools still read.
     let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).ok_or(AwsEnvError::Missing { name: "AWS_REGION" })?;
+    if !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(AwsEnvError::BadRegion);
+    }
     // Static credentials, read once. That is right in Lambda: the runtime puts the execution role's temporary
     // credentials in the environment of each execution environment, and they stay valid for that environment's life;
     // fresh credentials come with a new execution environment (a new process), never to a running one, so there is
     // nothing to refresh. Outside Lambda (tests, benchmarks, a shell) the same three variables are what to export.
-    let credentials = aws_credential_types::Credentials::new(
-        needed("AWS_ACCESS_KEY_ID")?,
-        needed("AWS_SECRET_ACCESS_KEY")?,
-        var("AWS_SESSION_TOKEN"),
-        None,
-        "Environment",
-    );
-    let endpoint_url = match var("AWS_ENDPOINT_URL") {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
-        Some(_) => return Err(AwsEnvError::BadEndpoint),
+    let credentials = Credentials::new(needed("AWS_ACCESS_KEY_ID")?, needed("AWS_SECRET_ACCESS_KEY")?, var("AWS_SESSION_TOKEN"));
+    let endpoint = match var("AWS_ENDPOINT_URL") {
+        Some(url) => Some(endpoint_of(&url).ok_or(AwsEnvError::BadEndpoint)?),
         None => None,
     };
-    let mut builder = aws_types::SdkConfig::builder()
-        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
-        .region(aws_types::region::Region::new(region))
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .http_client(https_client())
-        .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new())
-        .time_source(aws_smithy_async::time::SystemTimeSource::new())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(10))
-                .build(),
-        );
-    builder.set_endpoint_url(endpoint_url);
-    Ok(builder.build())
+    Ok(AwsClient {
+        inner: Arc::new(Inner { region, credentials, endpoint, transport: http::Transport::new(CONNECT_TIMEOUT), observer: None }),
+    })
+}
+
+/// `http://host:port` or `https://host` (a trailing `/` allowed) as scheme and authority.
+fn endpoint_of(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let ok = matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && authority.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    ok.then(|| (scheme.to_owned(), authority.to_owned()))
+}
+
+impl AwsClient {
+    /// The same client, with every call shown to `observer` (the tests' meter).
+    pub fn with_observer(&self, observer: Arc<dyn CallObserver>) -> Self {
+        let i = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                region: i.region.clone(),
+                credentials: i.credentials.clone(),
+                endpoint: i.endpoint.clone(),
+                transport: i.transport.clone(),
+                observer: Some(observer),
+            }),
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// Where `service` is: `AWS_ENDPOINT_URL` when set, else the service's regional endpoint.
+    fn base(&self, service: &Service) -> (String, String) {
+        match &self.inner.endpoint {
+            Some((scheme, authority)) => (scheme.clone(), authority.clone()),
+            None => {
+                let suffix = if self.inner.region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+                ("https".into(), format!("{}.{}.{suffix}", service.host_prefix, self.inner.region))
+            }
+        }
+    }
+
+    /// One signed POST; the answer's body when the service said yes (2xx), else what went wrong.
+    pub(crate) async fn post(
+        &self,
+        service: &Service,
+        operation: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        protocol: Protocol,
+    ) -> Result<Bytes, Failure> {
+        let (scheme, host) = self.base(service);
+        let mut signed_headers = vec![("host", host.as_str())];
+        signed_headers.extend_from_slice(headers);
+        let scope = sign::Scope { region: &self.inner.region, service: service.signing_name };
+        let auth = sign::sign("POST", path, &signed_headers, &body, &scope, &self.inner.credentials, SystemTime::now());
+        let mut request = ::http::Request::post(format!("{scheme}://{host}{path}"));
+        for (name, value) in &signed_headers {
+            request = request.header(*name, *value);
+        }
+        for (name, value) in &auth {
+            request = request.header(*name, value.as_str());
+        }
+        let body = Bytes::from(body);
+        let request = request
+            .body(http_body_util::Full::new(body.clone()))
+            .map_err(|_| Failure { transient: false, reached: Reached::NotSent, code: Some("BadRequest".into()), status: None, message: None })?;
+        let answer = self.inner.transport.send(request, CALL_TIMEOUT).await;
+        if let Some(observer) = &self.inner.observer {
+            observer.observe(&ObservedCall {
+                service: service.name,
+                operation,
+                request: &body,
+                status: answer.as_ref().ok().map(|a| a.status),
+                response_bytes: answer.as_ref().map(|a| a.body.len() as u64).unwrap_or(0),
+            });
+        }
+        let answer = answer?;
+        if (200..300).contains(&answer.status) {
+            return Ok(answer.body);
+        }
+        let (code, message) = match protocol {
+            Protocol::Json => json_error(&answer.headers, &answer.body),
+            Protocol::Query => (xml_text(&answer.body, "Code"), xml_text(&answer.body, "Message")),
+        };
+        Err(Failure::service(code.as_deref(), Some(answer.status), message.as_deref()))
+    }
+
+    /// One call of a JSON-protocol service (DynamoDB, KMS): `X-Amz-Target: {prefix}.{operation}`.
+    pub(crate) async fn json_call(
+        &self,
+        service: &Service,
+        content_type: &str,
+        target_prefix: &str,
+        operation: &str,
+        input: &impl serde::Serialize,
+    ) -> Result<Bytes, Failure> {
+        let body = serde_json::to_vec(input).map_err(|_| Failure::unbuildable())?;
+        let target = format!("{target_prefix}.{operation}");
+        self.post(service, operation, "/", &[("content-type", content_type), ("x-amz-target", &target)], body, Protocol::Json).await
+    }
+
+    /// One call of a query-protocol service (SNS): `Action`, `Version` and the parameters as a form; the answer is XML.
+    #[cfg(feature = "aws-sns")]
+    pub(crate) async fn query_call(&self, service: &Service, version: &str, action: &str, params: &[(&str, &str)]) -> Result<Bytes, Failure> {
+        let body = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("Action", action).append_pair("Version", version);
+            for (k, v) in params {
+                form.append_pair(k, v);
+            }
+            form.finish().into_bytes()
+        };
+        self.post(service, action, "/", &[("content-type", "application/x-www-form-urlencoded; charset=utf-8")], body, Protocol::Query).await
+    }
+}
+
+/// An answer's JSON read into `T`; a 2xx answer that does not read is "answered, unreadable": the call went through,
+/// so it is not retried, and a message sender reports it as unknown.
+pub(crate) fn read_answer<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|_| Failure {
+        transient: false,
+        reached: Reached::Answered,
+        code: Some("UnreadableAnswer".into()),
+        status: Some(200),
+        message: None,
+    })
+}
+
+/// The error code and message of a JSON-protocol answer: the code from `x-amzn-ErrorType` or the body's `__type`
+/// (or `code`), without its namespace (`com.amazonaws.dynamodb.v20120810#`) or suffix (`:http://...`).
+fn json_error(headers: &::http::HeaderMap, body: &[u8]) -> (Option<String>, Option<String>) {
+    let parsed: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+    let field = |names: &[&str]| names.iter().find_map(|n| parsed.get(*n).and_then(|v| v.as_str()).map(str::to_owned));
+    let raw = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| field(&["__type", "code", "Code"]));
+    let code = raw.map(|c| {
+        let c = c.split(':').next().unwrap_or_default();
+        c.rsplit('#').next().unwrap_or_default().to_owned()
+    });
+    (code.filter(|c| !c.is_empty()), field(&["message", "Message"]))
+}
+
+/// The text of the first `<tag>...</tag>` in an XML answer, its five predefined entities undone. Enough for the
+/// fields read here (`MessageId`, `isOptedOut`, `Code`, `Message`), which hold no markup.
+pub(crate) fn xml_text(body: &[u8], tag: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let open = format!("<{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = start + text[start..].find(&format!("</{tag}>"))?;
+    let raw = &text[start..end];
+    Some(raw.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&"))
 }
 
 /// A variable the SDK configuration needs is missing or wrong. Lambda sets all of them; anywhere else they are
@@ -111,6 +319,8 @@ pub enum AwsEnvError {
         "the environment variable AWS_ENDPOINT_URL is not a URL: give it as http://host:port or https://host, or unset it to reach AWS itself"
     )]
     BadEndpoint,
+    #[error("the environment variable AWS_REGION is not a region name: give it as eu-west-2, say")]
+    BadRegion,
 }
 
 /// A function that fails start-up prints its error's `Debug` form: make that the sentence that names the variable.
@@ -126,7 +336,7 @@ impl std::fmt::Debug for AwsEnvError {
 /// needs the HMAC key.
 #[cfg(all(feature = "aws-dynamodb", feature = "aws-kms"))]
 pub struct CoreClients {
-    pub sdk: aws_types::SdkConfig,
+    pub aws: AwsClient,
     pub tables: std::sync::Arc<dyn crate::ports::Tables>,
     pub keys: std::sync::Arc<dyn crate::ports::KeyService>,
 }
@@ -142,9 +352,9 @@ impl CoreClients {
         let names = TableNames::from_env(tables)?;
         let data_key = DataKeyConfig::from_env()?;
         let mac_key = if mac { Some(MacKeyConfig::from_env()?.mac_key_id) } else { None };
-        let sdk = load_sdk_config()?;
-        let dynamo = DynamoTables::new(aws_sdk_dynamodb::Client::new(&sdk), names);
-        let mut kms = KmsKeys::new(aws_sdk_kms::Client::new(&sdk), data_key.data_key_id, mac_key);
+        let aws = load_aws_client()?;
+        let dynamo = DynamoTables::new(aws.clone(), names);
+        let mut kms = KmsKeys::new(aws.clone(), data_key.data_key_id, mac_key);
         if let Some(audit_key) = AuditKeyConfig::from_env().audit_key_id {
             kms = kms.with_audit_key(audit_key);
         }
@@ -160,11 +370,11 @@ impl CoreClients {
         table_ready?;
         key_ready.context("the data key cannot be reached")?;
         let policy = RetryPolicy::default();
-        Ok(Self { sdk, tables: std::sync::Arc::new(Retrying::new(dynamo, policy)), keys: std::sync::Arc::new(Retrying::new(kms, policy)) })
+        Ok(Self { aws, tables: std::sync::Arc::new(Retrying::new(dynamo, policy)), keys: std::sync::Arc::new(Retrying::new(kms, policy)) })
     }
 }
 
-/// What went wrong with one SDK call, in terms a port can act on.
+/// What went wrong with one AWS call, in terms a port can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     /// May pass on a retry: throttling, a 5xx, a timeout, a lost connection.
@@ -189,31 +399,6 @@ pub(crate) enum Reached {
     NoAnswer,
     /// The service answered with an error.
     Answered,
-}
-
-/// Whether a dispatch failure happened before any byte of the request could go out: the HTTP client failed to
-/// connect (`is_connect`, which covers DNS, TCP and TLS and the connect timeout) or the operating system refused the
-/// connection. Anything else (a reset, a closed connection, a read timeout) may have come after the request was sent.
-fn could_not_connect(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if e.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect())
-            || e.is::<aws_smithy_runtime_api::client::dns::ResolveDnsError>()
-            || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
-                matches!(
-                    io.kind(),
-                    std::io::ErrorKind::ConnectionRefused
-                        | std::io::ErrorKind::AddrNotAvailable
-                        | std::io::ErrorKind::NetworkUnreachable
-                        | std::io::ErrorKind::HostUnreachable
-                )
-            })
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
 }
 
 /// Error codes that mean "slow down" or "try again", across the services used here.
@@ -261,21 +446,14 @@ const NOT_TAKEN_CODES: &[&str] = &[
 ];
 
 impl Failure {
-    pub(crate) fn of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Self {
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let no_answer = |reached| Failure { transient: true, reached, code: None, status, message: None };
-        match err {
-            SdkError::DispatchFailure(d) if d.as_connector_error().is_some_and(|c| could_not_connect(c)) => no_answer(Reached::NotSent),
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => no_answer(Reached::NoAnswer),
-            SdkError::ConstructionFailure(_) => Failure {
-                transient: false,
-                reached: Reached::NotSent,
-                code: Some("ConstructionFailure".into()),
-                status: None,
-                message: None,
-            },
-            _ => Failure::service(err.code(), status, err.message()),
-        }
+    /// No usable answer: the request never left (`NotSent`) or went with no answer (`NoAnswer`). Both may pass later.
+    pub(crate) fn transport(reached: Reached) -> Self {
+        Failure { transient: true, reached, code: None, status: None, message: None }
+    }
+
+    /// The request could not be built: nothing was sent, and trying again would build the same.
+    pub(crate) fn unbuildable() -> Self {
+        Failure { transient: false, reached: Reached::NotSent, code: Some("ConstructionFailure".into()), status: None, message: None }
     }
 
     /// The service answered with an error: throttling codes, 429 and 5xx may pass.
@@ -372,43 +550,47 @@ mod tests {
     ];
 
     #[tokio::test]
-    async fn the_sdk_configuration_takes_region_credentials_and_endpoint_from_the_environment() {
-        use aws_credential_types::provider::ProvideCredentials;
-        let sdk = super::sdk_config_from(&env(LAMBDA_ENV)).unwrap();
-        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-2"));
-        assert_eq!(sdk.endpoint_url(), None, "AWS itself unless AWS_ENDPOINT_URL says otherwise");
-        let creds = sdk.credentials_provider().unwrap().provide_credentials().await.unwrap();
-        assert_eq!((creds.access_key_id(), creds.secret_access_key(), creds.session_token()), ("ASIAEXAMPLE", "secret", Some("token")));
-        assert_eq!(creds.expiry(), None);
-        assert!(sdk.http_client().is_some() && sdk.sleep_impl().is_some() && sdk.behavior_version().is_some());
-        assert!(!sdk.retry_config().unwrap().has_retry(), "the retry wrapper is the one place that retries");
-        assert_eq!(sdk.timeout_config().unwrap().operation_timeout(), Some(std::time::Duration::from_secs(10)));
+    async fn the_client_takes_region_credentials_and_endpoint_from_the_environment() {
+        let aws = super::aws_client_from(&env(LAMBDA_ENV)).unwrap();
+        assert_eq!(aws.region(), "eu-west-2");
+        let i = &aws.inner;
+        assert_eq!(i.endpoint, None, "AWS itself unless AWS_ENDPOINT_URL says otherwise");
+        assert_eq!((i.credentials.access_key_id.as_str(), i.credentials.secret(), i.credentials.session_token.as_deref()), ("ASIAEXAMPLE", "secret", Some("token")));
+        assert_eq!(aws.base(&super::DYNAMODB), ("https".to_owned(), "dynamodb.eu-west-2.amazonaws.com".to_owned()));
+        assert_eq!(aws.base(&super::SES), ("https".to_owned(), "email.eu-west-2.amazonaws.com".to_owned()));
+        assert!(!format!("{aws:?}").contains("secret"), "the secret is never printed");
 
         let mut moto = LAMBDA_ENV.to_vec();
-        moto.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
-        assert_eq!(super::sdk_config_from(&env(&moto)).unwrap().endpoint_url(), Some("http://127.0.0.1:5000"));
+        moto.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000/"));
+        let aws = super::aws_client_from(&env(&moto)).unwrap();
+        assert_eq!(aws.base(&super::KMS), ("http".to_owned(), "127.0.0.1:5000".to_owned()));
         // Long-term keys (a shell, not Lambda) come without a session token; the older region variable is read too.
         let keys = [("AWS_DEFAULT_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_SECRET_ACCESS_KEY", "s")];
-        let sdk = super::sdk_config_from(&env(&keys)).unwrap();
-        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
-        assert_eq!(sdk.credentials_provider().unwrap().provide_credentials().await.unwrap().session_token(), None);
+        let aws = super::aws_client_from(&env(&keys)).unwrap();
+        assert_eq!(aws.region(), "eu-west-1");
+        assert_eq!(aws.inner.credentials.session_token, None);
     }
 
     #[test]
     fn a_missing_aws_variable_is_named_with_what_to_set() {
         for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
             let mut vars: Vec<_> = LAMBDA_ENV.iter().copied().filter(|(k, _)| *k != missing).collect();
-            let err = super::sdk_config_from(&env(&vars)).unwrap_err();
+            let err = super::aws_client_from(&env(&vars)).unwrap_err();
             assert_eq!(err, super::AwsEnvError::Missing { name: missing });
             let text = format!("{err:?}");
             assert!(text.contains(missing) && text.contains("export"), "{text}");
             vars.push((missing, "  "));
-            assert_eq!(super::sdk_config_from(&env(&vars)).unwrap_err(), super::AwsEnvError::Missing { name: missing }, "blank is missing");
+            assert_eq!(super::aws_client_from(&env(&vars)).unwrap_err(), super::AwsEnvError::Missing { name: missing }, "blank is missing");
         }
-        let mut bad = LAMBDA_ENV.to_vec();
-        bad.push(("AWS_ENDPOINT_URL", "localhost:5000"));
-        let err = super::sdk_config_from(&env(&bad)).unwrap_err();
-        assert!(format!("{err:?}").contains("AWS_ENDPOINT_URL"));
+        for url in ["localhost:5000", "ftp://host", "http://", "http://host/path?x", "http://a b"] {
+            let mut bad = LAMBDA_ENV.to_vec();
+            bad.push(("AWS_ENDPOINT_URL", url));
+            let err = super::aws_client_from(&env(&bad)).unwrap_err();
+            assert!(format!("{err:?}").contains("AWS_ENDPOINT_URL"), "{url}");
+        }
+        let mut bad: Vec<_> = LAMBDA_ENV.iter().copied().filter(|(k, _)| *k != "AWS_REGION").collect();
+        bad.push(("AWS_REGION", "eu-west-2.evil.example/"));
+        assert_eq!(super::aws_client_from(&env(&bad)).unwrap_err(), super::AwsEnvError::BadRegion, "a region goes into a host name");
     }
 
     #[test]
@@ -474,5 +656,26 @@ mod tests {
             assert!(!text.contains("+447700900123"), "{text}");
             assert!(text.contains("HTTP 400"), "{text}");
         }
+    }
+
+    #[test]
+    fn error_codes_are_read_without_namespace_or_suffix() {
+        let mut headers = ::http::HeaderMap::new();
+        let body = br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#;
+        assert_eq!(
+            super::json_error(&headers, body),
+            (Some("ConditionalCheckFailedException".into()), Some("The conditional request failed".into()))
+        );
+        headers.insert("x-amzn-errortype", "TooManyRequestsException:http://internal.amazon.com/coral/".parse().unwrap());
+        assert_eq!(super::json_error(&headers, b"not json").0.as_deref(), Some("TooManyRequestsException"));
+        assert_eq!(super::json_error(&::http::HeaderMap::new(), b"").0, None, "no code: the status decides");
+    }
+
+    #[test]
+    fn xml_fields_are_read_with_entities_undone() {
+        let body = b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>a &lt;b&gt; &amp; c</Message></Error></ErrorResponse>";
+        assert_eq!(super::xml_text(body, "Code").as_deref(), Some("InvalidParameter"));
+        assert_eq!(super::xml_text(body, "Message").as_deref(), Some("a <b> & c"));
+        assert_eq!(super::xml_text(body, "MessageId"), None);
     }
 }

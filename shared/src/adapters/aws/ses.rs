@@ -4,10 +4,9 @@
 //! SES error messages quote addresses, so errors keep the code and status only.
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader, MessageTag};
+use serde::{Deserialize, Serialize};
 
-use super::Failure;
+use super::{AwsClient, Failure, Protocol, SES, read_answer};
 use crate::config::EmailConfig;
 use crate::ports::messaging::{EmailMessage, EmailSender, MessageId, SendError};
 
@@ -20,16 +19,71 @@ const PERMANENT_CODES: &[&str] =
 
 #[derive(Clone)]
 pub struct SesEmail {
-    client: Client,
+    client: AwsClient,
     config: EmailConfig,
 }
 
-fn send_error<E: aws_sdk_sesv2::error::ProvideErrorMetadata>(
-    err: aws_sdk_sesv2::error::SdkError<E, aws_sdk_sesv2::config::http::HttpResponse>,
-) -> SendError {
-    let f = Failure::of(&err);
-    tracing::debug!(code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "ses call failed");
-    send_error_of(&f)
+/// SendEmail's request, as SES v2 takes it: simple content, one recipient.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SendEmail<'a> {
+    from_email_address: &'a str,
+    destination: Destination<'a>,
+    content: Content<'a>,
+    configuration_set_name: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    email_tags: Vec<NameValue<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Destination<'a> {
+    to_addresses: [&'a str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Content<'a> {
+    simple: Simple<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Simple<'a> {
+    subject: Text<'a>,
+    body: Body<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    headers: Vec<NameValue<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Body<'a> {
+    text: Text<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Text<'a> {
+    data: &'a str,
+    charset: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NameValue<'a> {
+    name: &'a str,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Sent {
+    message_id: Option<String>,
+}
+
+fn text(data: &str) -> Text<'_> {
+    Text { data, charset: "UTF-8" }
 }
 
 /// Known final refusals, and client errors other than throttling or a paused sending, are rejections. The message was
@@ -45,64 +99,53 @@ pub fn is_safe_tag_value(v: &str) -> bool {
     !v.is_empty() && v.len() <= 256 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn content(data: &str) -> Result<Content, SendError> {
-    Content::builder().data(data).charset("UTF-8").build().map_err(|e| SendError::Rejected(anyhow::anyhow!("ses content: {e}")))
-}
-
 impl SesEmail {
-    /// Takes the client as built from the shared SDK configuration, and turns the SDK's own retries off for it,
-    /// whatever that configuration says. The SDK's standard retry mode tries a call again after a timeout, an I/O
-    /// error (a connection reset after the request was written among them), a 5xx or throttling: right for reads and
-    /// conditional writes, wrong for `SendEmail`, which the provider does not deduplicate: a retry after a lost answer
-    /// sends the message twice. The SDK's classifiers cannot tell "never reached the provider" from "reached it and
-    /// the answer was lost", so one attempt per call here, and the retry wrapper (`adapters::retry`) sends again only
-    /// on `SendError::NotTaken`, which `send_error_of` gives only when the provider certainly did not take it.
-    pub fn new(client: Client, config: EmailConfig) -> Self {
-        let once = client.config().to_builder().retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled()).build();
-        Self { client: Client::from_conf(once), config }
+    /// One attempt per call: SES does not deduplicate, so a send is repeated only by the retry wrapper
+    /// (`adapters::retry`), and only on `SendError::NotTaken`, which `send_error_of` gives only when SES certainly did
+    /// not take the message.
+    pub fn new(client: AwsClient, config: EmailConfig) -> Self {
+        Self { client, config }
     }
 }
 
 #[async_trait]
 impl EmailSender for SesEmail {
     async fn send_email(&self, m: &EmailMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
-        let mut message = Message::builder().subject(content(&m.subject)?).body(Body::builder().text(content(&m.text)?).build());
+        let mut headers = Vec::new();
         if let Some(url) = &m.unsubscribe_url {
             // A header value with a line break would let a URL add headers of its own.
             if url.chars().any(char::is_control) || url.contains(['<', '>']) {
                 return Err(SendError::Rejected(anyhow::anyhow!("the unsubscribe link is not a valid header value")));
             }
-            let header = MessageHeader::builder()
-                .name("List-Unsubscribe")
-                .value(format!("<{url}>"))
-                .build()
-                .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses header: {e}")))?;
+            headers.push(NameValue { name: "List-Unsubscribe", value: format!("<{url}>") });
             // RFC 8058 one-click: a mail client may end the subscription with one POST to the link, no page needed.
-            let one_click = MessageHeader::builder()
-                .name("List-Unsubscribe-Post")
-                .value("List-Unsubscribe=One-Click")
-                .build()
-                .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses header: {e}")))?;
-            message = message.headers(header).headers(one_click);
+            headers.push(NameValue { name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click".into() });
         }
-        let mut req = self
-            .client
-            .send_email()
-            .from_email_address(&self.config.from_address)
-            .destination(Destination::builder().to_addresses(m.to.to_string()).build())
-            .content(EmailContent::builder().simple(message.build()).build())
-            .configuration_set_name(&self.config.configuration_set);
+        let to = m.to.to_string();
+        let mut email_tags = Vec::new();
         if is_safe_tag_value(idempotency_key) {
-            let tag = MessageTag::builder()
-                .name(IDEMPOTENCY_TAG)
-                .value(idempotency_key)
-                .build()
-                .map_err(|e| SendError::Rejected(anyhow::anyhow!("ses tag: {e}")))?;
-            req = req.email_tags(tag);
+            email_tags.push(NameValue { name: IDEMPOTENCY_TAG, value: idempotency_key.to_owned() });
         }
-        let out = req.send().await.map_err(send_error)?;
+        let request = SendEmail {
+            from_email_address: &self.config.from_address,
+            destination: Destination { to_addresses: [&to] },
+            content: Content { simple: Simple { subject: text(&m.subject), body: Body { text: text(&m.text) }, headers } },
+            configuration_set_name: &self.config.configuration_set,
+            email_tags,
+        };
+        let fail = |f: Failure| {
+            tracing::debug!(code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "ses call failed");
+            send_error_of(&f)
+        };
+        let body = serde_json::to_vec(&request).map_err(|e| SendError::Rejected(anyhow::anyhow!("ses request: {e}")))?;
+        let answer = self
+            .client
+            .post(&SES, "SendEmail", "/v2/email/outbound-emails", &[("content-type", "application/json")], body, Protocol::Json)
+            .await
+            .map_err(fail)?;
+        let sent: Sent = read_answer(&answer).map_err(fail)?;
         // SES answered "sent" without an id: the message went, but cannot be traced.
-        let id = out.message_id.ok_or_else(|| SendError::Unknown(anyhow::anyhow!("ses answered without a message id")))?;
+        let id = sent.message_id.ok_or_else(|| SendError::Unknown(anyhow::anyhow!("ses answered without a message id")))?;
         tracing::info!(message_id = %id, idempotency_key, "email sent");
         Ok(MessageId(id))
     }
