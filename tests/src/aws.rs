@@ -53,9 +53,16 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The adapters' own client for `endpoint` (moto, or a socket playing a provider): the region and the dummy
-/// credentials the SDK set-up uses, built as a function builds it from its environment.
+/// credentials (with a session token, as Lambda gives) that scripts/test exports, built as a function builds it from
+/// its environment.
 pub fn client_at(endpoint: &str) -> AwsClient {
-    let vars = [("AWS_REGION", REGION), ("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_ENDPOINT_URL", endpoint)];
+    let vars = [
+        ("AWS_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing"),
+        ("AWS_ENDPOINT_URL", endpoint),
+    ];
     let vars = move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned());
     shared::adapters::aws::aws_client_from(&vars).expect("the test client's variables are complete")
 }

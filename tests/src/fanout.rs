@@ -130,7 +130,8 @@ pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figur
     };
     let aws = aws_client_from(&env).expect("the fan-out bench's environment is complete");
     let policy = RetryPolicy::default();
-    let email = SesEmail::new(aws.clone(), EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
+    let email =
+        SesEmail::new(aws.clone(), EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
     let sms = SnsSms::new(aws, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
     let (email, sms): (Arc<dyn shared::ports::messaging::EmailSender>, Arc<dyn shared::ports::messaging::SmsSender>) = if paced {
         (

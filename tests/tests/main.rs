@@ -8,6 +8,7 @@ mod aws_errors;
 mod aws_pipeline;
 mod aws_privacy;
 mod aws_requests;
+mod aws_signing;
 mod casework;
 mod checker;
 mod contract;

@@ -32,10 +32,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tables: core.tables,
         keys: Arc::new(CachedKeys::new(core.keys, Duration::from_secs(300))),
         // Paced inside the retries: every attempt waits for its slot (docs/performance.md, "Fan-out").
-        email: Arc::new(Retrying::new(
-            Paced::new(SesEmail::new(core.aws.clone(), email), rates.email_per_second),
-            policy,
-        )),
+        email: Arc::new(Retrying::new(Paced::new(SesEmail::new(core.aws.clone(), email), rates.email_per_second), policy)),
         sms: Arc::new(Retrying::new(Paced::new(SnsSms::new(core.aws.clone(), sms), rates.sms_per_second), policy)),
         clock: Arc::new(SystemClock),
         site_url: site.site_url,

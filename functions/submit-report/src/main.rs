@@ -1,5 +1,5 @@
-//! The Lambda behind `POST /reports`: the composition root. Configuration is read, the SDK configuration is loaded
-//! and the clients are built once per container; the first connections open during start-up (the init phase), so the
+//! The Lambda behind `POST /reports`: the composition root. Configuration is read, and the AWS client and the
+//! adapters are built once per container; the first connections open during start-up (the init phase), so the
 //! first report does not pay for them.
 //!
 //! Least privilege: this function reads `REPORTS_TABLE` and `DATA_KEY_ID` only, and needs `dynamodb:PutItem` (and

@@ -259,7 +259,8 @@ impl DynamoTables {
 #[async_trait]
 impl Tables for DynamoTables {
     async fn get(&self, table: Table, key: &Key) -> Result<Option<Item>, StoreError> {
-        let request = Request { table_name: self.name(table)?, key: Some(key_item(key)), consistent_read: Some(true), ..Request::default() };
+        let request =
+            Request { table_name: self.name(table)?, key: Some(key_item(key)), consistent_read: Some(true), ..Request::default() };
         Ok(self.call("GetItem", table, &request).await?.item)
     }
 

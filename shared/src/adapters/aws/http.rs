@@ -68,7 +68,8 @@ impl Transport {
         let mut tcp = TcpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls_config()).https_or_http().enable_http1().wrap_connector(tcp);
+        let https =
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls_config()).https_or_http().enable_http1().wrap_connector(tcp);
         Self { client: Client::builder(TokioExecutor::new()).build(Bounded { inner: https, limit: Some(connect_timeout) }) }
     }
 
@@ -258,8 +259,11 @@ mod tests {
             })
         })
         .await;
-        let answer =
-            Transport::new(Duration::from_secs(2)).send(get(format!("http://127.0.0.1:{port}/")), Duration::from_secs(5)).await.ok().unwrap();
+        let answer = Transport::new(Duration::from_secs(2))
+            .send(get(format!("http://127.0.0.1:{port}/")), Duration::from_secs(5))
+            .await
+            .ok()
+            .unwrap();
         assert_eq!(answer.status, 400);
         assert_eq!(answer.headers.get("x-amzn-errortype").unwrap(), "ValidationException");
         assert_eq!(&answer.body[..], b"{}");

@@ -68,7 +68,6 @@ impl Drop for Answer {
     }
 }
 
-
 pub(crate) fn key_error_of(f: &Failure, operation: &str) -> KeyError {
     if f.is("InvalidCiphertextException") || f.is("IncorrectKeyException") {
         return KeyError::ContextMismatch;
@@ -88,7 +87,9 @@ fn missing(what: &str) -> KeyError {
 
 /// A base64 field of an answer, decoded.
 fn decoded(field: Option<&String>, what: &str) -> Result<Vec<u8>, KeyError> {
-    STANDARD.decode(field.ok_or_else(|| missing(what))?).map_err(|_| KeyError::Other(anyhow::anyhow!("kms answered with {what} that is not base64")))
+    STANDARD
+        .decode(field.ok_or_else(|| missing(what))?)
+        .map_err(|_| KeyError::Other(anyhow::anyhow!("kms answered with {what} that is not base64")))
 }
 
 /// The 256-bit plaintext key of an answer; every copy made on the way is wiped.

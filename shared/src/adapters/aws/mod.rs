@@ -213,9 +213,13 @@ impl AwsClient {
             request = request.header(*name, value.as_str());
         }
         let body = Bytes::from(body);
-        let request = request
-            .body(http_body_util::Full::new(body.clone()))
-            .map_err(|_| Failure { transient: false, reached: Reached::NotSent, code: Some("BadRequest".into()), status: None, message: None })?;
+        let request = request.body(http_body_util::Full::new(body.clone())).map_err(|_| Failure {
+            transient: false,
+            reached: Reached::NotSent,
+            code: Some("BadRequest".into()),
+            status: None,
+            message: None,
+        })?;
         let answer = self.inner.transport.send(request, CALL_TIMEOUT).await;
         if let Some(observer) = &self.inner.observer {
             observer.observe(&ObservedCall {
@@ -253,7 +257,13 @@ impl AwsClient {
 
     /// One call of a query-protocol service (SNS): `Action`, `Version` and the parameters as a form; the answer is XML.
     #[cfg(feature = "aws-sns")]
-    pub(crate) async fn query_call(&self, service: &Service, version: &str, action: &str, params: &[(&str, &str)]) -> Result<Bytes, Failure> {
+    pub(crate) async fn query_call(
+        &self,
+        service: &Service,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Bytes, Failure> {
         let body = {
             let mut form = form_urlencoded::Serializer::new(String::new());
             form.append_pair("Action", action).append_pair("Version", version);
@@ -262,7 +272,8 @@ impl AwsClient {
             }
             form.finish().into_bytes()
         };
-        self.post(service, action, "/", &[("content-type", "application/x-www-form-urlencoded; charset=utf-8")], body, Protocol::Query).await
+        self.post(service, action, "/", &[("content-type", "application/x-www-form-urlencoded; charset=utf-8")], body, Protocol::Query)
+            .await
     }
 }
 
@@ -283,11 +294,8 @@ pub(crate) fn read_answer<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result
 fn json_error(headers: &::http::HeaderMap, body: &[u8]) -> (Option<String>, Option<String>) {
     let parsed: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
     let field = |names: &[&str]| names.iter().find_map(|n| parsed.get(*n).and_then(|v| v.as_str()).map(str::to_owned));
-    let raw = headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| field(&["__type", "code", "Code"]));
+    let raw =
+        headers.get("x-amzn-errortype").and_then(|v| v.to_str().ok()).map(str::to_owned).or_else(|| field(&["__type", "code", "Code"]));
     let code = raw.map(|c| {
         let c = c.split(':').next().unwrap_or_default();
         c.rsplit('#').next().unwrap_or_default().to_owned()
@@ -306,7 +314,7 @@ pub(crate) fn xml_text(body: &[u8], tag: &str) -> Option<String> {
     Some(raw.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&"))
 }
 
-/// A variable the SDK configuration needs is missing or wrong. Lambda sets all of them; anywhere else they are
+/// A variable the AWS client needs is missing or wrong. Lambda sets all of them; anywhere else they are
 /// exported by hand (scripts/test and the benchmarks do it for moto).
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsEnvError {
@@ -555,7 +563,10 @@ mod tests {
         assert_eq!(aws.region(), "eu-west-2");
         let i = &aws.inner;
         assert_eq!(i.endpoint, None, "AWS itself unless AWS_ENDPOINT_URL says otherwise");
-        assert_eq!((i.credentials.access_key_id.as_str(), i.credentials.secret(), i.credentials.session_token.as_deref()), ("ASIAEXAMPLE", "secret", Some("token")));
+        assert_eq!(
+            (i.credentials.access_key_id.as_str(), i.credentials.secret(), i.credentials.session_token.as_deref()),
+            ("ASIAEXAMPLE", "secret", Some("token"))
+        );
         assert_eq!(aws.base(&super::DYNAMODB), ("https".to_owned(), "dynamodb.eu-west-2.amazonaws.com".to_owned()));
         assert_eq!(aws.base(&super::SES), ("https".to_owned(), "email.eu-west-2.amazonaws.com".to_owned()));
         assert!(!format!("{aws:?}").contains("secret"), "the secret is never printed");
@@ -661,7 +672,8 @@ mod tests {
     #[test]
     fn error_codes_are_read_without_namespace_or_suffix() {
         let mut headers = ::http::HeaderMap::new();
-        let body = br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#;
+        let body =
+            br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#;
         assert_eq!(
             super::json_error(&headers, body),
             (Some("ConditionalCheckFailedException".into()), Some("The conditional request failed".into()))

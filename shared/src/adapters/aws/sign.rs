@@ -104,7 +104,10 @@ pub(crate) fn sign(
     }
     out.push((
         "authorization",
-        format!("AWS4-HMAC-SHA256 Credential={}/{credential_scope}, SignedHeaders={names}, Signature={signature}", credentials.access_key_id),
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}/{credential_scope}, SignedHeaders={names}, Signature={signature}",
+            credentials.access_key_id
+        ),
     ));
     out
 }
