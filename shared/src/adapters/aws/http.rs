@@ -34,7 +34,7 @@ type Connect = Bounded<hyper_rustls::HttpsConnector<TcpConnector>>;
 const MAX_ANSWER: usize = 16 << 20;
 
 /// The rustls configuration of the AWS clients: aws-lc, TLS 1.2 and 1.3, the post-quantum hybrid first, trusting
-/// [`super::AWS_ROOTS_PEM`] only.
+/// [`super::AWS_ROOTS_PEM`] only, with the [`provider`] below.
 pub fn tls_config() -> rustls::ClientConfig {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
@@ -42,11 +42,83 @@ pub fn tls_config() -> rustls::ClientConfig {
     for cert in CertificateDer::pem_slice_iter(super::AWS_ROOTS_PEM) {
         roots.add(cert.expect("the compiled-in roots are PEM")).expect("the compiled-in roots are certificates");
     }
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+    rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
         .with_safe_default_protocol_versions()
         .expect("aws-lc supports the default protocol versions")
         .with_root_certificates(roots)
         .with_no_client_auth()
+}
+
+/// rustls' aws-lc provider, cut to what a client of AWS uses. What it keeps is the default provider's: its cipher
+/// suites, and its key exchange groups in its order (X25519 with ML-KEM-768 first, then X25519, P-256 and P-384).
+/// What it leaves out, so the linker leaves the code out too:
+/// - signature checks for keys no AWS endpoint or Amazon root has: Ed25519, P-521 and ML-DSA (AWS's certificates are
+///   RSA or ECDSA on P-256 and P-384, under Amazon Root CA 1 to 4 and Starfield);
+/// - loading private keys, and so all of aws-lc's signing: the clients authenticate with SigV4, never a client
+///   certificate.
+///
+/// The random bytes rustls asks for itself (the hello's random) come from the operating system (`getrandom`); the key
+/// exchange's keys are made inside aws-lc, as before.
+pub fn provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::aws_lc_rs::{DEFAULT_CIPHER_SUITES, kx_group};
+    rustls::crypto::CryptoProvider {
+        cipher_suites: DEFAULT_CIPHER_SUITES.to_vec(),
+        kx_groups: vec![kx_group::X25519MLKEM768, kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1],
+        signature_verification_algorithms: AWS_SIGNATURES,
+        secure_random: &OsRandom,
+        key_provider: &NoKeys,
+    }
+}
+
+/// The signatures AWS's certificates and TLS handshakes use: ECDSA on P-256 and P-384, RSA (PKCS #1 v1.5 and PSS).
+static AWS_SIGNATURES: rustls::crypto::WebPkiSupportedAlgorithms = {
+    use rustls::SignatureScheme;
+    use webpki::aws_lc_rs as alg;
+    rustls::crypto::WebPkiSupportedAlgorithms {
+        all: &[
+            alg::ECDSA_P256_SHA256,
+            alg::ECDSA_P256_SHA384,
+            alg::ECDSA_P384_SHA256,
+            alg::ECDSA_P384_SHA384,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+        ],
+        mapping: &[
+            // For TLS 1.2 the curve is not fixed by the scheme; for TLS 1.3 it is.
+            (SignatureScheme::ECDSA_NISTP384_SHA384, &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384]),
+            (SignatureScheme::ECDSA_NISTP256_SHA256, &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256]),
+            (SignatureScheme::RSA_PSS_SHA512, &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY]),
+            (SignatureScheme::RSA_PSS_SHA384, &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY]),
+            (SignatureScheme::RSA_PSS_SHA256, &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY]),
+            (SignatureScheme::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
+            (SignatureScheme::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
+            (SignatureScheme::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    }
+};
+
+#[derive(Debug)]
+struct OsRandom;
+
+impl rustls::crypto::SecureRandom for OsRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use rand::RngCore;
+        rand::rngs::OsRng.try_fill_bytes(buf).map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+/// No private keys: these clients never present a certificate.
+#[derive(Debug)]
+struct NoKeys;
+
+impl rustls::crypto::KeyProvider for NoKeys {
+    fn load_private_key(&self, _: rustls::pki_types::PrivateKeyDer<'static>) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("the AWS clients present no certificate of their own".into()))
+    }
 }
 
 /// One pool of connections, shared by every AWS client of a process.
@@ -178,6 +250,104 @@ mod tests {
         let config = tls_config();
         let first = config.crypto_provider().kx_groups.first().map(|g| g.name());
         assert_eq!(first, Some(rustls::NamedGroup::X25519MLKEM768));
+    }
+
+    #[test]
+    fn the_provider_keeps_the_defaults_suites_and_groups_in_order_and_checks_awss_signatures() {
+        let ours = provider();
+        let default = rustls::crypto::aws_lc_rs::default_provider();
+        let names = |p: &rustls::crypto::CryptoProvider| p.kx_groups.iter().map(|g| g.name()).collect::<Vec<_>>();
+        assert_eq!(names(&ours), names(&default), "the default's key exchange groups, in its order");
+        let suites = |p: &rustls::crypto::CryptoProvider| p.cipher_suites.iter().map(|c| c.suite()).collect::<Vec<_>>();
+        assert_eq!(suites(&ours), suites(&default));
+        let schemes = ours.signature_verification_algorithms.supported_schemes();
+        for kept in [
+            rustls::SignatureScheme::ECDSA_NISTP256_SHA256,
+            rustls::SignatureScheme::ECDSA_NISTP384_SHA384,
+            rustls::SignatureScheme::RSA_PSS_SHA256,
+            rustls::SignatureScheme::RSA_PKCS1_SHA256,
+        ] {
+            assert!(schemes.contains(&kept), "{kept:?}");
+        }
+        assert!(!schemes.contains(&rustls::SignatureScheme::ED25519));
+        let mut random = [0u8; 32];
+        ours.secure_random.fill(&mut random).unwrap();
+        assert_ne!(random, [0u8; 32]);
+        assert!(ours.key_provider.load_private_key(rustls::pki_types::PrivateKeyDer::Pkcs8(vec![0u8; 8].into())).is_err());
+    }
+
+    /// A TLS server on loopback with a certificate for `localhost` under a root of `ca_alg`, the leaf's key of
+    /// `leaf_alg`, speaking `version` with rustls' full default provider; the client is [`provider`] trusting that
+    /// root. Returns the key exchange group the client agreed on, after one record each way.
+    fn handshake(
+        ca_alg: &'static rcgen::SignatureAlgorithm,
+        leaf_alg: &'static rcgen::SignatureAlgorithm,
+        version: &'static rustls::SupportedProtocolVersion,
+    ) -> Result<rustls::NamedGroup, rustls::Error> {
+        use std::io::{Read, Write};
+
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+        let ca_key = rcgen::KeyPair::generate_for(ca_alg).unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate_for(leaf_alg).unwrap();
+        let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&leaf_key, &issuer).unwrap();
+
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())))
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serving = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(Arc::new(server)).unwrap(), tcp);
+            let mut ping = [0u8; 4];
+            if tls.read_exact(&mut ping).is_ok() {
+                let _ = tls.write_all(b"pong");
+                let _ = tls.flush();
+            }
+        });
+        let mut conn = rustls::ClientConnection::new(Arc::new(client), ServerName::try_from("localhost").unwrap()).unwrap();
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        let result = (|| {
+            let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+            tls.write_all(b"ping").map_err(|e| rustls::Error::General(e.to_string()))?;
+            let mut pong = [0u8; 4];
+            tls.read_exact(&mut pong).map_err(|e| rustls::Error::General(e.to_string()))?;
+            assert_eq!(&pong, b"pong");
+            Ok(conn.negotiated_key_exchange_group().expect("agreed").name())
+        })();
+        drop(tcp);
+        serving.join().unwrap();
+        result
+    }
+
+    #[test]
+    fn the_provider_completes_handshakes_with_the_certificates_aws_uses() {
+        use rcgen::{PKCS_ECDSA_P256_SHA256 as P256, PKCS_ECDSA_P384_SHA384 as P384, PKCS_RSA_SHA256 as RSA};
+        use rustls::version::{TLS12, TLS13};
+        // Amazon Root CA 1 is RSA, 3 is P-256, 4 is P-384; endpoints have RSA or ECDSA leaves.
+        for (ca, leaf) in [(&RSA, &RSA), (&P256, &P256), (&P384, &P256), (&RSA, &P256)] {
+            assert_eq!(handshake(ca, leaf, &TLS13), Ok(rustls::NamedGroup::X25519MLKEM768), "TLS 1.3");
+            // TLS 1.2 has no hybrid group: the classical X25519 comes next.
+            assert_eq!(handshake(ca, leaf, &TLS12), Ok(rustls::NamedGroup::X25519), "TLS 1.2");
+        }
+        // What it cannot check is refused, not passed: an Ed25519 certificate.
+        let refused = handshake(&rcgen::PKCS_ED25519, &rcgen::PKCS_ED25519, &TLS13);
+        assert!(refused.is_err(), "{refused:?}");
     }
 
     #[test]
