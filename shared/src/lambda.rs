@@ -117,14 +117,28 @@ pub fn staff_from_claims<'a>(cfg: &StaffIdentityConfig, claim: impl Fn(&str) -> 
     Some(Staff { subject: subject.to_owned(), role: *role })
 }
 
-pub fn from_shared(res: crate::http::Response) -> Response<Body> {
+/// The shared handler's answer for API Gateway: a UTF-8 body as text, any other as binary (sent base64).
+pub fn from_shared(res: crate::http::Response) -> Reply {
     let (parts, body) = res.into_parts();
     let body = match String::from_utf8(body.to_vec()) {
         Ok(text) if text.is_empty() => Body::Empty,
         Ok(text) => Body::Text(text),
         Err(e) => Body::Binary(e.into_bytes()),
     };
-    Response::from_parts(parts, body)
+    Reply(Response::from_parts(parts, body))
+}
+
+/// A response whose body is already text or binary, handed to lambda_http as it is. lambda_http's own conversion of
+/// a `Response<B>` reads the body again and decodes text by its declared charset through encoding_rs, 150 KB of code
+/// and tables in each HTTP function for a decoding our bodies never need: `from_shared` has already told UTF-8 from
+/// binary.
+#[derive(Debug)]
+pub struct Reply(pub Response<Body>);
+
+impl lambda_http::IntoResponse for Reply {
+    fn into_response(self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + Send>> {
+        Box::pin(std::future::ready(self.0))
+    }
 }
 
 /// JSON logs. Our crates log at `NUM_LOG` (info unless set; trace is refused), everything else at info at most: the

@@ -1,7 +1,7 @@
 //! One public subscription request, answered by the shared handler.
 
-use lambda_http::{Body, Request, Response};
-use shared::lambda::{from_shared, to_shared};
+use lambda_http::Request;
+use shared::lambda::{Reply, from_shared, to_shared};
 use shared::ratelimit::Limiter;
 use shared::usecases::subscriptions::{SubscriptionDeps, Vetting};
 
@@ -10,7 +10,7 @@ pub async fn function_handler(
     limiter: &Limiter,
     vetting: Vetting,
     req: Request,
-) -> Result<Response<Body>, lambda_http::Error> {
+) -> Result<Reply, lambda_http::Error> {
     let req = to_shared(req, None, deps.clock.now().timestamp());
     Ok(from_shared(shared::http::public::handle(deps, limiter, vetting, req).await))
 }

@@ -117,6 +117,7 @@ pub(crate) enum Protocol {
     /// JSON, with the error code in `x-amzn-ErrorType` or `__type` (DynamoDB, KMS, SES v2).
     Json,
     /// XML, with the error code in `<Error><Code>` (SNS).
+    #[cfg(feature = "aws-sns")]
     Query,
 }
 
@@ -236,6 +237,7 @@ impl AwsClient {
         }
         let (code, message) = match protocol {
             Protocol::Json => json_error(&answer.headers, &answer.body),
+            #[cfg(feature = "aws-sns")]
             Protocol::Query => (xml_text(&answer.body, "Code"), xml_text(&answer.body, "Message")),
         };
         Err(Failure::service(code.as_deref(), Some(answer.status), message.as_deref()))
@@ -305,6 +307,7 @@ fn json_error(headers: &::http::HeaderMap, body: &[u8]) -> (Option<String>, Opti
 
 /// The text of the first `<tag>...</tag>` in an XML answer, its five predefined entities undone. Enough for the
 /// fields read here (`MessageId`, `isOptedOut`, `Code`, `Message`), which hold no markup.
+#[cfg(feature = "aws-sns")]
 pub(crate) fn xml_text(body: &[u8], tag: &str) -> Option<String> {
     let text = std::str::from_utf8(body).ok()?;
     let open = format!("<{tag}>");
