@@ -179,6 +179,25 @@ mod tests {
 
     use super::*;
 
+    #[tokio::test]
+    async fn a_reply_reaches_lambda_http_as_built_text_or_binary() {
+        use lambda_http::IntoResponse;
+        let html = http::Response::builder()
+            .status(403)
+            .header("content-type", "text/html; charset=utf-8")
+            .header("set-cookie", "num_lang=pl; Path=/; Secure; HttpOnly")
+            .body(Bytes::from("<p>Zaloguj się</p>"))
+            .unwrap();
+        let out = from_shared(html).into_response().await;
+        assert_eq!(out.status(), 403);
+        assert_eq!(out.headers()["set-cookie"], "num_lang=pl; Path=/; Secure; HttpOnly");
+        assert!(matches!(out.body(), Body::Text(t) if t == "<p>Zaloguj się</p>"));
+        let bytes = http::Response::builder().header("content-type", "image/png").body(Bytes::from_static(&[0x89, b'P', 0xff])).unwrap();
+        assert!(matches!(from_shared(bytes).into_response().await.body(), Body::Binary(b) if b == &[0x89, b'P', 0xff]));
+        let empty = http::Response::builder().status(204).body(Bytes::new()).unwrap();
+        assert!(matches!(from_shared(empty).into_response().await.body(), Body::Empty));
+    }
+
     #[test]
     fn logs_keep_our_crates_at_num_log_everything_else_at_info_and_never_trace() {
         use tracing::Level;
