@@ -34,8 +34,14 @@ type Connect = Bounded<hyper_rustls::HttpsConnector<TcpConnector>>;
 const MAX_ANSWER: usize = 16 << 20;
 
 /// The rustls configuration of the AWS clients: aws-lc, TLS 1.2 and 1.3, the post-quantum hybrid first, trusting
-/// [`super::AWS_ROOTS_PEM`] only, with the [`provider`] below.
+/// [`super::AWS_ROOTS_PEM`] only, with the [`provider`] below. Built once per process (the roots parsed once), however
+/// many clients take it: the AWS adapters' pool and admin-api's Cognito client.
 pub fn tls_config() -> rustls::ClientConfig {
+    static CONFIG: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(build_tls_config).clone()
+}
+
+fn build_tls_config() -> rustls::ClientConfig {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
