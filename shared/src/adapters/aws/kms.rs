@@ -115,7 +115,9 @@ impl KmsKeys {
         self
     }
 
-    /// One call. The answer's body is wiped once read: for GenerateDataKey and Decrypt it holds the plaintext key.
+    /// One call. Our copy of the answer is wiped once read, and so is the decoded key: for GenerateDataKey and Decrypt
+    /// the answer holds the plaintext key. The connection's own read buffer (hyper's, and rustls' before it), which the
+    /// answer may have shared, is not ours to wipe: it is reused, and overwritten by the connection's next answer.
     async fn call(&self, operation: &str, request: &Request<'_>) -> Result<Answer, KeyError> {
         let fail = |f: Failure| {
             tracing::debug!(operation, code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "kms call failed");

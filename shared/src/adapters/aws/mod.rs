@@ -651,7 +651,7 @@ mod tests {
 
     #[test]
     fn sns_errors_split_into_rejected_not_taken_and_unknown() {
-        let of = |f: Failure| super::sns::send_error_of(&f);
+        let of = |f: Failure| super::sns::send_error_of(&f, "Publish");
         for code in ["InvalidParameter", "InvalidParameterValue", "OptedOut", "AuthorizationError"] {
             assert!(matches!(of(svc(code, 400)), SendError::Rejected(_)), "{code}");
         }
@@ -665,7 +665,9 @@ mod tests {
     #[test]
     fn messaging_errors_never_carry_the_services_message() {
         // SES and SNS quote addresses and numbers in their messages.
-        for e in [super::ses::send_error_of(&svc("MessageRejected", 400)), super::sns::send_error_of(&svc("InvalidParameter", 400))] {
+        for e in
+            [super::ses::send_error_of(&svc("MessageRejected", 400)), super::sns::send_error_of(&svc("InvalidParameter", 400), "Publish")]
+        {
             let text = format!("{e} {e:?}");
             assert!(!text.contains("+447700900123"), "{text}");
             assert!(text.contains("HTTP 400"), "{text}");

@@ -37,8 +37,8 @@ pub struct SnsSms {
 /// Known final refusals and other client errors (but throttling) are rejections; no connection or "slow down" means
 /// the text was certainly not taken; anything else (a timeout, a lost connection, a 5xx other than 503) may come after
 /// SNS took it: unknown, never sent again.
-pub(crate) fn send_error_of(f: &Failure) -> SendError {
-    f.send_error("sns Publish", PERMANENT_CODES, false)
+pub(crate) fn send_error_of(f: &Failure, action: &str) -> SendError {
+    f.send_error(&format!("sns {action}"), PERMANENT_CODES, false)
 }
 
 impl SnsSms {
@@ -52,7 +52,7 @@ impl SnsSms {
     async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<bytes::Bytes, SendError> {
         self.client.query_call(&SNS, VERSION, action, params).await.map_err(|f: Failure| {
             tracing::debug!(action, code = f.code.as_deref().unwrap_or("-"), transient = f.transient, "sns call failed");
-            send_error_of(&f)
+            send_error_of(&f, action)
         })
     }
 }
