@@ -94,12 +94,11 @@ fn decoded(field: Option<&String>, what: &str) -> Result<Vec<u8>, KeyError> {
 
 /// The 256-bit plaintext key of an answer; every copy made on the way is wiped.
 fn take_key(answer: &Answer) -> Result<Zeroizing<[u8; 32]>, KeyError> {
-    let mut bytes = Zeroizing::new(decoded(answer.plaintext.as_ref(), "a plaintext key")?);
-    let mut key = Zeroizing::new([0u8; 32]);
+    let bytes = Zeroizing::new(decoded(answer.plaintext.as_ref(), "a plaintext key")?);
     if bytes.len() != 32 {
-        bytes.zeroize();
         return Err(KeyError::Other(anyhow::anyhow!("kms answered with a key that is not 256 bits")));
     }
+    let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(&bytes);
     Ok(key)
 }
@@ -124,10 +123,8 @@ impl KmsKeys {
             key_error_of(&f, operation)
         };
         let body = self.client.json_call(&KMS, "application/x-amz-json-1.1", "TrentService", operation, request).await.map_err(fail)?;
-        let mut body = Zeroizing::new(Vec::from(body));
-        let answer = read_answer(&body).map_err(fail);
-        body.zeroize();
-        answer
+        let body = Zeroizing::new(Vec::from(body));
+        read_answer(&body).map_err(fail)
     }
 
     /// A cheap call that opens the connection and checks the data key is there (needs `kms:DescribeKey`).

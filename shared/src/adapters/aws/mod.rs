@@ -473,18 +473,6 @@ impl Failure {
         Failure { transient, reached: Reached::Answered, code: code.map(str::to_owned), status, message: message.map(str::to_owned) }
     }
 
-    /// No answer: a timeout or a connection lost after the request went.
-    #[cfg(test)]
-    pub(crate) fn no_answer() -> Self {
-        Failure { transient: true, reached: Reached::NoAnswer, code: None, status: None, message: None }
-    }
-
-    /// No connection: refused, or never made.
-    #[cfg(test)]
-    pub(crate) fn not_sent() -> Self {
-        Failure { transient: true, reached: Reached::NotSent, code: None, status: None, message: None }
-    }
-
     /// For a message sender: was the message certainly not taken, and may it pass later? Only a request that never
     /// went out, or an answer that says "slow down" or "unavailable" (throttling, 429, 503), is that. Any other 5xx
     /// (an internal error, a gateway timeout) may come after the service took the message.
@@ -615,7 +603,7 @@ mod tests {
             assert!(matches!(of(f), StoreError::Unavailable(_)));
         }
         assert!(matches!(of(svc("InternalServerError", 500)), StoreError::Unavailable(_)));
-        assert!(matches!(of(Failure::no_answer()), StoreError::Unavailable(_)));
+        assert!(matches!(of(Failure::transport(super::Reached::NoAnswer)), StoreError::Unavailable(_)));
         assert!(matches!(of(svc("ValidationException", 400)), StoreError::Other(_)));
         assert!(matches!(of(svc("ResourceNotFoundException", 400)), StoreError::Other(_)));
     }
@@ -642,11 +630,11 @@ mod tests {
         assert!(matches!(of(svc("LimitExceededException", 400)), SendError::NotTaken(_)));
         assert!(matches!(of(svc("SendingPausedException", 400)), SendError::NotTaken(_)));
         assert!(matches!(of(svc("ServiceUnavailable", 503)), SendError::NotTaken(_)));
-        assert!(matches!(of(Failure::not_sent()), SendError::NotTaken(_)));
+        assert!(matches!(of(Failure::transport(super::Reached::NotSent)), SendError::NotTaken(_)));
         // SES may have taken it: never sent again.
         assert!(matches!(of(svc("InternalFailure", 500)), SendError::Unknown(_)));
         assert!(matches!(of(svc("RequestTimeout", 400)), SendError::Unknown(_)));
-        assert!(matches!(of(Failure::no_answer()), SendError::Unknown(_)));
+        assert!(matches!(of(Failure::transport(super::Reached::NoAnswer)), SendError::Unknown(_)));
     }
 
     #[test]
@@ -657,9 +645,9 @@ mod tests {
         }
         assert!(matches!(of(svc("Throttled", 429)), SendError::NotTaken(_)));
         assert!(matches!(of(svc("ThrottledException", 400)), SendError::NotTaken(_)));
-        assert!(matches!(of(Failure::not_sent()), SendError::NotTaken(_)));
+        assert!(matches!(of(Failure::transport(super::Reached::NotSent)), SendError::NotTaken(_)));
         assert!(matches!(of(svc("InternalError", 500)), SendError::Unknown(_)));
-        assert!(matches!(of(Failure::no_answer()), SendError::Unknown(_)));
+        assert!(matches!(of(Failure::transport(super::Reached::NoAnswer)), SendError::Unknown(_)));
     }
 
     #[test]
