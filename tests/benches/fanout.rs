@@ -5,7 +5,8 @@
 //!
 //! Settings (environment): `NUM_BENCH_MEMBERS` (10,000), `NUM_BENCH_EMAIL_RATE` (100 a second),
 //! `NUM_BENCH_SMS_RATE` (25 a second), `NUM_BENCH_FAULTS` (0.05), `NUM_BENCH_LOST` (0.01), `NUM_BENCH_PACED` (1: the
-//! senders paced to the provider's rates as deliver-alert paces them; 0: not paced). Every fourth member takes texts as
+//! senders paced to the provider's rates as deliver-alert paces them; 0: not paced), `NUM_BENCH_FAULTS_USE_RATE` (0:
+//! the rate counts the messages the provider takes, as SES's does; 1: a faulted send uses the rate too). Every fourth member takes texts as
 //! well as email. Exits non-zero on a duplicate or a loss.
 //!
 //! Run: `cargo bench -p num-tests --bench fanout`.
@@ -30,6 +31,7 @@ async fn main() {
         sms_rate: setting("NUM_BENCH_SMS_RATE", d.sms_rate),
         fault: setting("NUM_BENCH_FAULTS", d.fault),
         lost: setting("NUM_BENCH_LOST", d.lost),
+        faults_use_rate: setting("NUM_BENCH_FAULTS_USE_RATE", 0u8) != 0,
         seed: d.seed,
     };
     let paced = setting("NUM_BENCH_PACED", 1u8) != 0;

@@ -89,7 +89,11 @@ impl Figures {
             self.first_taken.0.as_secs_f64(),
             self.first_taken.1.as_secs_f64()
         );
-        let ceiling = (1.0 - b.fault) * 100.0;
+        println!(
+            "  the rate counts {}",
+            if b.faults_use_rate { "the messages taken and the faulted sends" } else { "the messages taken (as SES's does)" }
+        );
+        let ceiling = if b.faults_use_rate { (1.0 - b.fault) * 100.0 } else { 100.0 };
         println!(
             "  email: {:.1} taken/s = {:.1}% of the provider's rate (at most {ceiling:.0}% with its faults); {:.1}% of its capacity used",
             self.email_rate.0,
@@ -185,8 +189,11 @@ pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figur
     };
     let email_rate = share(&email, behaviour.email_rate);
     let sms_rate = share(&text, behaviour.sms_rate);
-    // Over the same span, the sends answered within the rate are the taken ones and the faulted ones.
-    let used = |seen: &Seen, taken_share: f64| taken_share * (seen.taken_total() + seen.faults) as f64 / seen.taken_total().max(1) as f64;
+    // Over the same span, the sends that used the rate: the taken ones, and the faulted ones where faults use it.
+    let used = |seen: &Seen, taken_share: f64| {
+        let faults = if behaviour.faults_use_rate { seen.faults } else { 0 };
+        taken_share * (seen.taken_total() + faults) as f64 / seen.taken_total().max(1) as f64
+    };
     let (email_used, sms_used) = (used(&email, email_rate.1), used(&text, sms_rate.1));
     Figures {
         members: n,

@@ -5,7 +5,9 @@
 //! answered as the service throttles (SES v2: 429 `TooManyRequestsException`; SNS: 400 `Throttling`) and not taken.
 //! Of the sends within the rate, `fault` (5% by default) get a 503 `ServiceUnavailable` and are not taken either; of
 //! those taken, `lost` (1% by default) are taken and then the connection is closed without an answer, as a lost
-//! answer would look. `CheckIfPhoneNumberIsOptedOut` always answers "not opted out" and is not rate-limited.
+//! answer would look. The rate counts the messages taken, as SES's maximum send rate counts the emails SES accepts: a
+//! faulted send gives its token back, unless `faults_use_rate` (then no sender can have more than `1 - fault` of the
+//! rate taken). `CheckIfPhoneNumberIsOptedOut` always answers "not opted out" and is not rate-limited.
 //!
 //! It counts what it took per recipient, so duplicates can be told from retries.
 
@@ -27,12 +29,14 @@ pub struct Behaviour {
     pub fault: f64,
     /// Share of taken sends whose answer is lost (the connection closed instead).
     pub lost: f64,
+    /// Whether a faulted send uses the rate as a taken one does (false: its token is given back).
+    pub faults_use_rate: bool,
     pub seed: u64,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
-        Self { email_rate: 100.0, sms_rate: 25.0, fault: 0.05, lost: 0.01, seed: 18 }
+        Self { email_rate: 100.0, sms_rate: 25.0, fault: 0.05, lost: 0.01, faults_use_rate: false, seed: 18 }
     }
 }
 
@@ -212,9 +216,12 @@ fn decide(state: &Mutex<State>, path: &str, body: &[u8]) -> Outcome {
         }
     };
     let throttled = !st.buckets.get_mut(&service).expect("a bucket per service").take();
-    let Behaviour { fault, lost, .. } = st.behaviour;
+    let Behaviour { fault, lost, faults_use_rate, .. } = st.behaviour;
     let fault = !throttled && st.rng.gen_bool(fault);
     let lost = !throttled && !fault && st.rng.gen_bool(lost);
+    if fault && !faults_use_rate {
+        st.buckets.get_mut(&service).expect("a bucket per service").tokens += 1.0;
+    }
     let seen = st.seen.entry(service).or_default();
     if throttled {
         seen.throttled += 1;

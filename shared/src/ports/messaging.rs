@@ -46,6 +46,13 @@ impl SendError {
         matches!(self, SendError::NotTaken(_))
     }
 
+    /// Whether the provider said "slow down" (throttling): the send came above the rate it takes. A pacer keeps the
+    /// slot such a send used; of any other send the provider did not take it gives the slot back
+    /// (`adapters::pace`), since a provider's rate counts the messages it accepts.
+    pub fn is_rate_exceeded(&self) -> bool {
+        matches!(self, SendError::NotTaken(e) if e.downcast_ref::<RateExceeded>().is_some())
+    }
+
     /// A stable name for logs and stored records.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -55,6 +62,11 @@ impl SendError {
         }
     }
 }
+
+/// Found in the chain of a `SendError::NotTaken` the provider answered with "slow down" (throttling, HTTP 429).
+#[derive(Debug, thiserror::Error)]
+#[error("the provider's sending rate was exceeded")]
+pub struct RateExceeded;
 
 /// The provider's id for a message it accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]

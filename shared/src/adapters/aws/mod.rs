@@ -440,9 +440,9 @@ const TRANSIENT_CODES: &[&str] = &[
     "TransactionInProgressException",
 ];
 
-/// Error codes a messaging service answers before it takes a message: "slow down", "unavailable".
+/// Error codes a messaging service answers before it takes a message because it is sent to too fast: "slow down".
 #[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
-const NOT_TAKEN_CODES: &[&str] = &[
+const RATE_EXCEEDED_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "Throttled",
@@ -452,9 +452,11 @@ const NOT_TAKEN_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "RequestThrottled",
     "RequestThrottledException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
 ];
+
+/// Error codes a messaging service answers before it takes a message because it cannot take it now: "unavailable".
+#[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
+const UNAVAILABLE_CODES: &[&str] = &["ServiceUnavailable", "ServiceUnavailableException"];
 
 impl Failure {
     /// No usable answer: the request never left (`NotSent`) or went with no answer (`NoAnswer`). Both may pass later.
@@ -491,7 +493,7 @@ impl Failure {
         if known_final || client_error || (self.reached == Reached::NotSent && !self.transient) {
             SendError::Rejected(e)
         } else if not_taken {
-            SendError::NotTaken(e)
+            SendError::NotTaken(if self.rate_exceeded() { e.context(crate::ports::messaging::RateExceeded) } else { e })
         } else {
             SendError::Unknown(e)
         }
@@ -503,9 +505,16 @@ impl Failure {
             Reached::NotSent => self.transient,
             Reached::NoAnswer => false,
             Reached::Answered => {
-                self.status.is_some_and(|s| s == 429 || s == 503) || self.code.as_deref().is_some_and(|c| NOT_TAKEN_CODES.contains(&c))
+                self.status == Some(503) || self.code.as_deref().is_some_and(|c| UNAVAILABLE_CODES.contains(&c)) || self.rate_exceeded()
             }
         }
+    }
+
+    /// The service answered "slow down": throttling, by its code or HTTP 429.
+    #[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
+    fn rate_exceeded(&self) -> bool {
+        self.reached == Reached::Answered
+            && (self.status == Some(429) || self.code.as_deref().is_some_and(|c| RATE_EXCEEDED_CODES.contains(&c)))
     }
 
     pub(crate) fn is(&self, code: &str) -> bool {
@@ -635,6 +644,13 @@ mod tests {
         assert!(matches!(of(svc("InternalFailure", 500)), SendError::Unknown(_)));
         assert!(matches!(of(svc("RequestTimeout", 400)), SendError::Unknown(_)));
         assert!(matches!(of(Failure::transport(super::Reached::NoAnswer)), SendError::Unknown(_)));
+        // Of the sends not taken, only "slow down" used the rate: a pacer gives back the others' slots.
+        assert!(of(svc("TooManyRequestsException", 429)).is_rate_exceeded());
+        assert!(of(svc("SomethingNew", 429)).is_rate_exceeded(), "429 is throttling whatever the code");
+        assert!(!of(svc("ServiceUnavailable", 503)).is_rate_exceeded());
+        assert!(!of(svc("SendingPausedException", 400)).is_rate_exceeded());
+        assert!(!of(Failure::transport(super::Reached::NotSent)).is_rate_exceeded());
+        assert!(!of(svc("MessageRejected", 400)).is_rate_exceeded());
     }
 
     #[test]
@@ -648,6 +664,11 @@ mod tests {
         assert!(matches!(of(Failure::transport(super::Reached::NotSent)), SendError::NotTaken(_)));
         assert!(matches!(of(svc("InternalError", 500)), SendError::Unknown(_)));
         assert!(matches!(of(Failure::transport(super::Reached::NoAnswer)), SendError::Unknown(_)));
+        assert!(of(svc("Throttling", 400)).is_rate_exceeded());
+        assert!(!of(svc("ServiceUnavailable", 503)).is_rate_exceeded());
+        let e = of(svc("Throttling", 400));
+        let SendError::NotTaken(inner) = &e else { unreachable!() };
+        assert_eq!(format!("{inner:#}"), "the provider's sending rate was exceeded: sns Publish: Throttling (HTTP 400)");
     }
 
     #[test]
