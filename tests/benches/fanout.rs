@@ -5,12 +5,14 @@
 //!
 //! Settings (environment): `NUM_BENCH_MEMBERS` (10,000), `NUM_BENCH_EMAIL_RATE` (100 a second),
 //! `NUM_BENCH_SMS_RATE` (25 a second), `NUM_BENCH_FAULTS` (0.05), `NUM_BENCH_LOST` (0.01), `NUM_BENCH_PACED` (1: the
-//! senders paced to the provider's rates as deliver-alert paces them; 0: not paced), `NUM_BENCH_FAULTS_USE_RATE` (0:
-//! the rate counts the messages the provider takes, as SES's does; 1: a faulted send uses the rate too). Every fourth member takes texts as
-//! well as email. Exits non-zero on a duplicate or a loss.
+//! senders paced to the provider's rates as deliver-alert paces them; 0: not paced), `NUM_BENCH_GIVE_BACK` (1: a send
+//! the provider did not count gives its pacing slot back, as in deliver-alert; 0: every send keeps its slot),
+//! `NUM_BENCH_FAULTS_USE_RATE` (0: the rate counts the messages the provider takes, as SES's does; 1: a faulted send
+//! uses the rate too). Every fourth member takes texts as well as email. Exits non-zero on a duplicate or a loss.
 //!
 //! Run: `cargo bench -p num-tests --bench fanout`.
 
+use num_tests::fanout::Pacing;
 use num_tests::provider::Behaviour;
 
 fn setting<T: std::str::FromStr>(var: &str, default: T) -> T {
@@ -34,8 +36,12 @@ async fn main() {
         faults_use_rate: setting("NUM_BENCH_FAULTS_USE_RATE", 0u8) != 0,
         seed: d.seed,
     };
-    let paced = setting("NUM_BENCH_PACED", 1u8) != 0;
-    let figures = num_tests::fanout::fan_out(setting("NUM_BENCH_MEMBERS", 10_000), behaviour, paced).await;
+    let pacing = match (setting("NUM_BENCH_PACED", 1u8), setting("NUM_BENCH_GIVE_BACK", 1u8)) {
+        (0, _) => Pacing::Off,
+        (_, 0) => Pacing::KeepingEverySlot,
+        _ => Pacing::Paced,
+    };
+    let figures = num_tests::fanout::fan_out(setting("NUM_BENCH_MEMBERS", 10_000), behaviour, pacing).await;
     figures.print();
     if figures.duplicates > 0 || figures.losses() > 0 {
         eprintln!("fan-out benchmark: FAILED: a message went twice or an item was lost");

@@ -35,8 +35,8 @@ pub fn member(i: usize) -> SubscribeRequest {
 pub struct Figures {
     pub members: usize,
     pub behaviour: Behaviour,
-    /// Whether the senders were paced to the provider's rates, as deliver-alert paces them.
-    pub paced: bool,
+    /// How the senders were paced.
+    pub pacing: Pacing,
     pub seeded: Duration,
     pub elapsed: Duration,
     /// From publishing to the provider taking the first email, and the first text.
@@ -81,7 +81,14 @@ impl Figures {
             b.fault * 100.0,
             b.lost * 100.0
         );
-        println!("  senders: {}", if self.paced { "paced to the provider's rates (as deliver-alert)" } else { "not paced" });
+        println!(
+            "  senders: {}",
+            match self.pacing {
+                Pacing::Paced => "paced to the provider's rates, untaken sends' slots given back (as deliver-alert)",
+                Pacing::KeepingEverySlot => "paced to the provider's rates, every send keeping its slot",
+                Pacing::Off => "not paced",
+            }
+        );
         println!("  members seeded in {:.1} s (not measured)", self.seeded.as_secs_f64());
         println!("  publish to last item settled: {:.1} s", self.elapsed.as_secs_f64());
         println!(
@@ -119,9 +126,19 @@ impl Figures {
     }
 }
 
-/// Seeds `members` verified members, then publishes one alert to all of them and drains the streams; with `paced`,
-/// the senders are paced to the provider's rates as deliver-alert paces them to the account's.
-pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figures {
+/// How the bench's senders are paced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// As deliver-alert paces them to the account's rates (`Paced::new`).
+    Paced,
+    /// Paced, but a send the provider did not count keeps its slot (`Paced::keeping_every_slot`).
+    KeepingEverySlot,
+    Off,
+}
+
+/// Seeds `members` verified members, then publishes one alert to all of them and drains the streams through senders
+/// paced by `pacing`.
+pub async fn fan_out(members: usize, behaviour: Behaviour, pacing: Pacing) -> Figures {
     let n = members;
     let provider = FakeProvider::start(behaviour).await;
 
@@ -137,13 +154,16 @@ pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figur
     let email =
         SesEmail::new(aws.clone(), EmailConfig { from_address: "alerts@example.org".into(), configuration_set: "num-alerts".into() });
     let sms = SnsSms::new(aws, SmsConfig { sender_id: "NUMAlerts".into(), origination_number: None });
-    let (email, sms): (Arc<dyn shared::ports::messaging::EmailSender>, Arc<dyn shared::ports::messaging::SmsSender>) = if paced {
-        (
+    let (email, sms): (Arc<dyn shared::ports::messaging::EmailSender>, Arc<dyn shared::ports::messaging::SmsSender>) = match pacing {
+        Pacing::Paced => (
             Arc::new(Retrying::new(Paced::new(email, behaviour.email_rate), policy)),
             Arc::new(Retrying::new(Paced::new(sms, behaviour.sms_rate), policy)),
-        )
-    } else {
-        (Arc::new(Retrying::new(email, policy)), Arc::new(Retrying::new(sms, policy)))
+        ),
+        Pacing::KeepingEverySlot => (
+            Arc::new(Retrying::new(Paced::keeping_every_slot(email, behaviour.email_rate), policy)),
+            Arc::new(Retrying::new(Paced::keeping_every_slot(sms, behaviour.sms_rate), policy)),
+        ),
+        Pacing::Off => (Arc::new(Retrying::new(email, policy)), Arc::new(Retrying::new(sms, policy))),
     };
     let app = crate::spawn_app_with(|_| num_cli::serve::Options {
         email: Some(email),
@@ -198,7 +218,7 @@ pub async fn fan_out(members: usize, behaviour: Behaviour, paced: bool) -> Figur
     Figures {
         members: n,
         behaviour,
-        paced,
+        pacing,
         seeded,
         elapsed,
         first_taken: (

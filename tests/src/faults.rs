@@ -30,7 +30,7 @@ impl EmailSender for FlakyEmail {
         }
         if self.transient.load(Ordering::SeqCst) > 0 {
             self.transient.fetch_sub(1, Ordering::SeqCst);
-            return Err(SendError::NotTaken(anyhow::anyhow!("injected: throttled")));
+            return Err(SendError::rate_exceeded(anyhow::anyhow!("injected: throttled")));
         }
         self.inner.send_email(m, key).await
     }

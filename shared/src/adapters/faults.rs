@@ -18,7 +18,7 @@ use crate::ports::{
 /// What an injected failure looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// Throttling: `StoreError::Unavailable`, `KeyError::Unavailable`, `SendError::Transient`.
+    /// Throttling: `StoreError::Unavailable`, `KeyError::Unavailable`, `SendError::NotTaken` (its rate exceeded).
     Throttled,
     /// A failure that will not pass: `StoreError::Other`, `KeyError::Other`, `SendError::Rejected`.
     Permanent,
@@ -50,7 +50,7 @@ impl Fault {
 
     fn send(self) -> SendError {
         match self {
-            Fault::Throttled => SendError::NotTaken(anyhow::anyhow!("injected: TooManyRequestsException")),
+            Fault::Throttled => SendError::rate_exceeded(anyhow::anyhow!("injected: TooManyRequestsException")),
             Fault::Refused => SendError::NotTaken(anyhow::anyhow!("injected: connection refused")),
             Fault::LostAnswer => SendError::Unknown(anyhow::anyhow!("injected: no answer")),
             Fault::Permanent => SendError::Rejected(anyhow::anyhow!("injected: MessageRejected")),

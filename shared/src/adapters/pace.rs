@@ -5,18 +5,19 @@
 //! Each send waits for its slot: slots are `1 / rate` seconds apart, handed out in the order sends ask for them. A
 //! sender that fell behind (a pause between two stream batches, a straggler's retry) may catch up on the slots it
 //! missed in the last half second, no more: the provider's own allowance refilled in the same pause, so that small
-//! burst is taken, and a long quiet spell earns nothing more (the fan-out bench, before slots were given back: 93.8%
-//! of the provider's rate taken with half a second, 92.6% with a quarter, 87.8% with none). The pacer is per process; with
-//! several instances sending at once each must be given its share of the account's rate (see the template's
-//! `SesMaxSendRate`). A throttling answer that still comes (another sender on the same account) is retried by the
-//! retry wrapper around this one, which waits for a fresh slot each time.
+//! burst is taken, and a long quiet spell earns nothing more (the fan-out bench, with faults using the provider's rate
+//! and no slots given back: 93.8% of the rate taken with half a second, 92.6% with a quarter, 87.8% with none). The
+//! pacer is per process; with several instances sending at once each must be given its share of the account's rate (see
+//! the template's `SesMaxSendRate`). A throttling answer that still comes (another sender on the same account) is
+//! retried by the retry wrapper around this one, which waits for a fresh slot each time.
 //!
 //! A provider's rate counts the messages it accepts (SES: "the maximum number of emails that Amazon SES can accept
 //! from your account per second"). A send it did not take for another reason than the rate (503 "unavailable", no
 //! connection) gives its slot back, so that its retry, or the next send, uses it; a throttled send keeps its slot,
 //! since the provider has just said the rate was spent. Without that, each transient fault would cost the sender a
-//! slot the provider never counted: with 5% faults the fan-out bench had 93.8% of the rate taken, and 98.9% with the
-//! slots given back (`docs/performance.md`).
+//! slot the provider never counted: with 5% faults the fan-out bench had 93.8% of the rate taken keeping every slot,
+//! 97.4% and 99.1% giving them back (`docs/performance.md`). Slots are given back only while the provider is taking
+//! messages and only for the last half second (`Pacer::settle`), so an outage is still paced.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -36,7 +37,37 @@ pub struct Pacer {
     interval: Duration,
     /// How far behind `now` the next free slot may lie (a whole number of intervals, at least none).
     catch_up: Duration,
-    next: Mutex<Option<Instant>>,
+    /// The most slots that may be given back before another message is taken: the catch-up's count, at least one.
+    most_credit: u32,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
+    next: Option<Instant>,
+    /// Slots that may still be given back: one more for each send counted, one less for each slot given back.
+    credit: u32,
+}
+
+/// What became of a send, for the slot it used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The provider took the message, may have (its answer was lost), or refused it for good: the slot was used.
+    Counted,
+    /// The provider did not take it because it was sent to too fast: the slot was used all the same.
+    RateExceeded,
+    /// The provider did not take it for another reason (unavailable, never reached): its rate does not count it.
+    NotCounted,
+}
+
+impl Outcome {
+    fn of<T>(sent: &Result<T, SendError>) -> Self {
+        match sent {
+            Err(e) if e.is_rate_exceeded() => Outcome::RateExceeded,
+            Err(e) if e.is_retryable() => Outcome::NotCounted,
+            _ => Outcome::Counted,
+        }
+    }
 }
 
 impl Pacer {
@@ -45,40 +76,49 @@ impl Pacer {
         assert!(per_second > 0.0 && per_second.is_finite(), "a send rate must be a positive number, not {per_second}");
         let interval = Duration::from_secs_f64(1.0 / per_second);
         let missed = (CATCH_UP.as_secs_f64() * per_second).floor() as u32;
-        Self { interval, catch_up: interval * missed, next: Mutex::new(None) }
+        Self { interval, catch_up: interval * missed, most_credit: missed.max(1), slots: Mutex::default() }
     }
 
-    /// Waits until this caller's slot.
-    pub async fn wait(&self) {
+    /// Waits until this caller's slot, and says which it was.
+    pub async fn wait(&self) -> Instant {
         let slot = {
             let now = Instant::now();
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             // Slots missed longer ago than `catch_up` are gone.
             let oldest = now.checked_sub(self.catch_up).unwrap_or(now);
-            let slot = next.map_or(now, |n| n.max(oldest));
-            *next = Some(slot + self.interval);
+            let slot = slots.next.map_or(now, |n| n.max(oldest));
+            slots.next = Some(slot + self.interval);
             slot.max(now)
         };
         tokio::time::sleep_until(slot).await;
+        slot
     }
 
-    /// Gives back one slot the provider did not count: the next caller's slot comes one interval sooner (never
-    /// sooner than the catch-up allows).
-    pub fn give_back(&self) {
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = next.as_mut() {
-            *n = n.checked_sub(self.interval).unwrap_or(*n);
+    /// After the send in `slot`: a send the provider did not count gives its slot back, so that the next caller's slot
+    /// comes one interval sooner. Only while the provider is answering (one slot given back for each send counted, at
+    /// most the catch-up's worth banked): in an outage, when nothing is taken, the retries stay paced. And only a slot
+    /// of the last `catch_up`: the provider's allowance for an older one has gone.
+    pub fn settle(&self, slot: Instant, outcome: Outcome) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Outcome::Counted => slots.credit = (slots.credit + 1).min(self.most_credit),
+            Outcome::RateExceeded => {}
+            Outcome::NotCounted => {
+                let recent = slot + self.catch_up >= Instant::now();
+                if let (true, true, Some(next)) = (recent, slots.credit > 0, slots.next) {
+                    slots.credit -= 1;
+                    slots.next = Some(next.checked_sub(self.interval).unwrap_or(next));
+                }
+            }
         }
     }
 
-    /// After a send: gives its slot back if the provider did not take the message for another reason than the rate.
-    fn settle<T>(&self, sent: &Result<T, SendError>) {
-        if let Err(e) = sent
-            && e.is_retryable()
-            && !e.is_rate_exceeded()
-        {
-            self.give_back();
-        }
+    /// One send in its slot, settled by its answer.
+    async fn send<T>(&self, send: impl std::future::Future<Output = Result<T, SendError>>) -> Result<T, SendError> {
+        let slot = self.wait().await;
+        let sent = send.await;
+        self.settle(slot, Outcome::of(&sent));
+        sent
     }
 }
 
@@ -86,31 +126,41 @@ impl Pacer {
 pub struct Paced<T> {
     inner: T,
     pacer: Pacer,
+    give_back: bool,
 }
 
 impl<T> Paced<T> {
     pub fn new(inner: T, per_second: f64) -> Self {
-        Self { inner, pacer: Pacer::new(per_second) }
+        Self { inner, pacer: Pacer::new(per_second), give_back: true }
+    }
+
+    /// The same, but every send keeps its slot, counted by the provider or not: for measuring what giving slots back
+    /// is worth (the fan-out bench's `NUM_BENCH_GIVE_BACK=0`).
+    pub fn keeping_every_slot(inner: T, per_second: f64) -> Self {
+        Self { give_back: false, ..Self::new(inner, per_second) }
+    }
+
+    async fn send<R>(&self, send: impl std::future::Future<Output = Result<R, SendError>>) -> Result<R, SendError> {
+        if self.give_back {
+            self.pacer.send(send).await
+        } else {
+            self.pacer.wait().await;
+            send.await
+        }
     }
 }
 
 #[async_trait]
 impl<T: EmailSender> EmailSender for Paced<T> {
     async fn send_email(&self, message: &EmailMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
-        self.pacer.wait().await;
-        let sent = self.inner.send_email(message, idempotency_key).await;
-        self.pacer.settle(&sent);
-        sent
+        self.send(self.inner.send_email(message, idempotency_key)).await
     }
 }
 
 #[async_trait]
 impl<T: SmsSender> SmsSender for Paced<T> {
     async fn send_sms(&self, message: &SmsMessage, idempotency_key: &str) -> Result<MessageId, SendError> {
-        self.pacer.wait().await;
-        let sent = self.inner.send_sms(message, idempotency_key).await;
-        self.pacer.settle(&sent);
-        sent
+        self.send(self.inner.send_sms(message, idempotency_key)).await
     }
 
     /// The opt-out check is another API with its own limits: not paced with the texts.
@@ -168,49 +218,79 @@ mod tests {
         assert!((took - 139.0 / 14.0).abs() < 0.01, "{took}");
     }
 
-    /// Answers every second send as the provider would: not taken, either "unavailable" or "slow down".
-    struct EverySecondNotTaken {
-        throttled: bool,
-        calls: Mutex<u32>,
-        taken: Mutex<Vec<Duration>>,
-        start: Instant,
-    }
-
-    #[async_trait]
-    impl EmailSender for EverySecondNotTaken {
-        async fn send_email(&self, _: &EmailMessage, _: &str) -> Result<MessageId, SendError> {
-            let mut calls = self.calls.lock().unwrap();
-            *calls += 1;
-            if calls.is_multiple_of(2) {
-                let e = anyhow::anyhow!("ses SendEmail: not now");
-                return Err(SendError::NotTaken(if self.throttled { e.context(crate::ports::messaging::RateExceeded) } else { e }));
+    /// Ten sends at 10 a second, every second one answered `odd`: when the taken ones went, in ms from the start.
+    async fn taken_at(odd: Outcome) -> Vec<u128> {
+        let pacer = Pacer::new(10.0);
+        let start = Instant::now();
+        let mut taken = Vec::new();
+        for i in 0..10 {
+            let slot = pacer.wait().await;
+            let outcome = if i % 2 == 1 { odd } else { Outcome::Counted };
+            pacer.settle(slot, outcome);
+            if outcome == Outcome::Counted {
+                taken.push((slot - start).as_millis());
             }
-            self.taken.lock().unwrap().push(Instant::now() - self.start);
-            Ok(MessageId("m".into()))
         }
-    }
-
-    async fn taken_at(throttled: bool) -> Vec<u128> {
-        let sender = EverySecondNotTaken { throttled, calls: Mutex::new(0), taken: Mutex::new(Vec::new()), start: Instant::now() };
-        let paced = Paced::new(sender, 10.0);
-        let message = EmailMessage {
-            to: crate::domain::Email::parse("a@example.org").unwrap(),
-            subject: "s".into(),
-            text: "t".into(),
-            unsubscribe_url: None,
-        };
-        for _ in 0..10 {
-            let _ = paced.send_email(&message, "k").await;
-        }
-        paced.inner.taken.lock().unwrap().iter().map(Duration::as_millis).collect()
+        taken
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_send_the_provider_did_not_count_gives_its_slot_back_and_a_throttled_one_does_not() {
-        // 10 a second, every second send answered "unavailable": the provider takes one message per slot.
-        assert_eq!(taken_at(false).await, vec![0, 100, 200, 300, 400]);
+        // Every second send answered "unavailable": its retry goes in the same slot, one message taken per slot.
+        assert_eq!(taken_at(Outcome::NotCounted).await, vec![0, 100, 200, 300, 400]);
         // Answered "slow down": the slot was spent, and the taken messages are two slots apart.
-        assert_eq!(taken_at(true).await, vec![0, 200, 400, 600, 800]);
+        assert_eq!(taken_at(Outcome::RateExceeded).await, vec![0, 200, 400, 600, 800]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_an_outage_the_sends_stay_paced() {
+        let pacer = Pacer::new(10.0);
+        let start = Instant::now();
+        let mut at = Vec::new();
+        // Nothing taken, nothing to give back: ten refusals 100 ms apart.
+        for _ in 0..10 {
+            let slot = pacer.wait().await;
+            pacer.settle(slot, Outcome::NotCounted);
+            at.push((slot - start).as_millis());
+        }
+        assert_eq!(at, (0..10).map(|i| i * 100).collect::<Vec<u128>>());
+        // One message taken earns one slot back, not two.
+        let mut after = Vec::new();
+        for outcome in [Outcome::Counted, Outcome::NotCounted, Outcome::NotCounted, Outcome::Counted] {
+            let slot = pacer.wait().await;
+            pacer.settle(slot, outcome);
+            after.push((slot - start).as_millis());
+        }
+        assert_eq!(after, vec![1000, 1100, 1100, 1200]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_older_than_the_catch_up_is_not_given_back() {
+        let pacer = Pacer::new(10.0);
+        let start = Instant::now();
+        let first = pacer.wait().await;
+        pacer.settle(first, Outcome::Counted);
+        for _ in 0..10 {
+            pacer.wait().await;
+        }
+        // A second after its slot, the first send's answer says it was not taken: too late to give that slot back.
+        pacer.settle(first, Outcome::NotCounted);
+        let late = pacer.wait().await;
+        assert_eq!((late - start).as_millis(), 1100);
+        // A recent one is given back: the next caller shares its slot.
+        pacer.settle(late, Outcome::NotCounted);
+        assert_eq!((pacer.wait().await - start).as_millis(), 1100);
+    }
+
+    #[test]
+    fn an_answer_says_whether_its_slot_was_counted() {
+        let of = |e: SendError| Outcome::of::<()>(&Err(e));
+        let e = || anyhow::anyhow!("ses SendEmail");
+        assert_eq!(of(SendError::NotTaken(e())), Outcome::NotCounted);
+        assert_eq!(of(SendError::rate_exceeded(e())), Outcome::RateExceeded);
+        assert_eq!(of(SendError::Unknown(e())), Outcome::Counted, "it may have been taken");
+        assert_eq!(of(SendError::Rejected(e())), Outcome::Counted);
+        assert_eq!(Outcome::of(&Ok(())), Outcome::Counted);
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// The provider's "slow down": not taken, because it was sent to too fast.
+    pub fn rate_exceeded(e: anyhow::Error) -> Self {
+        SendError::NotTaken(e.context(RateExceeded))
+    }
+
     /// Whether sending again is safe and may succeed: the provider certainly did not take the message.
     pub fn is_retryable(&self) -> bool {
         matches!(self, SendError::NotTaken(_))

@@ -412,36 +412,8 @@ pub(crate) enum Reached {
     Answered,
 }
 
-/// Error codes that mean "slow down" or "try again", across the services used here.
-const TRANSIENT_CODES: &[&str] = &[
-    "ThrottlingException",
-    "Throttling",
-    "Throttled",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "LimitExceededException",
-    "KMSThrottlingException",
-    "KMSInternalException",
-    "DependencyTimeoutException",
-    "KeyUnavailableException",
-    "InternalServerError",
-    "InternalFailure",
-    "InternalErrorException",
-    "InternalServiceError",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "PriorRequestNotComplete",
-    "TransactionInProgressException",
-];
-
-/// Error codes a messaging service answers before it takes a message because it is sent to too fast: "slow down".
-#[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
+/// Error codes that mean "slow down", across the services used here. A message sender's "slow down" comes before it
+/// takes the message, and used its rate (`SendError::rate_exceeded`).
 const RATE_EXCEEDED_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
@@ -452,11 +424,31 @@ const RATE_EXCEEDED_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "RequestThrottled",
     "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+    "KMSThrottlingException",
 ];
 
-/// Error codes a messaging service answers before it takes a message because it cannot take it now: "unavailable".
-#[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
+/// Error codes that mean "unavailable": a message sender says so before it takes the message.
 const UNAVAILABLE_CODES: &[&str] = &["ServiceUnavailable", "ServiceUnavailableException"];
+
+/// Other error codes that mean "try again": the service may have done part of the work.
+const OTHER_TRANSIENT_CODES: &[&str] = &[
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "KeyUnavailableException",
+    "InternalServerError",
+    "InternalFailure",
+    "InternalErrorException",
+    "InternalServiceError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "PriorRequestNotComplete",
+    "TransactionInProgressException",
+];
+
+fn listed(lists: &[&[&str]], code: Option<&str>) -> bool {
+    code.is_some_and(|c| lists.iter().any(|l| l.contains(&c)))
+}
 
 impl Failure {
     /// No usable answer: the request never left (`NotSent`) or went with no answer (`NoAnswer`). Both may pass later.
@@ -471,7 +463,8 @@ impl Failure {
 
     /// The service answered with an error: throttling codes, 429 and 5xx may pass.
     pub(crate) fn service(code: Option<&str>, status: Option<u16>, message: Option<&str>) -> Self {
-        let transient = status.is_some_and(|s| s >= 500 || s == 429) || code.is_some_and(|c| TRANSIENT_CODES.contains(&c));
+        let transient =
+            status.is_some_and(|s| s >= 500 || s == 429) || listed(&[RATE_EXCEEDED_CODES, UNAVAILABLE_CODES, OTHER_TRANSIENT_CODES], code);
         Failure { transient, reached: Reached::Answered, code: code.map(str::to_owned), status, message: message.map(str::to_owned) }
     }
 
@@ -493,7 +486,7 @@ impl Failure {
         if known_final || client_error || (self.reached == Reached::NotSent && !self.transient) {
             SendError::Rejected(e)
         } else if not_taken {
-            SendError::NotTaken(if self.rate_exceeded() { e.context(crate::ports::messaging::RateExceeded) } else { e })
+            if self.rate_exceeded() { SendError::rate_exceeded(e) } else { SendError::NotTaken(e) }
         } else {
             SendError::Unknown(e)
         }
@@ -504,17 +497,14 @@ impl Failure {
         match self.reached {
             Reached::NotSent => self.transient,
             Reached::NoAnswer => false,
-            Reached::Answered => {
-                self.status == Some(503) || self.code.as_deref().is_some_and(|c| UNAVAILABLE_CODES.contains(&c)) || self.rate_exceeded()
-            }
+            Reached::Answered => self.status == Some(503) || listed(&[UNAVAILABLE_CODES], self.code.as_deref()) || self.rate_exceeded(),
         }
     }
 
     /// The service answered "slow down": throttling, by its code or HTTP 429.
     #[cfg(any(feature = "aws-ses", feature = "aws-sns"))]
     fn rate_exceeded(&self) -> bool {
-        self.reached == Reached::Answered
-            && (self.status == Some(429) || self.code.as_deref().is_some_and(|c| RATE_EXCEEDED_CODES.contains(&c)))
+        self.reached == Reached::Answered && (self.status == Some(429) || listed(&[RATE_EXCEEDED_CODES], self.code.as_deref()))
     }
 
     pub(crate) fn is(&self, code: &str) -> bool {
