@@ -50,8 +50,8 @@ pub struct Figures {
     /// Taken per second over publish to the last message taken, and that as a share of the provider's rate.
     pub email_rate: (f64, f64),
     pub sms_rate: (f64, f64),
-    /// Sends the provider answered within its rate (taken, or failed by a fault), as a share of its rate: what of the
-    /// provider's capacity the deliverer used. Faults use the rate too, so taken/s can reach at most 1 - fault of it.
+    /// Sends that used the provider's rate (taken, and faulted where faults use the rate), as a share of it: what of
+    /// the provider's capacity the deliverer used. Where faults use the rate, taken/s can reach at most 1 - fault of it.
     pub email_used: f64,
     pub sms_used: f64,
     pub duplicates: u64,

@@ -7,9 +7,9 @@
 //! missed in the last half second, no more: the provider's own allowance refilled in the same pause, so that small
 //! burst is taken, and a long quiet spell earns nothing more (the fan-out bench, with faults using the provider's rate
 //! and no slots given back: 93.8% of the rate taken with half a second, 92.6% with a quarter, 87.8% with none). The
-//! pacer is per process; with several instances sending at once each must be given its share of the account's rate (see
-//! the template's `SesMaxSendRate`). A throttling answer that still comes (another sender on the same account) is
-//! retried by the retry wrapper around this one, which waits for a fresh slot each time.
+//! pacer is per process, and each instance paces to the whole account rate (the template's `SesMaxSendRate`): one
+//! alert's deliveries usually stream to one instance. A throttling answer that still comes (another instance or sender
+//! on the same account) is retried by the retry wrapper around this one, which waits for a fresh slot each time.
 //!
 //! A provider's rate counts the messages it accepts (SES: "the maximum number of emails that Amazon SES can accept
 //! from your account per second"). A send it did not take for another reason than the rate (503 "unavailable", no
@@ -97,14 +97,15 @@ impl Pacer {
     /// After the send in `slot`: a send the provider did not count gives its slot back, so that the next caller's slot
     /// comes one interval sooner. Only while the provider is answering (one slot given back for each send counted, at
     /// most the catch-up's worth banked): in an outage, when nothing is taken, the retries stay paced. And only a slot
-    /// of the last `catch_up`: the provider's allowance for an older one has gone.
+    /// of the last half second: the provider's allowance for an older one has gone.
     pub fn settle(&self, slot: Instant, outcome: Outcome) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
             Outcome::Counted => slots.credit = (slots.credit + 1).min(self.most_credit),
             Outcome::RateExceeded => {}
             Outcome::NotCounted => {
-                let recent = slot + self.catch_up >= Instant::now();
+                // Half a second, not `catch_up`, which is none below two sends a second.
+                let recent = slot + CATCH_UP >= Instant::now();
                 if let (true, true, Some(next)) = (recent, slots.credit > 0, slots.next) {
                     slots.credit -= 1;
                     slots.next = Some(next.checked_sub(self.interval).unwrap_or(next));
@@ -262,6 +263,29 @@ mod tests {
             after.push((slot - start).as_millis());
         }
         assert_eq!(after, vec![1000, 1100, 1100, 1200]);
+    }
+
+    async fn slots_of(pacer: &Pacer, outcomes: &[Outcome]) -> Vec<u128> {
+        let start = Instant::now();
+        let mut at = Vec::new();
+        for outcome in outcomes {
+            let slot = pacer.wait().await;
+            pacer.settle(slot, *outcome);
+            at.push((slot - start).as_millis());
+        }
+        at
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_half_a_second_of_slots_is_banked_and_at_least_one() {
+        use Outcome::{Counted, NotCounted};
+        // 10 a second: six sends counted bank five slots (half a second's worth), so of seven refusals five give
+        // their slots back.
+        let at = slots_of(&Pacer::new(10.0), &[[Counted; 6].as_slice(), &[NotCounted; 7]].concat()).await;
+        assert_eq!(at, vec![0, 100, 200, 300, 400, 500, 600, 600, 600, 600, 600, 600, 700]);
+        // 1 a second, where half a second holds no whole slot: one is banked all the same.
+        let at = slots_of(&Pacer::new(1.0), &[Counted, Counted, NotCounted, NotCounted, NotCounted]).await;
+        assert_eq!(at, vec![0, 1000, 2000, 2000, 3000]);
     }
 
     #[tokio::test(start_paused = true)]

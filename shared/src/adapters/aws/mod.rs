@@ -412,8 +412,8 @@ pub(crate) enum Reached {
     Answered,
 }
 
-/// Error codes that mean "slow down", across the services used here. A message sender's "slow down" comes before it
-/// takes the message, and used its rate (`SendError::rate_exceeded`).
+/// Error codes that mean "slow down", from the messaging services and AWS's common errors. A message sender's "slow
+/// down" comes before it takes the message, and used its rate (`SendError::rate_exceeded`).
 const RATE_EXCEEDED_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
@@ -424,15 +424,16 @@ const RATE_EXCEEDED_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "RequestThrottled",
     "RequestThrottledException",
-    "ProvisionedThroughputExceededException",
-    "KMSThrottlingException",
 ];
 
 /// Error codes that mean "unavailable": a message sender says so before it takes the message.
 const UNAVAILABLE_CODES: &[&str] = &["ServiceUnavailable", "ServiceUnavailableException"];
 
-/// Other error codes that mean "try again": the service may have done part of the work.
+/// Other error codes that mean "try again": the tables' and keys' own "slow down", and answers after which the
+/// service may have done part of the work.
 const OTHER_TRANSIENT_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "KMSThrottlingException",
     "KMSInternalException",
     "DependencyTimeoutException",
     "KeyUnavailableException",
