@@ -106,20 +106,15 @@ impl Pacer {
             Outcome::NotCounted => {
                 // Half a second, not `catch_up`, which is none below two sends a second.
                 let recent = slot + CATCH_UP >= Instant::now();
-                if let (true, true, Some(next)) = (recent, slots.credit > 0, slots.next) {
+                if let Some(next) = slots.next
+                    && recent
+                    && slots.credit > 0
+                {
                     slots.credit -= 1;
                     slots.next = Some(next.checked_sub(self.interval).unwrap_or(next));
                 }
             }
         }
-    }
-
-    /// One send in its slot, settled by its answer.
-    async fn send<T>(&self, send: impl std::future::Future<Output = Result<T, SendError>>) -> Result<T, SendError> {
-        let slot = self.wait().await;
-        let sent = send.await;
-        self.settle(slot, Outcome::of(&sent));
-        sent
     }
 }
 
@@ -141,13 +136,14 @@ impl<T> Paced<T> {
         Self { give_back: false, ..Self::new(inner, per_second) }
     }
 
+    /// One send in its slot, settled by its answer.
     async fn send<R>(&self, send: impl std::future::Future<Output = Result<R, SendError>>) -> Result<R, SendError> {
+        let slot = self.pacer.wait().await;
+        let sent = send.await;
         if self.give_back {
-            self.pacer.send(send).await
-        } else {
-            self.pacer.wait().await;
-            send.await
+            self.pacer.settle(slot, Outcome::of(&sent));
         }
+        sent
     }
 }
 
@@ -219,20 +215,22 @@ mod tests {
         assert!((took - 139.0 / 14.0).abs() < 0.01, "{took}");
     }
 
+    /// One send after another, each settled with its outcome: when each went, in ms from `start`.
+    async fn slots_of(pacer: &Pacer, start: Instant, outcomes: &[Outcome]) -> Vec<u128> {
+        let mut at = Vec::new();
+        for outcome in outcomes {
+            let slot = pacer.wait().await;
+            pacer.settle(slot, *outcome);
+            at.push((slot - start).as_millis());
+        }
+        at
+    }
+
     /// Ten sends at 10 a second, every second one answered `odd`: when the taken ones went, in ms from the start.
     async fn taken_at(odd: Outcome) -> Vec<u128> {
-        let pacer = Pacer::new(10.0);
-        let start = Instant::now();
-        let mut taken = Vec::new();
-        for i in 0..10 {
-            let slot = pacer.wait().await;
-            let outcome = if i % 2 == 1 { odd } else { Outcome::Counted };
-            pacer.settle(slot, outcome);
-            if outcome == Outcome::Counted {
-                taken.push((slot - start).as_millis());
-            }
-        }
-        taken
+        let outcomes: Vec<Outcome> = (0..10).map(|i| if i % 2 == 1 { odd } else { Outcome::Counted }).collect();
+        let at = slots_of(&Pacer::new(10.0), Instant::now(), &outcomes).await;
+        at.into_iter().zip(outcomes).filter(|(_, o)| *o == Outcome::Counted).map(|(t, _)| t).collect()
     }
 
     #[tokio::test(start_paused = true)]
@@ -245,35 +243,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn in_an_outage_the_sends_stay_paced() {
-        let pacer = Pacer::new(10.0);
-        let start = Instant::now();
-        let mut at = Vec::new();
+        use Outcome::{Counted, NotCounted};
+        let (pacer, start) = (Pacer::new(10.0), Instant::now());
         // Nothing taken, nothing to give back: ten refusals 100 ms apart.
-        for _ in 0..10 {
-            let slot = pacer.wait().await;
-            pacer.settle(slot, Outcome::NotCounted);
-            at.push((slot - start).as_millis());
-        }
-        assert_eq!(at, (0..10).map(|i| i * 100).collect::<Vec<u128>>());
+        assert_eq!(slots_of(&pacer, start, &[NotCounted; 10]).await, (0..10).map(|i| i * 100).collect::<Vec<u128>>());
         // One message taken earns one slot back, not two.
-        let mut after = Vec::new();
-        for outcome in [Outcome::Counted, Outcome::NotCounted, Outcome::NotCounted, Outcome::Counted] {
-            let slot = pacer.wait().await;
-            pacer.settle(slot, outcome);
-            after.push((slot - start).as_millis());
-        }
-        assert_eq!(after, vec![1000, 1100, 1100, 1200]);
-    }
-
-    async fn slots_of(pacer: &Pacer, outcomes: &[Outcome]) -> Vec<u128> {
-        let start = Instant::now();
-        let mut at = Vec::new();
-        for outcome in outcomes {
-            let slot = pacer.wait().await;
-            pacer.settle(slot, *outcome);
-            at.push((slot - start).as_millis());
-        }
-        at
+        assert_eq!(slots_of(&pacer, start, &[Counted, NotCounted, NotCounted, Counted]).await, vec![1000, 1100, 1100, 1200]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -281,10 +256,10 @@ mod tests {
         use Outcome::{Counted, NotCounted};
         // 10 a second: six sends counted bank five slots (half a second's worth), so of seven refusals five give
         // their slots back.
-        let at = slots_of(&Pacer::new(10.0), &[[Counted; 6].as_slice(), &[NotCounted; 7]].concat()).await;
+        let at = slots_of(&Pacer::new(10.0), Instant::now(), &[[Counted; 6].as_slice(), &[NotCounted; 7]].concat()).await;
         assert_eq!(at, vec![0, 100, 200, 300, 400, 500, 600, 600, 600, 600, 600, 600, 700]);
         // 1 a second, where half a second holds no whole slot: one is banked all the same.
-        let at = slots_of(&Pacer::new(1.0), &[Counted, Counted, NotCounted, NotCounted, NotCounted]).await;
+        let at = slots_of(&Pacer::new(1.0), Instant::now(), &[Counted, Counted, NotCounted, NotCounted, NotCounted]).await;
         assert_eq!(at, vec![0, 1000, 2000, 2000, 3000]);
     }
 
